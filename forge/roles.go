@@ -1,0 +1,146 @@
+package forge
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"slices"
+
+	"murmur/crdt"
+	"murmur/identity"
+	"murmur/op"
+)
+
+// RolesID names a role state: the SHA-256 of its owner and sorted role op
+// IDs. Most ops of a repo share a handful of role states, so storage keeps
+// each once and an op records only the ID.
+type RolesID [32]byte
+
+// String returns the hex form.
+func (id RolesID) String() string { return hex.EncodeToString(id[:]) }
+
+// RoleEntry is one accepted maintainer.add or maintainer.remove op.
+type RoleEntry struct {
+	Add  bool               `cbor:"1,keyasint,omitempty"`
+	Key  identity.PublicKey `cbor:"2,keyasint"`
+	Tags []op.ID            `cbor:"3,keyasint,omitempty"` // adds a remove observed
+}
+
+// Roles is the role state in an op's causal past: the repo owner and every
+// accepted maintainer op among the op's ancestors (and the op itself). It is
+// the union of the parents' role states, so it is computed incrementally and
+// never depends on arrival order. Maintainers form an add-wins set; the
+// owner is always a maintainer.
+//
+// A Roles value is immutable once built; share it freely.
+type Roles struct {
+	Owner   identity.PublicKey  `cbor:"1,keyasint"`
+	Entries map[op.ID]RoleEntry `cbor:"2,keyasint"`
+
+	maint *crdt.ORSet[string]
+}
+
+// NewRoles returns the role state of a repo's genesis op.
+func NewRoles(owner identity.PublicKey) *Roles {
+	return &Roles{Owner: owner, Entries: map[op.ID]RoleEntry{}}
+}
+
+// ID returns the content address of r.
+func (r *Roles) ID() RolesID {
+	ids := make([]op.ID, 0, len(r.Entries))
+	for id := range r.Entries {
+		ids = append(ids, id)
+	}
+	slices.SortFunc(ids, func(a, b op.ID) int { return bytes.Compare(a[:], b[:]) })
+	h := sha256.New()
+	h.Write([]byte("murmur/roles\x00"))
+	h.Write(r.Owner[:])
+	for _, id := range ids {
+		h.Write(id[:])
+	}
+	var out RolesID
+	h.Sum(out[:0])
+	return out
+}
+
+func (r *Roles) set() *crdt.ORSet[string] {
+	if r.maint != nil {
+		return r.maint
+	}
+	s := &crdt.ORSet[string]{}
+	for id, e := range r.Entries {
+		if e.Add {
+			s.Add(crdt.ID(id), string(e.Key[:]))
+		} else {
+			for _, t := range e.Tags {
+				s.Remove(crdt.ID(t))
+			}
+		}
+	}
+	r.maint = s
+	return s
+}
+
+// IsMaintainer reports whether k may act as a maintainer under r.
+func (r *Roles) IsMaintainer(k identity.PublicKey) bool {
+	return k == r.Owner || r.set().Contains(string(k[:]))
+}
+
+// Maintainers returns the owner followed by the other maintainers, sorted.
+func (r *Roles) Maintainers() []identity.PublicKey {
+	out := []identity.PublicKey{r.Owner}
+	for _, e := range r.set().Elements() {
+		var k identity.PublicKey
+		copy(k[:], e)
+		if k != r.Owner {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// Tags returns the add ops that currently make k a maintainer: what a
+// maintainer.remove names.
+func (r *Roles) Tags(k identity.PublicKey) []op.ID {
+	var out []op.ID
+	for _, t := range r.set().Tags(string(k[:])) {
+		out = append(out, op.ID(t))
+	}
+	return out
+}
+
+// with returns r plus the entry id. r is not changed.
+func (r *Roles) with(id op.ID, e RoleEntry) *Roles {
+	n := &Roles{Owner: r.Owner, Entries: make(map[op.ID]RoleEntry, len(r.Entries)+1)}
+	for k, v := range r.Entries {
+		n.Entries[k] = v
+	}
+	n.Entries[id] = e
+	return n
+}
+
+// UnionRoles returns the union of role states of the same repo. With one
+// argument, or when all are equal, it returns the first without copying.
+func UnionRoles(rs ...*Roles) *Roles {
+	if len(rs) == 0 {
+		return nil
+	}
+	first := rs[0]
+	same := true
+	for _, r := range rs[1:] {
+		if len(r.Entries) != len(first.Entries) || r.ID() != first.ID() {
+			same = false
+			break
+		}
+	}
+	if same {
+		return first
+	}
+	n := &Roles{Owner: first.Owner, Entries: map[op.ID]RoleEntry{}}
+	for _, r := range rs {
+		for k, v := range r.Entries {
+			n.Entries[k] = v
+		}
+	}
+	return n
+}

@@ -1,0 +1,607 @@
+// Package storage keeps a replica's ops and everything derived from them in
+// Pebble: ops by ID, each repo's ops in (clock, ID) order for the Merkle
+// summary, DAG heads, ops waiting for their dependencies, role states, and
+// materialized repos, issues and patches with a listing index.
+//
+// Ops are the source of truth; every other table is derived and Rebuild
+// recomputes it. Only verified ops are stored, so opening a store never
+// re-verifies. A local write is synced before Create returns; Ingest commits
+// many ops with one sync. The key layout is documented in keys.go and is
+// stable within FormatVersion.
+//
+// storage imports forge, op, crdt and identity; node and the tools above it
+// import storage.
+package storage
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/fxamacker/cbor/v2"
+
+	"murmur/crdt"
+	"murmur/forge"
+	"murmur/op"
+)
+
+// FormatVersion is the on-disk format this package reads and writes.
+const FormatVersion = 1
+
+// Errors.
+var (
+	// ErrUnknownFormat: the store was written by a newer murmur.
+	ErrUnknownFormat = errors.New("storage: unknown store format")
+	// ErrNotFound: no such op, repo or object.
+	ErrNotFound = errors.New("not found")
+	// ErrPendingFull: too many ops are waiting for dependencies; the op
+	// was dropped and will come again with the next sync.
+	ErrPendingFull = errors.New("storage: pending pool full")
+	// ErrCorrupt: a stored value does not decode.
+	ErrCorrupt = errors.New("storage: corrupt value")
+)
+
+// Options configures a Store. The zero value is usable.
+type Options struct {
+	// FS is the file system; nil means the OS file system. Tests use
+	// vfs.NewMem().
+	FS vfs.FS
+	// MaxPending bounds the ops waiting for dependencies or parked for
+	// their clock. Default 100,000.
+	MaxPending int
+	// MaxDrift is how far an op's clock may be ahead of local time before
+	// it is parked until local time catches up. Default 10 minutes.
+	MaxDrift time.Duration
+	// Now returns the local time; default time.Now.
+	Now func() time.Time
+	// CacheSize is Pebble's block cache in bytes. Default 32 MiB.
+	CacheSize int64
+}
+
+func (o *Options) withDefaults() Options {
+	r := Options{}
+	if o != nil {
+		r = *o
+	}
+	if r.MaxPending <= 0 {
+		r.MaxPending = 100_000
+	}
+	if r.MaxDrift <= 0 {
+		r.MaxDrift = 10 * time.Minute
+	}
+	if r.Now == nil {
+		r.Now = time.Now
+	}
+	if r.CacheSize <= 0 {
+		r.CacheSize = 32 << 20
+	}
+	return r
+}
+
+// Store is a replica's persistent state. It is safe for concurrent use:
+// writes are serialized, reads run concurrently with them. Close releases it.
+type Store struct {
+	db   *pebble.DB
+	opts Options
+
+	// mu serializes writers (Ingest, Create, Release, Rebuild, SetLocal).
+	mu      sync.Mutex
+	pending int // ops in the 'p' table
+
+	// rolesMu guards roles, a cache of decoded role states.
+	rolesMu sync.Mutex
+	roles   map[forge.RolesID]*forge.Roles
+}
+
+const maxCachedRoles = 4096
+
+var (
+	encMode cbor.EncMode
+	decMode cbor.DecMode
+)
+
+func init() {
+	var err error
+	encMode, err = cbor.EncOptions{}.EncMode()
+	if err != nil {
+		panic(err)
+	}
+	decMode, err = cbor.DecOptions{
+		MaxArrayElements: 1 << 26,
+		MaxMapPairs:      1 << 26,
+		MaxNestedLevels:  32,
+	}.DecMode()
+	if err != nil {
+		panic(err)
+	}
+}
+
+// Open opens or creates the store in dir.
+func Open(dir string, opts *Options) (*Store, error) {
+	o := opts.withDefaults()
+	cache := pebble.NewCache(o.CacheSize)
+	defer cache.Unref()
+	popts := &pebble.Options{FS: o.FS, Cache: cache, Logger: quietLogger{}}
+	if o.FS == nil {
+		popts.FS = vfs.Default
+	}
+	db, err := pebble.Open(dir, popts)
+	if err != nil {
+		return nil, fmt.Errorf("storage: open %s: %w", dir, err)
+	}
+	s := &Store{db: db, opts: o, roles: map[forge.RolesID]*forge.Roles{}}
+	ok := false
+	defer func() {
+		if !ok {
+			db.Close()
+		}
+	}()
+	v, closer, err := db.Get(formatKey)
+	switch {
+	case errors.Is(err, pebble.ErrNotFound):
+		var buf [binary.MaxVarintLen64]byte
+		n := binary.PutUvarint(buf[:], FormatVersion)
+		if err := db.Set(formatKey, buf[:n], pebble.Sync); err != nil {
+			return nil, fmt.Errorf("storage: write format version: %w", err)
+		}
+	case err != nil:
+		return nil, fmt.Errorf("storage: read format version: %w", err)
+	default:
+		ver, n := binary.Uvarint(v)
+		closer.Close()
+		if n <= 0 {
+			return nil, fmt.Errorf("storage: %s: format version key unreadable: %w", dir, ErrCorrupt)
+		}
+		if ver != FormatVersion {
+			return nil, fmt.Errorf("storage: %s has format %d, this murmur reads %d; upgrade murmur: %w", dir, ver, FormatVersion, ErrUnknownFormat)
+		}
+	}
+	n, err := s.count([]byte{tagPending})
+	if err != nil {
+		return nil, err
+	}
+	s.pending = n
+	ok = true
+	return s, nil
+}
+
+// Close flushes nothing extra (every commit is already durable) and
+// releases the store.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("storage: close: %w", err)
+	}
+	return nil
+}
+
+type quietLogger struct{}
+
+func (quietLogger) Infof(string, ...any)  {}
+func (quietLogger) Errorf(string, ...any) {}
+func (quietLogger) Fatalf(format string, args ...any) {
+	panic(fmt.Sprintf("pebble: "+format, args...))
+}
+
+func (s *Store) count(prefix []byte) (int, error) {
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	if err != nil {
+		return 0, fmt.Errorf("storage: %w", err)
+	}
+	n := 0
+	for it.First(); it.Valid(); it.Next() {
+		n++
+	}
+	if err := it.Close(); err != nil {
+		return 0, fmt.Errorf("storage: %w", err)
+	}
+	return n, nil
+}
+
+// get returns a copy of the value at key, or ok=false.
+func (s *Store) get(key []byte) ([]byte, bool, error) {
+	v, closer, err := s.db.Get(key)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("storage: get: %w", err)
+	}
+	out := bytes.Clone(v)
+	closer.Close()
+	return out, true, nil
+}
+
+func (s *Store) has(key []byte) (bool, error) {
+	_, closer, err := s.db.Get(key)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("storage: get: %w", err)
+	}
+	closer.Close()
+	return true, nil
+}
+
+// splitOpValue splits an 'o' value into meta and op bytes.
+func splitOpValue(v []byte) (meta, raw []byte, err error) {
+	n, k := binary.Uvarint(v)
+	if k <= 0 || uint64(len(v)-k) < n {
+		return nil, nil, ErrCorrupt
+	}
+	return v[k : k+int(n)], v[k+int(n):], nil
+}
+
+func opValue(meta, raw []byte) []byte {
+	out := make([]byte, 0, binary.MaxVarintLen32+len(meta)+len(raw))
+	out = binary.AppendUvarint(out, uint64(len(meta)))
+	out = append(out, meta...)
+	return append(out, raw...)
+}
+
+// Meta returns what was recorded for a stored op.
+func (s *Store) Meta(id op.ID) (forge.Meta, error) {
+	v, ok, err := s.get(opKey(id))
+	if err != nil {
+		return forge.Meta{}, err
+	}
+	if !ok {
+		return forge.Meta{}, fmt.Errorf("op %s: %w", id.Short(), ErrNotFound)
+	}
+	return decodeMeta(id, v)
+}
+
+func decodeMeta(id op.ID, v []byte) (forge.Meta, error) {
+	mb, _, err := splitOpValue(v)
+	if err != nil {
+		return forge.Meta{}, fmt.Errorf("storage: op %s: %w", id.Short(), err)
+	}
+	var m forge.Meta
+	if err := decMode.Unmarshal(mb, &m); err != nil {
+		return forge.Meta{}, fmt.Errorf("storage: op %s meta: %v: %w", id.Short(), err, ErrCorrupt)
+	}
+	return m, nil
+}
+
+// Op returns a stored op.
+func (s *Store) Op(id op.ID) (*op.Op, error) {
+	v, ok, err := s.get(opKey(id))
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("op %s: %w", id.Short(), ErrNotFound)
+	}
+	_, raw, err := splitOpValue(v)
+	if err != nil {
+		return nil, fmt.Errorf("storage: op %s: %w", id.Short(), err)
+	}
+	o, err := op.Trusted(raw)
+	if err != nil {
+		return nil, fmt.Errorf("storage: op %s: %v: %w", id.Short(), err, ErrCorrupt)
+	}
+	return o, nil
+}
+
+// HasOp reports whether an op is stored (applied, not pending).
+func (s *Store) HasOp(id op.ID) (bool, error) { return s.has(opKey(id)) }
+
+// Pending returns the number of ops waiting for dependencies or parked.
+func (s *Store) Pending() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.pending
+}
+
+func (s *Store) cachedRoles(id forge.RolesID) *forge.Roles {
+	s.rolesMu.Lock()
+	defer s.rolesMu.Unlock()
+	return s.roles[id]
+}
+
+func (s *Store) cacheRoles(id forge.RolesID, r *forge.Roles) {
+	s.rolesMu.Lock()
+	defer s.rolesMu.Unlock()
+	if len(s.roles) >= maxCachedRoles {
+		clear(s.roles)
+	}
+	s.roles[id] = r
+}
+
+// loadRoles returns a stored role state.
+func (s *Store) loadRoles(id forge.RolesID) (*forge.Roles, error) {
+	if r := s.cachedRoles(id); r != nil {
+		return r, nil
+	}
+	v, ok, err := s.get(key1(tagRoles, id[:]))
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("storage: role state %s: %w", id.String()[:8], ErrNotFound)
+	}
+	r := &forge.Roles{}
+	if err := decMode.Unmarshal(v, r); err != nil {
+		return nil, fmt.Errorf("storage: role state: %v: %w", err, ErrCorrupt)
+	}
+	s.cacheRoles(id, r)
+	return r, nil
+}
+
+// Repo returns the materialized state of a repo.
+func (s *Store) Repo(id op.ID) (*forge.Repo, error) {
+	v, ok, err := s.get(key1(tagRepo, id[:]))
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("repo %s: %w", id.Short(), ErrNotFound)
+	}
+	r := &forge.Repo{}
+	if err := decMode.Unmarshal(v, r); err != nil {
+		return nil, fmt.Errorf("storage: repo %s: %v: %w", id.Short(), err, ErrCorrupt)
+	}
+	return r, nil
+}
+
+// Repos returns every repo in the store.
+func (s *Store) Repos() ([]*forge.Repo, error) {
+	var out []*forge.Repo
+	err := s.scan([]byte{tagRepo}, func(k, v []byte) error {
+		r := &forge.Repo{}
+		if err := decMode.Unmarshal(v, r); err != nil {
+			return fmt.Errorf("storage: repo: %v: %w", err, ErrCorrupt)
+		}
+		out = append(out, r)
+		return nil
+	})
+	return out, err
+}
+
+// Object returns the materialized state of an issue or patch.
+func (s *Store) Object(id op.ID) (*forge.Object, error) {
+	v, ok, err := s.get(key1(tagObject, id[:]))
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("%s: %w", id.Short(), ErrNotFound)
+	}
+	o := &forge.Object{}
+	if err := decMode.Unmarshal(v, o); err != nil {
+		return nil, fmt.Errorf("storage: object %s: %v: %w", id.Short(), err, ErrCorrupt)
+	}
+	return o, nil
+}
+
+// Summaries lists the issues or patches of a repo from the listing index.
+// state filters by state ("" for all).
+func (s *Store) Summaries(repo op.ID, typ forge.ObjectType, state string) ([]forge.Summary, error) {
+	prefix := summaryPrefix(repo, typeCode(typ))
+	if state != "" {
+		prefix = append(prefix, stateCode(state))
+	}
+	var out []forge.Summary
+	err := s.scan(prefix, func(k, v []byte) error {
+		var sm forge.Summary
+		if err := decMode.Unmarshal(v, &sm); err != nil {
+			return fmt.Errorf("storage: summary: %v: %w", err, ErrCorrupt)
+		}
+		out = append(out, sm)
+		return nil
+	})
+	return out, err
+}
+
+// CountObjects counts a repo's issues or patches in a state ("" for all)
+// without decoding them.
+func (s *Store) CountObjects(repo op.ID, typ forge.ObjectType, state string) (int, error) {
+	prefix := summaryPrefix(repo, typeCode(typ))
+	if state != "" {
+		prefix = append(prefix, stateCode(state))
+	}
+	return s.count(prefix)
+}
+
+func (s *Store) scan(prefix []byte, f func(k, v []byte) error) error {
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	if err != nil {
+		return fmt.Errorf("storage: %w", err)
+	}
+	for it.First(); it.Valid(); it.Next() {
+		if err := f(it.Key(), it.Value()); err != nil {
+			it.Close()
+			return err
+		}
+	}
+	if err := it.Close(); err != nil {
+		return fmt.Errorf("storage: %w", err)
+	}
+	return nil
+}
+
+// Heads returns a repo's DAG heads: stored ops with no stored children.
+func (s *Store) Heads(repo op.ID) ([]op.ID, error) {
+	var out []op.ID
+	err := s.scan(key1(tagHead, repo[:]), func(k, _ []byte) error {
+		var id op.ID
+		copy(id[:], k[33:])
+		out = append(out, id)
+		return nil
+	})
+	return out, err
+}
+
+// RolesAt returns the role state at a repo's current heads: who is a
+// maintainer for an op made now.
+func (s *Store) RolesAt(repo op.ID) (*forge.Roles, error) {
+	heads, err := s.Heads(repo)
+	if err != nil {
+		return nil, err
+	}
+	if len(heads) == 0 {
+		return nil, fmt.Errorf("repo %s: %w", repo.Short(), ErrNotFound)
+	}
+	var rs []*forge.Roles
+	for _, h := range heads {
+		m, err := s.Meta(h)
+		if err != nil {
+			return nil, err
+		}
+		r, err := s.loadRoles(m.Roles)
+		if err != nil {
+			return nil, err
+		}
+		rs = append(rs, r)
+	}
+	return forge.UnionRoles(rs...), nil
+}
+
+// ForEachOp calls f for each op of repo in (clock, ID) order.
+func (s *Store) ForEachOp(repo op.ID, f func(clock crdt.Timestamp, id op.ID) error) error {
+	return s.scan(key1(tagClock, repo[:]), func(k, _ []byte) error {
+		var id op.ID
+		copy(id[:], k[41:])
+		return f(crdt.Timestamp(binary.BigEndian.Uint64(k[33:41])), id)
+	})
+}
+
+// OpCount returns the number of stored ops of a repo.
+func (s *Store) OpCount(repo op.ID) (int, error) { return s.count(key1(tagClock, repo[:])) }
+
+// Resolve returns the stored ops whose hex ID starts with prefix and for
+// which keep (if not nil) returns true.
+func (s *Store) Resolve(prefix string, keep func(forge.Meta) bool) ([]op.ID, error) {
+	lo, err := hexPrefixBytes(prefix)
+	if err != nil {
+		return nil, err
+	}
+	var out []op.ID
+	err = s.scan(key1(tagOp, lo), func(k, v []byte) error {
+		var id op.ID
+		copy(id[:], k[1:])
+		if len(prefix)%2 == 1 && id.String()[:len(prefix)] != prefix {
+			return nil
+		}
+		if keep != nil {
+			m, err := decodeMeta(id, v)
+			if err != nil {
+				return err
+			}
+			if !keep(m) {
+				return nil
+			}
+		}
+		out = append(out, id)
+		if len(out) > 64 {
+			return errStop
+		}
+		return nil
+	})
+	if errors.Is(err, errStop) {
+		err = nil
+	}
+	return out, err
+}
+
+var errStop = errors.New("stop")
+
+func hexPrefixBytes(p string) ([]byte, error) {
+	if len(p) > 64 {
+		return nil, fmt.Errorf("id %q is longer than 64 hex digits", p)
+	}
+	out := make([]byte, 0, len(p)/2)
+	for i := 0; i+1 < len(p); i += 2 {
+		hi, ok1 := unhex(p[i])
+		lo, ok2 := unhex(p[i+1])
+		if !ok1 || !ok2 {
+			return nil, fmt.Errorf("id %q is not hex", p)
+		}
+		out = append(out, hi<<4|lo)
+	}
+	if len(p)%2 == 1 {
+		if _, ok := unhex(p[len(p)-1]); !ok {
+			return nil, fmt.Errorf("id %q is not hex", p)
+		}
+	}
+	return out, nil
+}
+
+func unhex(c byte) (byte, bool) {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0', true
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10, true
+	case c >= 'A' && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
+
+// Local returns a local setting (nil when unset).
+func (s *Store) Local(name string) ([]byte, error) {
+	v, _, err := s.get(key1(tagLocal, []byte(name)))
+	return v, err
+}
+
+// SetLocal durably stores a local setting; nil deletes it.
+func (s *Store) SetLocal(name string, value []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := key1(tagLocal, []byte(name))
+	var err error
+	if value == nil {
+		err = s.db.Delete(k, pebble.Sync)
+	} else {
+		err = s.db.Set(k, value, pebble.Sync)
+	}
+	if err != nil {
+		return fmt.Errorf("storage: set %s: %w", name, err)
+	}
+	return nil
+}
+
+// LocalPrefix lists local settings whose names start with prefix.
+func (s *Store) LocalPrefix(prefix string, f func(name string, value []byte) error) error {
+	return s.scan(key1(tagLocal, []byte(prefix)), func(k, v []byte) error {
+		return f(string(k[1:]), bytes.Clone(v))
+	})
+}
+
+func typeCode(t forge.ObjectType) byte {
+	switch t {
+	case forge.TypeIssue:
+		return 'i'
+	case forge.TypePatch:
+		return 'p'
+	}
+	return 0
+}
+
+func stateCode(s string) byte {
+	switch s {
+	case forge.StateOpen:
+		return 'o'
+	case forge.StateClosed:
+		return 'c'
+	case forge.StateDraft:
+		return 'd'
+	case forge.StateMerged:
+		return 'm'
+	}
+	return '?'
+}
+
+// DiskUsage returns the bytes Pebble uses on disk.
+func (s *Store) DiskUsage() uint64 { return s.db.Metrics().DiskSpaceUsage() }
+
+// Flush flushes memtables to sstables (for measurements).
+func (s *Store) Flush() error { return s.db.Flush() }

@@ -1,0 +1,508 @@
+package storage
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"murmur/crdt"
+	"murmur/forge"
+	"murmur/op"
+)
+
+// Outcome says what happened to one op handed to the store.
+type Outcome int
+
+const (
+	// Stored: the op is now in the store (accepted or rejected by forge).
+	Stored Outcome = iota + 1
+	// Duplicate: the op was already stored or pending.
+	Duplicate
+	// Waiting: the op waits in the pending pool for parents or target.
+	Waiting
+	// Parked: the op's clock is too far ahead of local time; it waits
+	// until local time catches up.
+	Parked
+	// Invalid: the op breaks the DAG rules and was dropped.
+	Invalid
+	// Dropped: the pending pool was full and the op was dropped.
+	Dropped
+)
+
+// Applied describes an op that the store now holds.
+type Applied struct {
+	ID   op.ID
+	Meta forge.Meta
+	Err  error // forge's rejection, when !Meta.Accepted
+}
+
+// Report is the result of Ingest.
+type Report struct {
+	Outcomes []Outcome // one per input op
+	Errors   []error   // one per input op: why it was invalid or dropped
+	Applied  []Applied // every op stored by this call, in apply order (includes released pending ops)
+	Released int       // pending ops applied because their dependencies arrived
+}
+
+// objEntry is an object loaded or created in a transaction.
+type objEntry struct {
+	obj       *forge.Object
+	storedKey []byte // summary key as persisted, nil for a new object
+}
+
+// txn accumulates one batch of writes and serves forge.Reader over the
+// store plus what the batch has written.
+type txn struct {
+	s        *Store
+	b        *pebble.Batch
+	metas    map[op.ID]forge.Meta
+	repos    map[op.ID]*forge.Repo
+	objects  map[op.ID]*objEntry
+	newRoles map[forge.RolesID]*forge.Roles
+	pending  map[op.ID]*op.Op  // ops pended in this txn
+	waiters  map[op.ID][]op.ID // dep → ops pended in this txn waiting for it
+	released map[op.ID]bool    // pending ops applied in this txn
+	applied  []Applied
+	pendDiff int
+}
+
+func (s *Store) newTxn() *txn {
+	return &txn{
+		s:        s,
+		b:        s.db.NewBatch(),
+		metas:    map[op.ID]forge.Meta{},
+		repos:    map[op.ID]*forge.Repo{},
+		objects:  map[op.ID]*objEntry{},
+		newRoles: map[forge.RolesID]*forge.Roles{},
+		pending:  map[op.ID]*op.Op{},
+		waiters:  map[op.ID][]op.ID{},
+		released: map[op.ID]bool{},
+	}
+}
+
+var _ forge.Reader = (*txn)(nil)
+
+func (t *txn) Meta(id op.ID) (forge.Meta, bool, error) {
+	if m, ok := t.metas[id]; ok {
+		return m, true, nil
+	}
+	v, ok, err := t.s.get(opKey(id))
+	if err != nil || !ok {
+		return forge.Meta{}, false, err
+	}
+	m, err := decodeMeta(id, v)
+	if err != nil {
+		return forge.Meta{}, false, err
+	}
+	t.metas[id] = m
+	return m, true, nil
+}
+
+func (t *txn) Roles(id forge.RolesID) (*forge.Roles, error) {
+	if r, ok := t.newRoles[id]; ok {
+		return r, nil
+	}
+	return t.s.loadRoles(id)
+}
+
+func (t *txn) Repo(id op.ID) (*forge.Repo, error) {
+	if r, ok := t.repos[id]; ok {
+		return r, nil
+	}
+	r, err := t.s.Repo(id)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	t.repos[id] = r
+	return r, nil
+}
+
+func (t *txn) Object(id op.ID) (*forge.Object, error) {
+	if e, ok := t.objects[id]; ok {
+		return e.obj, nil
+	}
+	o, err := t.s.Object(id)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	sm := o.Summary()
+	t.objects[id] = &objEntry{obj: o, storedKey: summaryKey(o.Repo, typeCode(o.Type), stateCode(sm.State), o.ID)}
+	return o, nil
+}
+
+func (t *txn) stored(id op.ID) (bool, error) {
+	if _, ok := t.metas[id]; ok {
+		return true, nil
+	}
+	return t.s.has(opKey(id))
+}
+
+func (t *txn) isPending(id op.ID) (bool, error) {
+	if _, ok := t.pending[id]; ok && !t.released[id] {
+		return true, nil
+	}
+	if t.released[id] {
+		return false, nil
+	}
+	return t.s.has(key1(tagPending, id[:]))
+}
+
+// add hands one verified op to the transaction.
+func (t *txn) add(o *op.Op) (Outcome, error) {
+	id := o.ID()
+	if ok, err := t.stored(id); err != nil || ok {
+		return Duplicate, err
+	}
+	if ok, err := t.isPending(id); err != nil || ok {
+		return Duplicate, err
+	}
+	now := t.s.opts.Now()
+	if o.Clock.Wall() > now.Add(t.s.opts.MaxDrift).UnixMilli() {
+		if err := t.pend(o, nil); err != nil {
+			return Dropped, err
+		}
+		return Parked, nil
+	}
+	var missing []op.ID
+	for _, d := range forge.Deps(o) {
+		ok, err := t.stored(d)
+		if err != nil {
+			return 0, err
+		}
+		if !ok {
+			missing = append(missing, d)
+		}
+	}
+	if len(missing) > 0 {
+		if err := t.pend(o, missing); err != nil {
+			return Dropped, err
+		}
+		return Waiting, nil
+	}
+	if err := t.apply(o); err != nil {
+		if errors.Is(err, forge.ErrInvalidOp) {
+			return Invalid, err
+		}
+		return 0, err
+	}
+	return Stored, t.release(id)
+}
+
+// pend puts o in the pending pool: waiting for missing, or parked for its
+// clock when missing is nil.
+func (t *txn) pend(o *op.Op, missing []op.ID) error {
+	if t.s.pending+t.pendDiff >= t.s.opts.MaxPending {
+		return fmt.Errorf("op %s: %d ops pending: %w", o.ID().Short(), t.s.pending+t.pendDiff, ErrPendingFull)
+	}
+	id := o.ID()
+	t.b.Set(key1(tagPending, id[:]), o.Bytes(), nil)
+	t.pending[id] = o
+	t.pendDiff++
+	if missing == nil {
+		t.b.Set(parkedKey(o.Clock, id), nil, nil)
+		return nil
+	}
+	for _, d := range missing {
+		t.b.Set(waitKey(d, id), nil, nil)
+		t.waiters[d] = append(t.waiters[d], id)
+	}
+	return nil
+}
+
+// release applies the pending ops that waited for id and now have all
+// their dependencies, and so on transitively.
+func (t *txn) release(id op.ID) error {
+	queue := []op.ID{id}
+	for len(queue) > 0 {
+		dep := queue[0]
+		queue = queue[1:]
+		waiting, err := t.waitersOf(dep)
+		if err != nil {
+			return err
+		}
+		for _, w := range waiting {
+			t.b.Delete(waitKey(dep, w), nil)
+			o, err := t.pendingOp(w)
+			if err != nil {
+				return err
+			}
+			if o == nil || t.released[w] {
+				continue
+			}
+			ready := true
+			for _, d := range forge.Deps(o) {
+				ok, err := t.stored(d)
+				if err != nil {
+					return err
+				}
+				if !ok {
+					ready = false
+					break
+				}
+			}
+			if !ready {
+				continue
+			}
+			t.released[w] = true
+			t.b.Delete(key1(tagPending, w[:]), nil)
+			t.pendDiff--
+			if err := t.apply(o); err != nil {
+				if errors.Is(err, forge.ErrInvalidOp) {
+					continue // dropped; its own waiters stay pending until evicted
+				}
+				return err
+			}
+			queue = append(queue, w)
+		}
+	}
+	return nil
+}
+
+func (t *txn) waitersOf(dep op.ID) ([]op.ID, error) {
+	out := append([]op.ID(nil), t.waiters[dep]...)
+	seen := map[op.ID]bool{}
+	for _, w := range out {
+		seen[w] = true
+	}
+	err := t.s.scan(key1(tagWait, dep[:]), func(k, _ []byte) error {
+		var w op.ID
+		copy(w[:], k[33:])
+		if !seen[w] {
+			out = append(out, w)
+		}
+		return nil
+	})
+	return out, err
+}
+
+func (t *txn) pendingOp(id op.ID) (*op.Op, error) {
+	if o, ok := t.pending[id]; ok {
+		return o, nil
+	}
+	v, ok, err := t.s.get(key1(tagPending, id[:]))
+	if err != nil || !ok {
+		return nil, err
+	}
+	o, err := op.Trusted(v)
+	if err != nil {
+		return nil, fmt.Errorf("storage: pending op %s: %v: %w", id.Short(), err, ErrCorrupt)
+	}
+	return o, nil
+}
+
+// apply runs forge and writes the op and its effects into the batch.
+func (t *txn) apply(o *op.Op) error {
+	res, err := forge.Apply(t, o)
+	if err != nil {
+		return err
+	}
+	return t.write(o, res)
+}
+
+func (t *txn) write(o *op.Op, res forge.Result) error {
+	id := o.ID()
+	meta, err := encMode.Marshal(&res.Meta)
+	if err != nil {
+		return fmt.Errorf("storage: encode meta: %w", err)
+	}
+	repo := res.Meta.Repo
+	t.b.Set(opKey(id), opValue(meta, o.Bytes()), nil)
+	t.b.Set(clockKey(repo, o.Clock, id), nil, nil)
+	for _, p := range o.Parents {
+		t.b.Delete(headKey(repo, p), nil)
+	}
+	t.b.Set(headKey(repo, id), nil, nil)
+	t.metas[id] = res.Meta
+	if res.Roles != nil {
+		t.newRoles[res.Meta.Roles] = res.Roles
+	}
+	if res.Repo != nil {
+		t.repos[repo] = res.Repo
+	}
+	if res.Object != nil {
+		if _, ok := t.objects[res.Object.ID]; !ok {
+			t.objects[res.Object.ID] = &objEntry{obj: res.Object}
+		}
+	}
+	t.applied = append(t.applied, Applied{ID: id, Meta: res.Meta, Err: res.Err})
+	return nil
+}
+
+// commit writes the materialized state touched by the transaction and
+// commits the batch durably.
+func (t *txn) commit() error {
+	for id, r := range t.newRoles {
+		k := key1(tagRoles, id[:])
+		if ok, err := t.s.has(k); err != nil {
+			return err
+		} else if ok {
+			continue
+		}
+		v, err := encMode.Marshal(r)
+		if err != nil {
+			return fmt.Errorf("storage: encode roles: %w", err)
+		}
+		t.b.Set(k, v, nil)
+	}
+	for id, r := range t.repos {
+		v, err := encMode.Marshal(r)
+		if err != nil {
+			return fmt.Errorf("storage: encode repo: %w", err)
+		}
+		t.b.Set(key1(tagRepo, id[:]), v, nil)
+	}
+	for id, e := range t.objects {
+		v, err := encMode.Marshal(e.obj)
+		if err != nil {
+			return fmt.Errorf("storage: encode object: %w", err)
+		}
+		t.b.Set(key1(tagObject, id[:]), v, nil)
+		sm := e.obj.Summary()
+		sk := summaryKey(e.obj.Repo, typeCode(e.obj.Type), stateCode(sm.State), id)
+		if e.storedKey != nil && string(e.storedKey) != string(sk) {
+			t.b.Delete(e.storedKey, nil)
+		}
+		sv, err := encMode.Marshal(&sm)
+		if err != nil {
+			return fmt.Errorf("storage: encode summary: %w", err)
+		}
+		t.b.Set(sk, sv, nil)
+	}
+	if err := t.b.Commit(pebble.Sync); err != nil {
+		return fmt.Errorf("storage: commit: %w", err)
+	}
+	t.s.pending += t.pendDiff
+	for id, r := range t.newRoles {
+		t.s.cacheRoles(id, r)
+	}
+	return nil
+}
+
+func (t *txn) close() { t.b.Close() }
+
+// Ingest stores ops received from elsewhere. The ops must have verified
+// signatures (op.VerifyBatch). Ops whose parents or target are missing wait
+// in the pending pool and are applied, in a later call, when those arrive.
+// All of it is committed with one sync. The returned error is a storage
+// failure, in which case nothing was written.
+func (s *Store) Ingest(ops []*op.Op) (Report, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.newTxn()
+	defer t.close()
+	rep := Report{Outcomes: make([]Outcome, len(ops)), Errors: make([]error, len(ops))}
+	for i, o := range ops {
+		out, err := t.add(o)
+		if err != nil && out == 0 {
+			return Report{}, err
+		}
+		rep.Outcomes[i], rep.Errors[i] = out, err
+	}
+	if err := t.commit(); err != nil {
+		return Report{}, err
+	}
+	rep.Applied = t.applied
+	rep.Released = len(t.released)
+	return rep, nil
+}
+
+// Tip is what an author needs to make a new op in a repo: the DAG heads to
+// name as parents and the greatest clock among them.
+type Tip struct {
+	Repo    op.ID
+	Parents []op.ID
+	Clock   crdt.Timestamp
+	Roles   *forge.Roles
+}
+
+// ErrRejected wraps forge's reason when a local op would be rejected.
+var ErrRejected = errors.New("rejected")
+
+// Create makes one local op durably. build is called with the repo's
+// current tip (empty for a new repo, when repo is zero) under the write
+// lock and returns the signed op. If forge would reject the op, nothing is
+// written and the error wraps ErrRejected and forge's reason. Create returns
+// once the op is synced to disk.
+func (s *Store) Create(repo op.ID, build func(Tip) (*op.Op, error)) (Applied, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tip := Tip{Repo: repo}
+	if !repo.IsZero() {
+		heads, err := s.Heads(repo)
+		if err != nil {
+			return Applied{}, err
+		}
+		if len(heads) == 0 {
+			return Applied{}, fmt.Errorf("repo %s: %w", repo.Short(), ErrNotFound)
+		}
+		var roles []*forge.Roles
+		var metas []headMeta
+		for _, h := range heads {
+			m, err := s.Meta(h)
+			if err != nil {
+				return Applied{}, err
+			}
+			r, err := s.loadRoles(m.Roles)
+			if err != nil {
+				return Applied{}, err
+			}
+			roles = append(roles, r)
+			metas = append(metas, headMeta{h, m.Clock})
+			if m.Clock > tip.Clock {
+				tip.Clock = m.Clock
+			}
+		}
+		tip.Roles = forge.UnionRoles(roles...)
+		tip.Parents = newestHeads(metas, op.MaxParents)
+	}
+	o, err := build(tip)
+	if err != nil {
+		return Applied{}, err
+	}
+	if o.RepoID() != repo && !(repo.IsZero() && o.IsGenesis()) {
+		return Applied{}, fmt.Errorf("storage: built op for repo %s, want %s", o.RepoID().Short(), repo.Short())
+	}
+	t := s.newTxn()
+	defer t.close()
+	out, err := t.add(o)
+	if err != nil {
+		return Applied{}, err
+	}
+	if out != Stored {
+		return Applied{}, fmt.Errorf("storage: local op %s not stored (outcome %d)", o.ID().Short(), out)
+	}
+	a := t.applied[0]
+	if !a.Meta.Accepted {
+		return Applied{}, fmt.Errorf("%w: %v", ErrRejected, a.Err)
+	}
+	if err := t.commit(); err != nil {
+		return Applied{}, err
+	}
+	return a, nil
+}
+
+type headMeta struct {
+	id    op.ID
+	clock crdt.Timestamp
+}
+
+// newestHeads picks at most n heads, newest first, so that many concurrent
+// heads are merged over a few ops.
+func newestHeads(hs []headMeta, n int) []op.ID {
+	sortHeads(hs)
+	if len(hs) > n {
+		hs = hs[:n]
+	}
+	out := make([]op.ID, len(hs))
+	for i, h := range hs {
+		out[i] = h.id
+	}
+	return out
+}
