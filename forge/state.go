@@ -279,3 +279,18 @@ func (s Summary) MatchesLabel(l string) bool {
 	}
 	return false
 }
+
+// ReactionTags returns the add ops that make up author's emoji reaction in
+// s: what a reaction.remove names.
+func ReactionTags(s *crdt.ORSet[string], author identity.PublicKey, emoji string) []op.ID {
+	var out []op.ID
+	for _, t := range s.Tags(reactionKey(author, emoji)) {
+		out = append(out, op.ID(t))
+	}
+	return out
+}
+
+// Review returns reviewer's verdict register on a revision, or nil.
+func (o *Object) Review(reviewer identity.PublicKey, rev op.ID) *ReviewState {
+	return o.Reviews[reviewKey(reviewer, rev)]
+}

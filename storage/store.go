@@ -115,6 +115,8 @@ func init() {
 		MaxArrayElements: 1 << 26,
 		MaxMapPairs:      1 << 26,
 		MaxNestedLevels:  32,
+		// Set elements of keys are raw 32-byte strings; they are not UTF-8.
+		UTF8: cbor.UTF8DecodeInvalid,
 	}.DecMode()
 	if err != nil {
 		panic(err)
@@ -471,6 +473,25 @@ func (s *Store) ForEachOp(repo op.ID, f func(clock crdt.Timestamp, id op.ID) err
 		copy(id[:], k[41:])
 		return f(crdt.Timestamp(binary.BigEndian.Uint64(k[33:41])), id)
 	})
+}
+
+// RecentOps returns up to limit of a repo's ops, newest (by clock) first.
+func (s *Store) RecentOps(repo op.ID, limit int) ([]op.ID, error) {
+	prefix := key1(tagClock, repo[:])
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	if err != nil {
+		return nil, fmt.Errorf("storage: %w", err)
+	}
+	var out []op.ID
+	for it.Last(); it.Valid() && len(out) < limit; it.Prev() {
+		var id op.ID
+		copy(id[:], it.Key()[41:])
+		out = append(out, id)
+	}
+	if err := it.Close(); err != nil {
+		return nil, fmt.Errorf("storage: %w", err)
+	}
+	return out, nil
 }
 
 // OpCount returns the number of stored ops of a repo.

@@ -480,7 +480,7 @@ func (s *Store) Create(repo op.ID, build func(Tip) (*op.Op, error)) (Applied, er
 	}
 	a := t.applied[0]
 	if !a.Meta.Accepted {
-		return Applied{}, fmt.Errorf("%w: %v", ErrRejected, a.Err)
+		return Applied{}, fmt.Errorf("%w: %w", ErrRejected, a.Err)
 	}
 	if err := t.commit(); err != nil {
 		return Applied{}, err

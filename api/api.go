@@ -1,0 +1,247 @@
+// Package api defines the JSON documents of murmur's local API: what the
+// node serves, what the CLI prints with --json and what the TUI renders. It
+// is a leaf package (standard library only) so that every layer, the TUI
+// included, can depend on it without depending on the node.
+//
+// Field names are part of the CLI's --json output and the local API (v1):
+// add fields freely, never rename or remove one within v1.
+package api
+
+import "time"
+
+// Person is an author, assignee or maintainer.
+type Person struct {
+	ID    string `json:"id"`    // did:key:z6Mk…
+	Alias string `json:"alias"` // may be empty
+	Short string `json:"short"` // short display form of the key
+}
+
+// Identity is the local user.
+type Identity struct {
+	Person
+	Encrypted bool   `json:"encrypted"`
+	KeyFile   string `json:"key_file"`
+}
+
+// Conflict is a value that lost a last-writer-wins race to a concurrent
+// write; it is kept so the UI can show "also set concurrently by …".
+type Conflict struct {
+	Value  string    `json:"value"`
+	Author Person    `json:"author"`
+	At     time.Time `json:"at"`
+}
+
+// Repo is a repository.
+type Repo struct {
+	ID            string     `json:"id"`
+	Name          string     `json:"name"`
+	Description   string     `json:"description"`
+	DefaultBranch string     `json:"default_branch"`
+	Owner         Person     `json:"owner"`
+	Maintainers   []Person   `json:"maintainers"`
+	Created       time.Time  `json:"created"`
+	Updated       time.Time  `json:"updated"`
+	OpenIssues    int        `json:"open_issues"`
+	OpenPatches   int        `json:"open_patches"`
+	Ops           int        `json:"ops"`
+	Following     bool       `json:"following"`
+	Conflicts     []Conflict `json:"conflicts,omitempty"` // concurrent name/description writes
+}
+
+// Ref is a named pointer to a commit.
+type Ref struct {
+	Name      string     `json:"name"`
+	Commit    string     `json:"commit"`
+	Conflicts []Conflict `json:"conflicts,omitempty"`
+}
+
+// Reaction is an emoji and who reacted with it.
+type Reaction struct {
+	Emoji   string   `json:"emoji"`
+	Authors []Person `json:"authors"`
+}
+
+// Anchor places a review comment on file lines of a patch revision.
+type Anchor struct {
+	Revision  string `json:"revision"`        // revision ID
+	RevNumber int    `json:"revision_number"` // 1-based
+	Commit    string `json:"commit"`
+	Path      string `json:"path"`
+	Start     int    `json:"start"`
+	End       int    `json:"end"`
+}
+
+// Comment is a comment on an issue or patch.
+type Comment struct {
+	ID        string     `json:"id"`
+	Author    Person     `json:"author"`
+	Body      string     `json:"body"`
+	Created   time.Time  `json:"created"`
+	Edited    bool       `json:"edited"`
+	Edits     int        `json:"edits"`
+	ReplyTo   string     `json:"reply_to"` // comment ID, empty for a top-level comment
+	Hidden    bool       `json:"hidden"`
+	Resolved  bool       `json:"resolved"`
+	Anchor    *Anchor    `json:"anchor,omitempty"`
+	Reactions []Reaction `json:"reactions"`
+	Conflicts []Conflict `json:"conflicts,omitempty"` // concurrent edits
+}
+
+// IssueSummary is one row of an issue list.
+type IssueSummary struct {
+	ID        string    `json:"id"`
+	Repo      string    `json:"repo"`
+	Title     string    `json:"title"`
+	State     string    `json:"state"`            // open | closed
+	Reason    string    `json:"reason,omitempty"` // completed | not-planned
+	Author    Person    `json:"author"`
+	Labels    []string  `json:"labels"`
+	Assignees []Person  `json:"assignees"`
+	Comments  int       `json:"comments"`
+	Created   time.Time `json:"created"`
+	Updated   time.Time `json:"updated"`
+}
+
+// Issue is an issue with its timeline.
+type Issue struct {
+	IssueSummary
+	Body      string     `json:"body"`
+	Reactions []Reaction `json:"reactions"`
+	// Comments shadows IssueSummary.Comments (the count) in JSON: a full
+	// issue carries the comments themselves, oldest first.
+	Comments  []Comment  `json:"comments"`
+	Conflicts []Conflict `json:"conflicts,omitempty"` // concurrent title, body or state writes
+}
+
+// Revision is one revision of a patch.
+type Revision struct {
+	ID         string    `json:"id"`
+	Number     int       `json:"number"` // 1-based
+	Commit     string    `json:"commit"`
+	BaseCommit string    `json:"base_commit"`
+	Note       string    `json:"note"`
+	Author     Person    `json:"author"`
+	Created    time.Time `json:"created"`
+}
+
+// Review is one reviewer's verdict on one revision.
+type Review struct {
+	Reviewer  Person    `json:"reviewer"`
+	Revision  string    `json:"revision"`
+	RevNumber int       `json:"revision_number"`
+	Verdict   string    `json:"verdict"` // approve | request-changes | comment
+	Summary   string    `json:"summary"`
+	At        time.Time `json:"at"`
+}
+
+// PatchSummary is one row of a patch list.
+type PatchSummary struct {
+	ID        string    `json:"id"`
+	Repo      string    `json:"repo"`
+	Title     string    `json:"title"`
+	State     string    `json:"state"` // open | draft | closed | merged
+	Author    Person    `json:"author"`
+	Base      string    `json:"base"`
+	Labels    []string  `json:"labels"`
+	Assignees []Person  `json:"assignees"`
+	Revisions int       `json:"revisions"`
+	Comments  int       `json:"comments"`
+	Created   time.Time `json:"created"`
+	Updated   time.Time `json:"updated"`
+}
+
+// Patch is a patch with revisions, reviews and comments.
+type Patch struct {
+	PatchSummary
+	Description string     `json:"description"`
+	Revisions   []Revision `json:"revisions"` // shadows the count
+	Reviews     []Review   `json:"reviews"`
+	Comments    []Comment  `json:"comments"` // shadows the count
+	Reactions   []Reaction `json:"reactions"`
+	Conflicts   []Conflict `json:"conflicts,omitempty"`
+}
+
+// Written is the answer to a write: the ID of the op made and of the
+// object it created or changed.
+type Written struct {
+	Op     string `json:"op"`
+	Object string `json:"object,omitempty"`
+	Repo   string `json:"repo"`
+}
+
+// Event is one entry of the event stream: something changed in a repo.
+type Event struct {
+	Seq    uint64    `json:"seq"`
+	Repo   string    `json:"repo"`
+	Op     string    `json:"op"`
+	Kind   string    `json:"kind"`
+	Object string    `json:"object,omitempty"`
+	Author Person    `json:"author"`
+	At     time.Time `json:"at"`
+	Local  bool      `json:"local"` // made on this node
+}
+
+// Activity is one op in a repo's activity feed.
+type Activity struct {
+	Op       string    `json:"op"`
+	Kind     string    `json:"kind"`
+	Object   string    `json:"object,omitempty"`
+	Author   Person    `json:"author"`
+	At       time.Time `json:"at"`
+	Accepted bool      `json:"accepted"`
+	Reason   string    `json:"reason,omitempty"`
+}
+
+// Peer is a connected or known peer.
+type Peer struct {
+	ID             string    `json:"id"`
+	Alias          string    `json:"alias"`
+	Addr           string    `json:"addr"`
+	Connected      bool      `json:"connected"`
+	ConnectedSince time.Time `json:"connected_since,omitzero"`
+	LastSync       time.Time `json:"last_sync,omitzero"`
+}
+
+// RepoSync is a followed repo's replication state.
+type RepoSync struct {
+	Repo       string `json:"repo"`
+	Name       string `json:"name"`
+	Ops        int    `json:"ops"`
+	MerkleRoot string `json:"merkle_root"`
+	InSync     bool   `json:"in_sync"` // roots equal with every connected peer that follows it
+}
+
+// Status is the node's state.
+type Status struct {
+	Identity   Person     `json:"identity"`
+	Home       string     `json:"home"`
+	Daemon     bool       `json:"daemon"` // served by `murmur serve`, not embedded
+	Online     bool       `json:"online"` // the mesh is running
+	Listen     string     `json:"listen,omitempty"`
+	Peers      []Peer     `json:"peers"`
+	Repos      []RepoSync `json:"repos"`
+	PendingIn  int        `json:"pending_in"`
+	PendingOut int        `json:"pending_out"`
+	Version    string     `json:"version"`
+}
+
+// Error is the body of every non-2xx answer.
+type Error struct {
+	Code    string   `json:"code"` // see the Code constants
+	Message string   `json:"message"`
+	Matches []string `json:"matches,omitempty"` // for ambiguous IDs and repo choices
+}
+
+// Error codes.
+const (
+	CodeNotFound      = "not_found"
+	CodeAmbiguous     = "ambiguous"
+	CodeInvalid       = "invalid"
+	CodeForbidden     = "forbidden"
+	CodeNoIdentity    = "no_identity"
+	CodeLocked        = "identity_locked"
+	CodeConflict      = "conflict"
+	CodeInternal      = "internal"
+	CodeNoRepo        = "no_repo"
+	CodeBrowserOrigin = "browser_origin"
+)

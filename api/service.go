@@ -1,0 +1,166 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// Service is everything a user can ask of a node. The node implements it;
+// the local API client implements it over HTTP, so the CLI and the TUI are
+// written once against this interface and work the same with a daemon or an
+// embedded node.
+//
+// Repo and object arguments accept what a user types: a repo's ID, a unique
+// ID prefix of at least 4 hex digits, or its name; an issue, patch or
+// comment by ID or unique prefix. Errors are *Error values (test with
+// ErrorCode).
+type Service interface {
+	Status(ctx context.Context) (Status, error)
+	Identity(ctx context.Context) (Identity, error)
+	// InitIdentity creates the local identity (and sets the alias). It
+	// fails with CodeConflict when one exists; SetAlias changes the alias.
+	InitIdentity(ctx context.Context, alias string, passphrase []byte) (Identity, error)
+	SetAlias(ctx context.Context, alias string) (Identity, error)
+
+	CreateRepo(ctx context.Context, r NewRepo) (Repo, error)
+	Repos(ctx context.Context) ([]Repo, error)
+	Repo(ctx context.Context, repo string) (Repo, error)
+	EditRepo(ctx context.Context, repo string, e RepoEdit) (Repo, error)
+	SetMaintainer(ctx context.Context, repo, did string, add bool) (Repo, error)
+	Refs(ctx context.Context, repo string) ([]Ref, error)
+	// SetRefs points each named ref at its commit ("" deletes); refs whose
+	// value is already current are left alone. It returns the refs after.
+	SetRefs(ctx context.Context, repo string, refs map[string]string) ([]Ref, error)
+	Activity(ctx context.Context, repo string, limit int) ([]Activity, error)
+
+	Issues(ctx context.Context, repo string, f ListFilter) ([]IssueSummary, error)
+	Issue(ctx context.Context, repo, id string) (Issue, error)
+	CreateIssue(ctx context.Context, repo string, n NewIssue) (Issue, error)
+	EditIssue(ctx context.Context, repo, id string, e Edit) (Issue, error)
+
+	Patches(ctx context.Context, repo string, f ListFilter) ([]PatchSummary, error)
+	Patch(ctx context.Context, repo, id string) (Patch, error)
+	CreatePatch(ctx context.Context, repo string, n NewPatch) (Patch, error)
+	EditPatch(ctx context.Context, repo, id string, e Edit) (Patch, error)
+	AddRevision(ctx context.Context, repo, id string, r NewRevision) (Patch, error)
+	Review(ctx context.Context, repo, id string, r NewReview) (Patch, error)
+
+	// Comment adds a comment to an issue or patch (id names either).
+	Comment(ctx context.Context, repo, id string, c NewComment) (Comment, error)
+	// EditComment changes the body of one's own comment.
+	EditComment(ctx context.Context, repo, commentID, body string) (Comment, error)
+	// HideComment hides or shows a comment (maintainers), ResolveComment
+	// marks a review thread resolved.
+	HideComment(ctx context.Context, repo, commentID string, hidden bool) (Comment, error)
+	ResolveComment(ctx context.Context, repo, commentID string, resolved bool) (Comment, error)
+	// React adds (or with remove, withdraws) the user's reaction to an
+	// issue, a patch or a comment.
+	React(ctx context.Context, repo, targetID, emoji string, remove bool) error
+
+	// Events streams changes until ctx ends. The channel is closed then.
+	Events(ctx context.Context) (<-chan Event, error)
+}
+
+// NewRepo creates a repo.
+type NewRepo struct {
+	Name          string `json:"name"`
+	Description   string `json:"description"`
+	DefaultBranch string `json:"default_branch"` // "main" when empty
+}
+
+// RepoEdit changes repo metadata; nil fields stay.
+type RepoEdit struct {
+	Name          *string `json:"name,omitempty"`
+	Description   *string `json:"description,omitempty"`
+	DefaultBranch *string `json:"default_branch,omitempty"`
+}
+
+// ListFilter selects issues or patches. Empty fields match everything.
+type ListFilter struct {
+	State    string `json:"state"`    // open (default) | closed | draft | merged | all
+	Label    string `json:"label"`    // has this label
+	Assignee string `json:"assignee"` // DID or alias
+	Author   string `json:"author"`   // DID or alias
+	Limit    int    `json:"limit"`    // 0: no limit
+}
+
+// NewIssue creates an issue.
+type NewIssue struct {
+	Title     string   `json:"title"`
+	Body      string   `json:"body"`
+	Labels    []string `json:"labels"`
+	Assignees []string `json:"assignees"` // DIDs
+}
+
+// Edit changes an issue or patch; nil and empty fields stay.
+type Edit struct {
+	Title           *string  `json:"title,omitempty"`
+	Body            *string  `json:"body,omitempty"` // patch: description
+	AddLabels       []string `json:"add_labels,omitempty"`
+	RemoveLabels    []string `json:"remove_labels,omitempty"`
+	AddAssignees    []string `json:"add_assignees,omitempty"`
+	RemoveAssignees []string `json:"remove_assignees,omitempty"`
+	// State: issue open | closed; patch open | draft | closed | merged.
+	State  string `json:"state,omitempty"`
+	Reason string `json:"reason,omitempty"` // issue close: completed | not-planned
+	// Comment, when set, is added along with the edit (close with comment).
+	Comment string `json:"comment,omitempty"`
+	Base    string `json:"base,omitempty"` // patch base ref
+}
+
+// NewPatch opens a patch.
+type NewPatch struct {
+	Title       string   `json:"title"`
+	Description string   `json:"description"`
+	Base        string   `json:"base"`
+	Commit      string   `json:"commit"`
+	BaseCommit  string   `json:"base_commit"`
+	Draft       bool     `json:"draft"`
+	Labels      []string `json:"labels"`
+}
+
+// NewRevision adds a revision to a patch.
+type NewRevision struct {
+	Commit     string `json:"commit"`
+	BaseCommit string `json:"base_commit"`
+	Note       string `json:"note"`
+}
+
+// NewReview records a verdict on a patch revision, optionally with an
+// inline comment on file lines.
+type NewReview struct {
+	Verdict  string `json:"verdict"`  // approve | request-changes | comment
+	Summary  string `json:"summary"`  // review text
+	Revision int    `json:"revision"` // 1-based; 0 = latest
+	Path     string `json:"path,omitempty"`
+	Start    int    `json:"start,omitempty"`
+	End      int    `json:"end,omitempty"`
+	// Comment is the inline comment's text (Path set); Summary is used
+	// when empty.
+	Comment string `json:"comment,omitempty"`
+}
+
+// NewComment adds a comment.
+type NewComment struct {
+	Body    string `json:"body"`
+	ReplyTo string `json:"reply_to,omitempty"` // comment ID or prefix
+}
+
+// Error is returned by every Service method that fails for a reason a user
+// can act on.
+func (e *Error) Error() string { return e.Message }
+
+// Errorf returns an *Error with a code.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of an *Error in err's chain, or "".
+func ErrorCode(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return ""
+}

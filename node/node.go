@@ -1,0 +1,151 @@
+// Package node is murmur's service: it owns a replica's store, its identity
+// key and clock, the event stream, and (later) the mesh, with every
+// goroutine they need, and implements api.Service on top of them. The local
+// API serves a Node to the CLI and the TUI; nothing above localapi imports
+// node except the command that wires it.
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"murmur/api"
+	"murmur/crdt"
+	"murmur/identity"
+	"murmur/storage"
+)
+
+// Version is reported in Status.
+var Version = "0.1.0-dev"
+
+// Config configures a Node. Home is required; the rest have defaults.
+type Config struct {
+	// Home is the data directory: store, key file, socket.
+	Home string
+	// Passphrase unlocks an encrypted key file.
+	Passphrase []byte
+	// Logger receives the node's logs; default discards.
+	Logger *slog.Logger
+	// Now is the wall clock; default time.Now.
+	Now func() time.Time
+	// Store passes options to storage.Open (tests use an in-memory FS).
+	Store *storage.Options
+	// Daemon marks a node run by `murmur serve` (reported in Status).
+	Daemon bool
+}
+
+// File names inside Home.
+const (
+	KeyFile  = "identity.key"
+	StoreDir = "store"
+)
+
+// Node is a running replica. Create it with Open; Close stops it.
+type Node struct {
+	cfg   Config
+	log   *slog.Logger
+	store *storage.Store
+	clock *crdt.Clock
+	bus   *bus
+
+	// mu guards key and keyErr.
+	mu     sync.Mutex
+	key    *identity.Key
+	keyErr error // why the key could not be loaded (locked, corrupt)
+
+	closeOnce sync.Once
+}
+
+// Open opens (creating if needed) the replica in cfg.Home.
+func Open(ctx context.Context, cfg Config) (*Node, error) {
+	if cfg.Home == "" {
+		return nil, errors.New("node: no data directory")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if err := os.MkdirAll(cfg.Home, 0o700); err != nil {
+		return nil, fmt.Errorf("node: create data directory: %w", err)
+	}
+	sopts := storage.Options{}
+	if cfg.Store != nil {
+		sopts = *cfg.Store
+	}
+	if sopts.Now == nil {
+		sopts.Now = cfg.Now
+	}
+	st, err := storage.Open(filepath.Join(cfg.Home, StoreDir), &sopts)
+	if err != nil {
+		return nil, err
+	}
+	n := &Node{cfg: cfg, log: cfg.Logger, store: st, clock: crdt.NewClock(cfg.Now), bus: newBus()}
+	n.loadKey()
+	return n, nil
+}
+
+// Store returns the node's store (for the mesh and tools).
+func (n *Node) Store() *storage.Store { return n.store }
+
+// Close stops the node and closes the store.
+func (n *Node) Close() error {
+	var err error
+	n.closeOnce.Do(func() {
+		n.bus.close()
+		err = n.store.Close()
+	})
+	return err
+}
+
+func (n *Node) keyPath() string { return filepath.Join(n.cfg.Home, KeyFile) }
+
+func (n *Node) loadKey() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	k, err := identity.Load(n.keyPath(), n.cfg.Passphrase)
+	if errors.Is(err, os.ErrNotExist) {
+		n.key, n.keyErr = nil, nil
+		return
+	}
+	n.key, n.keyErr = k, err
+}
+
+// signer returns the key to sign with, creating an identity on first use.
+func (n *Node) signer() (*identity.Key, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.key != nil {
+		return n.key, nil
+	}
+	if n.keyErr != nil {
+		return nil, keyError(n.keyErr)
+	}
+	k, err := identity.Generate()
+	if err != nil {
+		return nil, api.Errorf(api.CodeInternal, "create identity: %v", err)
+	}
+	if err := identity.Save(n.keyPath(), k, nil); err != nil {
+		return nil, keyError(err)
+	}
+	n.key = k
+	n.log.Info("created identity", "id", k.Public().DID())
+	return k, nil
+}
+
+func keyError(err error) error {
+	switch {
+	case errors.Is(err, identity.ErrPassphraseRequired), errors.Is(err, identity.ErrWrongPassphrase):
+		return &api.Error{Code: api.CodeLocked, Message: err.Error() + "; set MURMUR_PASSPHRASE or pass --passphrase-file"}
+	case errors.Is(err, identity.ErrCorruptKeyFile), errors.Is(err, identity.ErrInsecurePermissions):
+		return &api.Error{Code: api.CodeInvalid, Message: err.Error()}
+	}
+	return &api.Error{Code: api.CodeInternal, Message: err.Error()}
+}
