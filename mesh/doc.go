@@ -1,0 +1,75 @@
+// Package mesh connects murmur nodes: a QUIC transport on one UDP socket,
+// a Noise handshake that binds every connection to a verified identity,
+// and membership through hashicorp/memberlist. Gossip and sync sessions
+// build on it through stream kinds; mesh itself moves opaque bytes and
+// imports only murmur/identity. It may be imported by node and by tests;
+// never by tui, storage, forge or lower packages.
+//
+// # Layers
+//
+// Transport: an Endpoint owns one UDP socket (Config.ListenAddr, default
+// port DefaultPort) on which it both dials and accepts QUIC connections.
+// Connections, streams per connection, handshake time and idle time are
+// bounded by Config. After the handshake each connection is a Conn bound
+// to its peer's identity.PublicKey; upper layers open typed streams on it
+// (Conn.OpenStream, Endpoint.OpenStream) and receive them through handlers
+// registered per Kind (Endpoint.RegisterHandler). WriteFrame and ReadFrame
+// provide bounded length-prefixed framing inside a stream.
+//
+// Handshake: TLS inside QUIC uses throwaway self-signed certificates and
+// does not authenticate. The dialer opens the connection's first stream
+// and runs Noise XX on it, with the connection's TLS exporter value as the
+// prologue. Each side sends its Ed25519 identity key and a signature by it
+// over its Noise static key, and each side verifies the other's. Because
+// the prologue differs between two TLS sessions, a relay that terminates
+// QUIC on both sides and forwards the handshake bytes makes the handshake
+// fail on both sides. A dialer that names the peer it wants (DialPeer)
+// refuses any other identity with ErrPeerMismatch before revealing its own.
+//
+// Membership: MemberlistTransport implements memberlist.NodeAwareTransport
+// over an Endpoint. Node names are did:key strings; packets are QUIC
+// datagrams and streams are QUIC streams of KindMemberlist on the
+// authenticated connection, and a node addressed by name must prove that
+// identity.
+//
+// # Wire format, version 1
+//
+// Connections are QUIC version 1 with ALPN "murmur/1", TLS 1.3 and the
+// datagram extension (RFC 9221) enabled.
+//
+// Handshake. The dialer opens bidirectional stream 0. Each handshake
+// message is framed as a big-endian uint16 length (1 to 1024) followed by
+// that many bytes. The protocol is Noise_XX_25519_ChaChaPoly_BLAKE2b with
+// prologue = TLS-Exporter("murmur noise binding", no context, 32 bytes):
+//
+//	dialer -> acceptor   message 1: e                  (empty payload)
+//	acceptor -> dialer   message 2: e, ee, s, es       + identity payload
+//	dialer -> acceptor   message 3: s, se              + identity payload
+//	acceptor -> dialer   confirmation: ChaChaPoly encryption of the empty
+//	                     string under the acceptor-to-dialer cipher state
+//
+// The identity payload is 97 bytes: version (1 byte, value 1), the
+// Ed25519 public key (32 bytes), and the 64-byte signature
+// identity.Sign(StaticKeyDomain, sender's Noise static public key). Both
+// ends then close stream 0. The Noise transport keys are not used after
+// the confirmation; QUIC's encryption protects the connection.
+//
+// Streams. Every later bidirectional stream starts with one Kind byte,
+// followed by the kind's own protocol: 1 memberlist, 2 sync session,
+// 3 op fetch. Kind 0 is reserved. A stream of an unknown kind, or one
+// whose kind byte does not arrive within Config.StreamHeaderTimeout, is
+// reset with stream error code 1 or 2 respectively; code 0 means closed.
+// Unidirectional streams are not allowed.
+//
+// Datagrams. Each datagram is one Kind byte followed by at most
+// MaxDatagramSize bytes. Datagrams of unknown kind are dropped.
+//
+// Connection close codes: 0x100 handshake failed, 0x101 peer identity
+// mismatch, 0x102 too many connections, 0x103 replaced by a newer
+// connection, 0x104 shutting down, 0x105 connected to self, 0x106 closed
+// by the application.
+//
+// This format is stable. An incompatible change takes a new ALPN
+// ("murmur/2"); new stream and datagram kinds may be added within version
+// 1, since peers reset or drop kinds they do not know.
+package mesh
