@@ -1,0 +1,318 @@
+package tui
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"murmur/api"
+)
+
+// t0 is the fixed "now" of the tests, so relative times are stable.
+var t0 = time.Date(2026, 1, 10, 12, 0, 0, 0, time.UTC)
+
+// fakeService is a small in-memory api.Service. Methods the TUI does not
+// call are left to the embedded nil interface.
+type fakeService struct {
+	api.Service
+
+	mu        sync.Mutex
+	identity  *api.Identity
+	status    api.Status
+	repos     []api.Repo
+	issues    map[string][]api.Issue // by repo ID
+	patches   map[string][]api.Patch
+	refs      map[string][]api.Ref
+	failWith  map[string]error // method name → error
+	comments  []commentCall
+	edits     []api.Edit
+	reviews   []api.NewReview
+	reactions []string
+	filters   []api.ListFilter
+	events    chan api.Event
+	seq       int
+}
+
+type commentCall struct {
+	repo, id string
+	c        api.NewComment
+}
+
+var alice = api.Person{ID: "did:key:z6MkAlice", Alias: "alice", Short: "z6MkAlic"}
+var bob = api.Person{ID: "did:key:z6MkBob", Alias: "bob", Short: "z6MkBob0"}
+
+// newFake returns a fake with an identity, two repos and a few issues.
+func newFake() *fakeService {
+	id := api.Identity{Person: alice}
+	f := &fakeService{
+		identity: &id,
+		status: api.Status{Identity: alice, Online: true, Listen: "0.0.0.0:7411", Version: "test",
+			Peers: []api.Peer{{ID: bob.ID, Alias: "bob", Addr: "10.0.0.2:7411", Connected: true, LastSync: t0.Add(-time.Minute)}},
+			Repos: []api.RepoSync{{Repo: "r1aaaaaaaaaa", Name: "murmur", Ops: 42, MerkleRoot: "abcdef0123456789", InSync: true}},
+		},
+		issues:   map[string][]api.Issue{},
+		patches:  map[string][]api.Patch{},
+		refs:     map[string][]api.Ref{},
+		failWith: map[string]error{},
+	}
+	f.repos = []api.Repo{
+		{ID: "r1aaaaaaaaaa", Name: "murmur", Description: "a peer-to-peer forge", DefaultBranch: "main", Owner: alice, Updated: t0.Add(-time.Hour), Following: true},
+		{ID: "r2bbbbbbbbbb", Name: "dotfiles", Description: "my config", DefaultBranch: "main", Owner: alice, Updated: t0.Add(-48 * time.Hour)},
+	}
+	for i, title := range []string{"TUI crashes on resize", "Sync stalls behind NAT", "Document the op format"} {
+		f.addIssue("r1aaaaaaaaaa", fmt.Sprintf("i%d%011d", i+1, i+1), title, t0.Add(-time.Duration(i+1)*time.Hour))
+	}
+	is := &f.issues["r1aaaaaaaaaa"][0]
+	is.Body = "Resizing the terminal to 20 columns panics.\nSteps: open, resize."
+	is.Labels = []string{"bug", "tui"}
+	is.Assignees = []api.Person{bob}
+	is.Comments = []api.Comment{
+		{ID: "c1", Author: bob, Body: "I can reproduce this.", Created: t0.Add(-50 * time.Minute)},
+		{ID: "c2", Author: alice, Body: "Fixed on my branch.", Created: t0.Add(-40 * time.Minute), ReplyTo: "c1"},
+		{ID: "c3", Author: bob, Body: "Thanks!", Created: t0.Add(-30 * time.Minute), Reactions: []api.Reaction{{Emoji: "👍", Authors: []api.Person{alice}}}},
+	}
+	f.patches["r1aaaaaaaaaa"] = []api.Patch{{
+		PatchSummary: api.PatchSummary{ID: "p1000000000a", Repo: "r1aaaaaaaaaa", Title: "Handle tiny terminals", State: "open", Author: bob, Base: "main", Revisions: 2, Created: t0.Add(-3 * time.Hour), Updated: t0.Add(-2 * time.Hour)},
+		Description:  "Clamp every width.",
+		Revisions: []api.Revision{
+			{ID: "rev1", Number: 1, Commit: "1111111111aa", Author: bob, Created: t0.Add(-3 * time.Hour)},
+			{ID: "rev2", Number: 2, Commit: "2222222222bb", Note: "address review", Author: bob, Created: t0.Add(-2 * time.Hour)},
+		},
+		Reviews: []api.Review{{Reviewer: alice, Revision: "rev1", RevNumber: 1, Verdict: "request-changes", Summary: "handle zero width", At: t0.Add(-150 * time.Minute)}},
+		Comments: []api.Comment{
+			{ID: "pc1", Author: alice, Body: "Nice.", Created: t0.Add(-100 * time.Minute)},
+			{ID: "pc2", Author: alice, Body: "Off by one here.", Created: t0.Add(-140 * time.Minute), Anchor: &api.Anchor{Revision: "rev1", RevNumber: 1, Path: "tui/list.go", Start: 12, End: 14}},
+		},
+	}}
+	f.refs["r1aaaaaaaaaa"] = []api.Ref{{Name: "refs/heads/main", Commit: "2222222222bb"}}
+	f.recount()
+	return f
+}
+
+func (f *fakeService) addIssue(repo, id, title string, updated time.Time) {
+	f.issues[repo] = append(f.issues[repo], api.Issue{IssueSummary: api.IssueSummary{
+		ID: id, Repo: repo, Title: title, State: "open", Author: alice, Created: updated, Updated: updated,
+	}})
+}
+
+func (f *fakeService) recount() {
+	for i := range f.repos {
+		r := &f.repos[i]
+		r.OpenIssues, r.OpenPatches = 0, 0
+		for _, is := range f.issues[r.ID] {
+			if is.State == "open" {
+				r.OpenIssues++
+			}
+		}
+		for _, p := range f.patches[r.ID] {
+			if p.State == "open" {
+				r.OpenPatches++
+			}
+		}
+	}
+}
+
+func (f *fakeService) fail(method string) error {
+	return f.failWith[method]
+}
+
+func (f *fakeService) Status(ctx context.Context) (api.Status, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.status, f.fail("Status")
+}
+
+func (f *fakeService) Identity(ctx context.Context) (api.Identity, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.fail("Identity"); err != nil {
+		return api.Identity{}, err
+	}
+	if f.identity == nil {
+		return api.Identity{}, api.Errorf(api.CodeNoIdentity, "no identity: run murmur id init")
+	}
+	return *f.identity, nil
+}
+
+func (f *fakeService) InitIdentity(ctx context.Context, alias string, pass []byte) (api.Identity, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.identity != nil {
+		return api.Identity{}, api.Errorf(api.CodeConflict, "identity exists")
+	}
+	id := api.Identity{Person: api.Person{ID: "did:key:z6MkNew", Alias: alias, Short: "z6MkNew0"}}
+	f.identity = &id
+	return id, nil
+}
+
+func (f *fakeService) Repos(ctx context.Context) ([]api.Repo, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.repos), f.fail("Repos")
+}
+
+func (f *fakeService) findRepo(repo string) (int, error) {
+	for i, r := range f.repos {
+		if r.ID == repo || r.Name == repo || strings.HasPrefix(r.ID, repo) {
+			return i, nil
+		}
+	}
+	return 0, api.Errorf(api.CodeNotFound, "repo %q not found", repo)
+}
+
+func (f *fakeService) Repo(ctx context.Context, repo string) (api.Repo, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	i, err := f.findRepo(repo)
+	if err != nil {
+		return api.Repo{}, err
+	}
+	return f.repos[i], nil
+}
+
+func (f *fakeService) CreateRepo(ctx context.Context, n api.NewRepo) (api.Repo, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.seq++
+	r := api.Repo{ID: fmt.Sprintf("rn%010d", f.seq), Name: n.Name, Description: n.Description, DefaultBranch: "main", Updated: t0}
+	f.repos = append(f.repos, r)
+	return r, nil
+}
+
+func (f *fakeService) Refs(ctx context.Context, repo string) ([]api.Ref, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.refs[repo]), nil
+}
+
+func (f *fakeService) Activity(ctx context.Context, repo string, limit int) ([]api.Activity, error) {
+	return []api.Activity{{Op: "op1", Kind: "issue.open", Object: "i100000000001", Author: alice, At: t0.Add(-time.Hour), Accepted: true}}, nil
+}
+
+func matchState(want, got string) bool {
+	return want == "all" || cmp.Or(want, "open") == got
+}
+
+func (f *fakeService) Issues(ctx context.Context, repo string, fl api.ListFilter) ([]api.IssueSummary, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.filters = append(f.filters, fl)
+	if err := f.fail("Issues"); err != nil {
+		return nil, err
+	}
+	var out []api.IssueSummary
+	for _, is := range f.issues[repo] {
+		if matchState(fl.State, is.State) {
+			s := is.IssueSummary
+			s.Comments = len(is.Comments)
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeService) findIssue(repo, id string) (*api.Issue, error) {
+	for i := range f.issues[repo] {
+		if f.issues[repo][i].ID == id {
+			return &f.issues[repo][i], nil
+		}
+	}
+	return nil, api.Errorf(api.CodeNotFound, "issue %s not found", id)
+}
+
+func (f *fakeService) Issue(ctx context.Context, repo, id string) (api.Issue, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	is, err := f.findIssue(repo, id)
+	if err != nil {
+		return api.Issue{}, err
+	}
+	out := *is
+	out.Comments = slices.Clone(is.Comments)
+	return out, nil
+}
+
+func (f *fakeService) EditIssue(ctx context.Context, repo, id string, e api.Edit) (api.Issue, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.edits = append(f.edits, e)
+	is, err := f.findIssue(repo, id)
+	if err != nil {
+		return api.Issue{}, err
+	}
+	if e.Title != nil {
+		is.Title = *e.Title
+	}
+	if e.State != "" {
+		is.State = e.State
+	}
+	is.Labels = append(is.Labels, e.AddLabels...)
+	return *is, nil
+}
+
+func (f *fakeService) Patches(ctx context.Context, repo string, fl api.ListFilter) ([]api.PatchSummary, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []api.PatchSummary
+	for _, p := range f.patches[repo] {
+		if matchState(fl.State, p.State) {
+			out = append(out, p.PatchSummary)
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeService) Patch(ctx context.Context, repo, id string) (api.Patch, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, p := range f.patches[repo] {
+		if p.ID == id {
+			return p, nil
+		}
+	}
+	return api.Patch{}, api.Errorf(api.CodeNotFound, "patch %s not found", id)
+}
+
+func (f *fakeService) Review(ctx context.Context, repo, id string, r api.NewReview) (api.Patch, error) {
+	f.mu.Lock()
+	f.reviews = append(f.reviews, r)
+	f.mu.Unlock()
+	return f.Patch(ctx, repo, id)
+}
+
+func (f *fakeService) Comment(ctx context.Context, repo, id string, c api.NewComment) (api.Comment, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.comments = append(f.comments, commentCall{repo, id, c})
+	if err := f.fail("Comment"); err != nil {
+		return api.Comment{}, err
+	}
+	is, err := f.findIssue(repo, id)
+	if err != nil {
+		return api.Comment{}, err
+	}
+	f.seq++
+	cm := api.Comment{ID: fmt.Sprintf("cn%d", f.seq), Author: alice, Body: c.Body, ReplyTo: c.ReplyTo, Created: t0}
+	is.Comments = append(is.Comments, cm)
+	return cm, nil
+}
+
+func (f *fakeService) React(ctx context.Context, repo, target, emoji string, remove bool) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.reactions = append(f.reactions, fmt.Sprintf("%s %s remove=%v", target, emoji, remove))
+	return nil
+}
+
+func (f *fakeService) Events(ctx context.Context) (<-chan api.Event, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.events == nil {
+		f.events = make(chan api.Event, 16)
+	}
+	return f.events, nil
+}

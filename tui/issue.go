@@ -1,0 +1,466 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/viewport"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"murmur/api"
+)
+
+// maxDepth caps how far replies are indented.
+const maxDepth = 4
+
+// entry is one comment of a timeline, at its reply depth.
+type entry struct {
+	c     api.Comment
+	depth int
+}
+
+// threaded orders comments as a thread: each reply follows its parent,
+// oldest first at every level. Replies to unknown comments are top-level.
+func threaded(cs []api.Comment) []entry {
+	byID := make(map[string]bool, len(cs))
+	for _, c := range cs {
+		byID[c.ID] = true
+	}
+	kids := make(map[string][]api.Comment)
+	var roots []api.Comment
+	for _, c := range cs {
+		if c.ReplyTo != "" && byID[c.ReplyTo] && c.ReplyTo != c.ID {
+			kids[c.ReplyTo] = append(kids[c.ReplyTo], c)
+		} else {
+			roots = append(roots, c)
+		}
+	}
+	out := make([]entry, 0, len(cs))
+	seen := make(map[string]bool, len(cs))
+	var walk func(c api.Comment, d int)
+	walk = func(c api.Comment, d int) {
+		if seen[c.ID] {
+			return
+		}
+		seen[c.ID] = true
+		out = append(out, entry{c, min(d, maxDepth)})
+		for _, k := range kids[c.ID] {
+			walk(k, d+1)
+		}
+	}
+	for _, r := range roots {
+		walk(r, 0)
+	}
+	return out
+}
+
+// issueScreen shows one issue and its timeline. The selection is the
+// issue itself (0) or a comment (1…); it is kept by comment ID across
+// refetches.
+type issueScreen struct {
+	c      *common
+	repo   api.Repo
+	id     string
+	title  string
+	issue  api.Issue
+	loaded bool
+	load   refetch
+
+	timeline []entry
+	sel      int
+	starts   []int // first content line of each selectable block
+	vp       viewport.Model
+	comp     *composer
+	w, h     int
+}
+
+func newIssueScreen(c *common, repo api.Repo, id, title string) *issueScreen {
+	vp := viewport.New()
+	vp.MouseWheelEnabled = true
+	return &issueScreen{c: c, repo: repo, id: id, title: title, vp: vp}
+}
+
+func (s *issueScreen) Init() tea.Cmd { return s.load.start(fetchIssue(s.c, s.repo.ID, s.id)) }
+
+func (s *issueScreen) Title() string { return "issue " + shortID(s.id) }
+
+func (s *issueScreen) SetSize(w, h int) {
+	s.w, s.h = w, h
+	s.layout()
+}
+
+func (s *issueScreen) layout() {
+	vh := s.h
+	if s.comp != nil {
+		s.comp.SetSize(s.w, min(10, max(s.h/2, 4)))
+		vh -= s.comp.Height()
+	}
+	s.vp.SetWidth(s.w)
+	s.vp.SetHeight(max(vh, 1))
+	s.render()
+}
+
+func (s *issueScreen) Capturing() bool { return s.comp != nil }
+
+func (s *issueScreen) KeyMap() keyMap {
+	if s.comp != nil {
+		return s.comp.KeyMap()
+	}
+	k := issueKeys
+	return keyMap{
+		short: []key.Binding{k.Comment, k.Reply, k.Close, k.React, globals.Back, globals.Help},
+		full: [][]key.Binding{
+			{lists.Up, lists.Down, lists.PageUp, lists.PageDown},
+			{k.Comment, k.Reply, k.Edit, k.Close, k.Label, k.Assign, k.React},
+			globals.list(),
+		},
+	}
+}
+
+func (s *issueScreen) selectedComment() (api.Comment, bool) {
+	if s.sel <= 0 || s.sel > len(s.timeline) {
+		return api.Comment{}, false
+	}
+	return s.timeline[s.sel-1].c, true
+}
+
+func (s *issueScreen) compose(p purpose, prompt string, multi bool, initial, target string) tea.Cmd {
+	var cmd tea.Cmd
+	s.comp, cmd = newComposer(s.c, p, prompt, multi, initial, s.w)
+	s.comp.target = target
+	s.layout()
+	return cmd
+}
+
+func (s *issueScreen) Update(msg tea.Msg) (tea.Cmd, bool) {
+	switch msg := msg.(type) {
+	case issueMsg:
+		if msg.repo != s.repo.ID || msg.id != s.id {
+			return nil, false
+		}
+		cmd := s.load.done(fetchIssue(s.c, s.repo.ID, s.id))
+		if msg.err == nil {
+			s.setIssue(msg.issue)
+		}
+		return cmd, true
+	case eventMsg:
+		if msg.ev.Repo != s.repo.ID {
+			return nil, false
+		}
+		return s.load.start(fetchIssue(s.c, s.repo.ID, s.id)), false
+	case writtenMsg:
+		if msg.repo != s.repo.ID || msg.object != s.id {
+			return nil, false
+		}
+		if msg.composed && s.comp != nil {
+			if msg.err != nil {
+				s.comp.busy = false
+				return nil, true
+			}
+			s.comp = nil
+			s.layout()
+		}
+		if msg.err != nil {
+			return nil, true
+		}
+		return s.load.start(fetchIssue(s.c, s.repo.ID, s.id)), true
+	case editorMsg:
+		if s.comp != nil {
+			cmd, _ := s.comp.Update(msg)
+			return cmd, true
+		}
+		return nil, false
+	case tea.MouseWheelMsg:
+		var cmd tea.Cmd
+		s.vp, cmd = s.vp.Update(msg)
+		return cmd, true
+	case tea.KeyPressMsg:
+		if s.comp != nil {
+			return s.composeKey(msg), true
+		}
+		return s.key(msg)
+	}
+	return nil, false
+}
+
+func (s *issueScreen) composeKey(k tea.KeyPressMsg) tea.Cmd {
+	cmd, act := s.comp.Update(k)
+	switch act {
+	case composeCancel:
+		s.comp = nil
+		s.layout()
+	case composeSubmit:
+		s.comp.busy = true
+		return s.submit(s.comp)
+	}
+	return cmd
+}
+
+func (s *issueScreen) submit(comp *composer) tea.Cmd {
+	repo, id, svc := s.repo.ID, s.id, s.c.svc
+	text := strings.TrimSpace(comp.Value())
+	switch comp.purpose {
+	case forComment, forReply:
+		reply := comp.target
+		what := "comment posted"
+		if reply != "" {
+			what = "reply posted"
+		}
+		return write(s.c, repo, id, what, true, func(ctx context.Context) error {
+			_, err := svc.Comment(ctx, repo, id, api.NewComment{Body: text, ReplyTo: reply})
+			return err
+		})
+	case forTitle:
+		return write(s.c, repo, id, "title changed", true, func(ctx context.Context) error {
+			_, err := svc.EditIssue(ctx, repo, id, api.Edit{Title: &text})
+			return err
+		})
+	case forLabel:
+		labels := splitList(text)
+		return write(s.c, repo, id, "labelled "+strings.Join(labels, ", "), true, func(ctx context.Context) error {
+			_, err := svc.EditIssue(ctx, repo, id, api.Edit{AddLabels: labels})
+			return err
+		})
+	case forAssign:
+		who := splitList(text)
+		return write(s.c, repo, id, "assigned "+strings.Join(who, ", "), true, func(ctx context.Context) error {
+			_, err := svc.EditIssue(ctx, repo, id, api.Edit{AddAssignees: who})
+			return err
+		})
+	}
+	return nil
+}
+
+// splitList splits user input on commas and spaces.
+func splitList(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' })
+}
+
+func (s *issueScreen) key(k tea.KeyPressMsg) (tea.Cmd, bool) {
+	repo, id, svc := s.repo.ID, s.id, s.c.svc
+	switch {
+	case key.Matches(k, lists.Up):
+		s.moveSel(-1)
+	case key.Matches(k, lists.Down):
+		s.moveSel(1)
+	case key.Matches(k, lists.PageUp):
+		s.vp.PageUp()
+	case key.Matches(k, lists.PageDown):
+		s.vp.PageDown()
+	case key.Matches(k, lists.Top):
+		s.sel = 0
+		s.vp.GotoTop()
+		s.render()
+	case key.Matches(k, lists.Bottom):
+		s.sel = len(s.timeline)
+		s.render()
+		s.vp.GotoBottom()
+	case key.Matches(k, globals.Refresh):
+		return s.load.start(fetchIssue(s.c, repo, id)), true
+	case !s.loaded:
+		return nil, false
+	case key.Matches(k, issueKeys.Comment):
+		return s.compose(forComment, "Comment on "+shortID(id), true, "", ""), true
+	case key.Matches(k, issueKeys.Reply):
+		if c, ok := s.selectedComment(); ok {
+			return s.compose(forReply, "Reply to "+displayName(c.Author), true, "", c.ID), true
+		}
+		return s.compose(forComment, "Comment on "+shortID(id), true, "", ""), true
+	case key.Matches(k, issueKeys.Edit):
+		return s.compose(forTitle, "Title", false, s.issue.Title, ""), true
+	case key.Matches(k, issueKeys.Label):
+		return s.compose(forLabel, "Add labels (comma separated)", false, "", ""), true
+	case key.Matches(k, issueKeys.Assign):
+		return s.compose(forAssign, "Assign (DID or alias, comma separated)", false, "", ""), true
+	case key.Matches(k, issueKeys.Close):
+		state, what := "closed", "issue closed"
+		if s.issue.State == "closed" {
+			state, what = "open", "issue reopened"
+		}
+		return write(s.c, repo, id, what, false, func(ctx context.Context) error {
+			_, err := svc.EditIssue(ctx, repo, id, api.Edit{State: state})
+			return err
+		}), true
+	case key.Matches(k, issueKeys.React):
+		target, rs := id, s.issue.Reactions
+		if c, ok := s.selectedComment(); ok {
+			target, rs = c.ID, c.Reactions
+		}
+		remove := reacted(rs, "👍", s.c.identity.ID)
+		what := "reacted 👍"
+		if remove {
+			what = "reaction withdrawn"
+		}
+		return write(s.c, repo, id, what, false, func(ctx context.Context) error {
+			return svc.React(ctx, repo, target, "👍", remove)
+		}), true
+	default:
+		return nil, false
+	}
+	return nil, true
+}
+
+func reacted(rs []api.Reaction, emoji, who string) bool {
+	for _, r := range rs {
+		if r.Emoji != emoji {
+			continue
+		}
+		for _, a := range r.Authors {
+			if a.ID == who && who != "" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (s *issueScreen) moveSel(d int) {
+	s.sel = min(max(s.sel+d, 0), len(s.timeline))
+	s.render()
+	if s.sel < len(s.starts) {
+		start := s.starts[s.sel]
+		end := s.vp.TotalLineCount()
+		if s.sel+1 < len(s.starts) {
+			end = s.starts[s.sel+1]
+		}
+		top := s.vp.YOffset()
+		switch {
+		case start < top:
+			s.vp.SetYOffset(start)
+		case end > top+s.vp.Height():
+			s.vp.SetYOffset(min(start, end-s.vp.Height()))
+		}
+	}
+}
+
+func (s *issueScreen) setIssue(is api.Issue) {
+	var selID string
+	if c, ok := s.selectedComment(); ok {
+		selID = c.ID
+	}
+	s.issue, s.loaded, s.title = is, true, is.Title
+	s.timeline = threaded(is.Comments)
+	s.sel = 0
+	if selID != "" {
+		for i, e := range s.timeline {
+			if e.c.ID == selID {
+				s.sel = i + 1
+			}
+		}
+	}
+	s.render()
+}
+
+// render rebuilds the viewport's content at the current width.
+func (s *issueScreen) render() {
+	if !s.loaded {
+		s.vp.SetContent(s.c.st.Subtle.Render("  loading " + shortID(s.id) + "…"))
+		return
+	}
+	st, is, w := s.c.st, s.issue, max(s.w, 10)
+	now := s.c.now()
+	var lines []string
+	add := func(l ...string) { lines = append(lines, l...) }
+	add(ansi.Truncate(" "+st.Title.Render(trunc(is.Title, w))+"  "+st.Subtle.Render(shortID(is.ID)), w, "…"))
+	state := is.State
+	if is.Reason != "" {
+		state += " (" + is.Reason + ")"
+	}
+	add(ansi.Truncate(" "+stateMarker(st, is.State)+" "+st.state(is.State).Render(state)+
+		st.Subtle.Render(fmt.Sprintf(" · opened by %s %s ago · %d comments", displayName(is.Author), ago(is.Created, now), len(is.Comments))), w, "…"))
+	meta := " labels: " + trunc(orNone(is.Labels), w) + " · assignees: " + orNone(names(is.Assignees))
+	add(ansi.Truncate(st.Label.Render(meta), w, "…"))
+	for _, c := range is.Conflicts {
+		add(st.Error.Render(ansi.Truncate(" also set concurrently by "+displayName(c.Author)+": "+trunc(c.Value, 40), w, "…")))
+	}
+	add("")
+	s.starts = s.starts[:0]
+	block := func(i int, depth int, body []string) {
+		s.starts = append(s.starts, len(lines))
+		mark := "  "
+		if i == s.sel {
+			mark = st.Selected.Render("▌ ")
+		}
+		pad := strings.Repeat("  ", depth)
+		for _, l := range body {
+			add(ansi.Truncate(mark+pad+l, w, "…"))
+		}
+		add("")
+	}
+	body := wrap(is.Body, w-4)
+	if strings.TrimSpace(is.Body) == "" {
+		body = []string{st.Subtle.Render("no description")}
+	}
+	if r := reactionLine(is.Reactions); r != "" {
+		body = append(body, r)
+	}
+	block(0, 0, body)
+	for i, e := range s.timeline {
+		c := e.c
+		head := st.Author.Render(displayName(c.Author)) + st.Subtle.Render(" · "+ago(c.Created, now)+" ago")
+		if e.depth > 0 {
+			head = "↳ " + head
+		}
+		if c.Edited {
+			head += st.Subtle.Render(" (edited)")
+		}
+		if c.Resolved {
+			head += st.Subtle.Render(" (resolved)")
+		}
+		b := []string{head}
+		if c.Hidden {
+			b = append(b, st.Subtle.Render("comment hidden"))
+		} else {
+			b = append(b, wrap(c.Body, w-4-2*e.depth)...)
+		}
+		if r := reactionLine(c.Reactions); r != "" {
+			b = append(b, r)
+		}
+		block(i+1, e.depth, b)
+	}
+	s.vp.SetContentLines(lines)
+}
+
+func (s *issueScreen) View() string {
+	if s.comp == nil {
+		return s.vp.View()
+	}
+	return s.vp.View() + "\n" + s.comp.View()
+}
+
+// wrap word-wraps text to w cells, breaking words longer than a line.
+func wrap(text string, w int) []string {
+	text = strings.TrimRight(clean(strings.ReplaceAll(text, "\r\n", "\n")), "\n")
+	if text == "" {
+		return nil
+	}
+	return strings.Split(ansi.Wrap(text, max(w, 10), ""), "\n")
+}
+
+func reactionLine(rs []api.Reaction) string {
+	var parts []string
+	for _, r := range rs {
+		if len(r.Authors) > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", trunc(r.Emoji, 4), len(r.Authors)))
+		}
+	}
+	return strings.Join(parts, "  ")
+}
+
+func names(ps []api.Person) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = displayName(p)
+	}
+	return out
+}
+
+func orNone(ss []string) string {
+	if len(ss) == 0 {
+		return "none"
+	}
+	return strings.Join(ss, ", ")
+}
