@@ -16,7 +16,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
-	"time"
 
 	"murmur/api"
 )
@@ -75,9 +74,14 @@ func NewClient(dial func(ctx context.Context) (net.Conn, error)) *Client {
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 			return c.dialConn(ctx)
 		},
-		DisableCompression:  true,
-		MaxIdleConnsPerHost: 16,
-		IdleConnTimeout:     30 * time.Second,
+		DisableCompression: true,
+		// One connection per request. A kept-alive connection to another
+		// process's embedded node is closed when that process exits, and
+		// a write sent on it then fails after it may have been read; a
+		// fresh connection either reaches a live server or fails to
+		// connect, which is safe to retry. Dialing a Unix socket or an
+		// in-memory pipe costs microseconds.
+		DisableKeepAlives: true,
 	}
 	c.hc = &http.Client{
 		Transport: c.tr,
@@ -178,6 +182,12 @@ func (c *Client) send(ctx context.Context, method, path string, in any) (*http.R
 		}
 		if _, secret := in.(identityRequest); secret {
 			defer clear(body)
+		}
+		// A server answers an oversize body before reading it all and
+		// closes the connection, so the answer could be lost while the
+		// body is still being written: refuse it here instead.
+		if len(body) > DefaultMaxBodyBytes {
+			return nil, api.Errorf(api.CodeInvalid, "the request is %d bytes, more than the %d bytes the node accepts; shorten the text", len(body), DefaultMaxBodyBytes)
 		}
 	}
 	for attempt := 0; ; attempt++ {

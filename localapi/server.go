@@ -241,6 +241,10 @@ func (s *Server) Close() error {
 	return s.closeErr
 }
 
+// drainDelay is how long a closing server keeps accepting connections that
+// were queued before its socket file was removed.
+const drainDelay = 100 * time.Millisecond
+
 func (s *Server) close() error {
 	s.mu.Lock()
 	s.closing = true
@@ -249,6 +253,17 @@ func (s *Server) close() error {
 	s.mu.Unlock()
 
 	var errs []error
+	// Closing a listening socket resets connections the kernel queued but
+	// the server had not accepted yet, and their clients cannot tell
+	// whether a write was made. So first remove the socket file, which
+	// stops new connections, and keep accepting for a moment to drain the
+	// queue; only then close the listener.
+	if sl, ok := s.sock.(*socketListener); ok {
+		if err := sl.unlink(); err != nil {
+			errs = append(errs, err)
+		}
+		time.Sleep(drainDelay)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
 	defer cancel()
 	if err := s.hs.Shutdown(ctx); err != nil {

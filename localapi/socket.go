@@ -166,9 +166,21 @@ type socketListener struct {
 // replaced it.
 func (l *socketListener) Close() error {
 	err := l.UnixListener.Close()
+	if rerr := l.unlink(); rerr != nil && err == nil {
+		err = rerr
+	}
+	return err
+}
+
+// unlink removes the socket file (once) unless another has replaced it,
+// while the listener keeps accepting: new connects then fail to find the
+// socket, which a client can safely retry, and connections already queued
+// can still be accepted and served.
+func (l *socketListener) unlink() error {
+	var err error
 	l.closeOnce.Do(func() {
 		if fi, serr := os.Lstat(l.path); serr == nil && os.SameFile(fi, l.info) {
-			if rerr := os.Remove(l.path); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) && err == nil {
+			if rerr := os.Remove(l.path); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
 				err = fmt.Errorf("localapi: remove socket: %w", rerr)
 			}
 		}
