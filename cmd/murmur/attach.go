@@ -1,0 +1,47 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"strings"
+
+	"murmur/api"
+	"murmur/localapi"
+	"murmur/node"
+)
+
+// attach reaches the node for home through the local API: the running
+// daemon's socket, or a node opened in this process (which then serves the
+// socket itself, so a second command run meanwhile talks to this one).
+func attach(ctx context.Context, home string, passphrase []byte) (api.Service, func() error, error) {
+	logger := newLogger(os.Getenv("MURMUR_LOG"))
+	att, err := localapi.Attach(ctx, home, func() (api.Service, func() error, error) {
+		n, err := node.Open(ctx, node.Config{Home: home, Passphrase: passphrase, Logger: logger})
+		if err != nil {
+			return nil, nil, err
+		}
+		return n, n.Close, nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return att, att.Close, nil
+}
+
+// newLogger logs to stderr at the level named by $MURMUR_LOG (debug,
+// info, warn, error; default warn).
+func newLogger(level string) *slog.Logger {
+	var l slog.Level
+	switch strings.ToLower(strings.TrimSpace(level)) {
+	case "debug":
+		l = slog.LevelDebug
+	case "info":
+		l = slog.LevelInfo
+	case "error":
+		l = slog.LevelError
+	default:
+		l = slog.LevelWarn
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
+}

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/spf13/cobra"
+)
+
+func (a *app) statusCmd() *cobra.Command {
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "status [--json]",
+		Short: "Show the node: identity, data directory, peers and repos",
+		Example: `  murmur status
+  murmur status --json | jq .repos`,
+		Args: args(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			svc, err := a.service(ctx)
+			if err != nil {
+				return err
+			}
+			st, err := svc.Status(ctx)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				st.Peers, st.Repos = nonNil(st.Peers), nonNil(st.Repos)
+				return a.printJSON(st)
+			}
+			node := "embedded (this command)"
+			if st.Daemon {
+				node = "daemon"
+			}
+			mesh := "offline"
+			if st.Online {
+				mesh = "online"
+				if st.Listen != "" {
+					mesh += ", listening on " + st.Listen
+				}
+			}
+			connected := 0
+			for _, p := range st.Peers {
+				if p.Connected {
+					connected++
+				}
+			}
+			a.writeFields(&a.out, [][2]string{
+				{"identity", personName(st.Identity)},
+				{"home", st.Home},
+				{"node", node},
+				{"mesh", mesh},
+				{"peers", fmt.Sprintf("%d connected, %d known", connected, len(st.Peers))},
+				{"pending", fmt.Sprintf("%d in, %d out", st.PendingIn, st.PendingOut)},
+				{"version", st.Version},
+			})
+			if len(st.Repos) == 0 {
+				return nil
+			}
+			fmt.Fprintln(&a.out)
+			t := newTable(1, "REPO", "NAME", "OPS", "SYNC")
+			for _, r := range st.Repos {
+				sync, style := "in sync", styleGreen
+				if !r.InSync {
+					sync, style = "behind or ahead", styleYellow
+				}
+				if !st.Online {
+					sync, style = "-", styleDim
+				}
+				t.add(cell{text: short(r.Repo), style: styleCyan}, cell{text: r.Name}, cell{text: strconv.Itoa(r.Ops)}, cell{text: sync, style: style})
+			}
+			a.writeTable(&a.out, t)
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print the status as JSON")
+	return c
+}
