@@ -370,7 +370,7 @@ func (s *issueScreen) render() {
 		state += " (" + is.Reason + ")"
 	}
 	add(ansi.Truncate(" "+stateMarker(st, is.State)+" "+st.state(is.State).Render(state)+
-		st.Subtle.Render(fmt.Sprintf(" · opened by %s %s ago · %d comments", displayName(is.Author), ago(is.Created, now), len(is.Comments))), w, "…"))
+		st.Subtle.Render(fmt.Sprintf(" · opened by %s %s · %s", displayName(is.Author), agoPhrase(is.Created, now), plural(len(is.Comments), "comment"))), w, "…"))
 	meta := " labels: " + trunc(orNone(is.Labels), w) + " · assignees: " + orNone(names(is.Assignees))
 	add(ansi.Truncate(st.Label.Render(meta), w, "…"))
 	for _, c := range is.Conflicts {
@@ -400,7 +400,7 @@ func (s *issueScreen) render() {
 	block(0, 0, body)
 	for i, e := range s.timeline {
 		c := e.c
-		head := st.Author.Render(displayName(c.Author)) + st.Subtle.Render(" · "+ago(c.Created, now)+" ago")
+		head := st.Author.Render(displayName(c.Author)) + st.Subtle.Render(" · "+agoPhrase(c.Created, now))
 		if e.depth > 0 {
 			head = "↳ " + head
 		}

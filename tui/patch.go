@@ -254,14 +254,14 @@ func (s *patchScreen) render() {
 	}
 	add(" "+st.Title.Render(trunc(p.Title, w))+"  "+st.Subtle.Render(shortID(p.ID)),
 		" "+stateMarker(st, p.State)+" "+st.state(p.State).Render(p.State)+
-			st.Subtle.Render(fmt.Sprintf(" · %s wants to merge into %s · %s ago", displayName(p.Author), trunc(p.Base, 30), ago(p.Created, now))),
+			st.Subtle.Render(fmt.Sprintf(" · %s wants to merge into %s · %s", displayName(p.Author), trunc(p.Base, 30), agoPhrase(p.Created, now))),
 		st.Label.Render(" labels: "+trunc(orNone(p.Labels), w)+" · assignees: "+orNone(names(p.Assignees))), "")
 	for _, l := range wrap(p.Description, w-4) {
 		add("  " + l)
 	}
 	add("", st.Header.Render(fmt.Sprintf(" Revisions (%d)", len(p.Revisions))))
 	for _, r := range p.Revisions {
-		add(fmt.Sprintf("  r%-2d %s  %s %s ago  %s", r.Number, shortID(r.Commit), displayName(r.Author), ago(r.Created, now), trunc(r.Note, 40)))
+		add(fmt.Sprintf("  r%-2d %s  %s %s  %s", r.Number, shortID(r.Commit), displayName(r.Author), agoPhrase(r.Created, now), trunc(r.Note, 40)))
 	}
 	add("", st.Header.Render(fmt.Sprintf(" Reviews (%d)", len(p.Reviews))))
 	if len(p.Reviews) == 0 {
@@ -281,7 +281,7 @@ func (s *patchScreen) render() {
 	add("", st.Header.Render(fmt.Sprintf(" Discussion (%d)", len(general))))
 	for _, e := range threaded(general) {
 		pad := "  " + strings.Repeat("  ", e.depth)
-		add(pad + st.Author.Render(displayName(e.c.Author)) + st.Subtle.Render(" · "+ago(e.c.Created, now)+" ago"))
+		add(pad + st.Author.Render(displayName(e.c.Author)) + st.Subtle.Render(" · "+agoPhrase(e.c.Created, now)))
 		if e.c.Hidden {
 			add(pad + st.Subtle.Render("comment hidden"))
 			continue
@@ -305,7 +305,7 @@ func (s *patchScreen) render() {
 			add("  " + st.Title.Render(loc) + st.Subtle.Render(fmt.Sprintf(" (r%d)", a.RevNumber)))
 			last = loc
 		}
-		head := "    " + st.Author.Render(displayName(c.Author)) + st.Subtle.Render(" · "+ago(c.Created, now)+" ago")
+		head := "    " + st.Author.Render(displayName(c.Author)) + st.Subtle.Render(" · "+agoPhrase(c.Created, now))
 		if c.Resolved {
 			head += st.Subtle.Render(" (resolved)")
 		}

@@ -555,6 +555,18 @@ func shortID(id string) string {
 }
 
 // ago is a compact relative time.
+// agoPhrase is ago as a phrase: "just now", "5m ago".
+func agoPhrase(t, now time.Time) string {
+	switch a := ago(t, now); a {
+	case "now":
+		return "just now"
+	case "never":
+		return a
+	default:
+		return a + " ago"
+	}
+}
+
 func ago(t time.Time, now time.Time) string {
 	if t.IsZero() {
 		return "never"
@@ -571,4 +583,12 @@ func ago(t time.Time, now time.Time) string {
 		return fmt.Sprintf("%dd", int(d/(24*time.Hour)))
 	}
 	return fmt.Sprintf("%dy", int(d/(365*24*time.Hour)))
+}
+
+// plural formats a count with its noun: "1 comment", "3 comments".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
