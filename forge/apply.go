@@ -3,6 +3,7 @@ package forge
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"murmur/crdt"
 	"murmur/identity"
@@ -65,26 +66,70 @@ var (
 	// effect.
 	ErrRejected = errors.New("rejected")
 	// ErrInvalidOp is returned by Apply, as an error, for an op that breaks
-	// the DAG's rules: a clock not after its parents' and target's, or a
-	// parent or target in another repo. Such an op is not stored at all;
-	// no honest replica makes one. Storing only ops that keep these rules
+	// the DAG's rules: a clock not after those of its parents, its target
+	// and the ops its body names (see Deps), or one of those in another
+	// repo. Such an op is not stored at all; no honest replica makes one. Storing only ops that keep these rules
 	// makes (clock, ID) order a topological order of every repo.
 	ErrInvalidOp = errors.New("invalid op")
 )
 
 // ErrMissingDeps is returned (as an error, not a rejection) when Apply is
-// called before the op's parents and target are stored.
+// called before the op's dependencies (Deps) are stored.
 var ErrMissingDeps = errors.New("forge: op applied before its dependencies")
 
 // Deps returns the ops that must be stored before o can be applied: its
-// parents and its target.
+// parents, its target and the ops its body names and Apply consults (see
+// bodyRefs).
 func Deps(o *op.Op) []op.ID {
 	deps := make([]op.ID, 0, len(o.Parents)+1)
 	deps = append(deps, o.Parents...)
 	if !o.Target.IsZero() {
 		deps = append(deps, o.Target)
 	}
+	for _, r := range bodyRefs(o.Kind, nil, o) {
+		if !slices.Contains(deps, r) {
+			deps = append(deps, r)
+		}
+	}
 	return deps
+}
+
+// bodyRefs returns the ops named in a body whose state Apply reads: the
+// comment a reply answers, the revision a comment is anchored to or a
+// review judges, the reactions a reaction.remove takes back. An author
+// need not make them ancestors of the op, so, like parents and target,
+// they must be stored before the op is applied, and have smaller clocks
+// (the order Rebuild applies ops in); otherwise replicas that received
+// them in different orders would decide differently. body is the decoded
+// body, or nil to decode it from o; an undecodable body names nothing.
+func bodyRefs(kind string, body any, o *op.Op) []op.ID {
+	switch kind {
+	case KindCommentAdd, KindReview, KindReactionDel:
+	default:
+		return nil
+	}
+	if body == nil {
+		b, err := decodeBody(o)
+		if err != nil {
+			return nil
+		}
+		body = b
+	}
+	var refs []op.ID
+	switch b := body.(type) {
+	case *CommentAdd:
+		if b.ReplyTo != nil {
+			refs = append(refs, *b.ReplyTo)
+		}
+		if b.Anchor != nil {
+			refs = append(refs, b.Anchor.Revision)
+		}
+	case *Review:
+		refs = append(refs, b.Revision)
+	case *Remove:
+		refs = append(refs, b.Tags...)
+	}
+	return slices.DeleteFunc(refs, op.ID.IsZero)
 }
 
 type applier struct {
@@ -197,6 +242,21 @@ func (a *applier) apply() (reject error, err error) {
 	body, berr := decodeBody(o)
 	if berr != nil {
 		return rejectf(ErrRejected, "%s: %v", o.Kind, berr), nil
+	}
+	for _, ref := range bodyRefs(o.Kind, body, o) {
+		m, ok, err := a.r.Meta(ref)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, fmt.Errorf("%w: %s names %s", ErrMissingDeps, o.ID().Short(), ref.Short())
+		}
+		if m.Repo != o.Repo {
+			return nil, fmt.Errorf("op %s: names %s of another repo: %w", o.ID().Short(), ref.Short(), ErrInvalidOp)
+		}
+		if o.Clock <= m.Clock {
+			return nil, fmt.Errorf("op %s: clock %v is not after %s (%v), which it names: %w", o.ID().Short(), o.Clock, ref.Short(), m.Clock, ErrInvalidOp)
+		}
 	}
 	switch o.Kind {
 	case KindRepoName, KindRepoDescription, KindRepoBranch, KindRefSet, KindProfileAlias:

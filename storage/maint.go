@@ -70,6 +70,7 @@ func (s *Store) Release() (Report, error) {
 		id := o.ID()
 		t.b.Delete(key1(tagPending, id[:]), nil)
 		t.pendDiff--
+		t.unparked[id] = true // the batch deletes it from the pool; add must not see it as pending
 	}
 	rep := Report{Outcomes: make([]Outcome, len(due)), Errors: make([]error, len(due))}
 	for i, o := range due {

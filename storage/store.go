@@ -18,6 +18,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -91,7 +92,8 @@ type Store struct {
 
 	// mu serializes writers (Ingest, Create, Release, Rebuild, SetLocal).
 	mu      sync.Mutex
-	pending int // ops in the 'p' table
+	pending int  // ops in the 'p' table
+	closed  bool // Close has run
 
 	// rolesMu guards roles, a cache of decoded role states.
 	rolesMu sync.Mutex
@@ -173,10 +175,14 @@ func Open(dir string, opts *Options) (*Store, error) {
 }
 
 // Close flushes nothing extra (every commit is already durable) and
-// releases the store.
+// releases the store. Closing a closed store does nothing.
 func (s *Store) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("storage: close: %w", err)
 	}
@@ -500,6 +506,7 @@ func (s *Store) OpCount(repo op.ID) (int, error) { return s.count(key1(tagClock,
 // Resolve returns the stored ops whose hex ID starts with prefix and for
 // which keep (if not nil) returns true.
 func (s *Store) Resolve(prefix string, keep func(forge.Meta) bool) ([]op.ID, error) {
+	prefix = strings.ToLower(prefix)
 	lo, err := hexPrefixBytes(prefix)
 	if err != nil {
 		return nil, err

@@ -63,6 +63,7 @@ type txn struct {
 	pending  map[op.ID]*op.Op  // ops pended in this txn
 	waiters  map[op.ID][]op.ID // dep → ops pended in this txn waiting for it
 	released map[op.ID]bool    // pending ops applied in this txn
+	unparked map[op.ID]bool    // parked ops taken out of the pool by Release in this txn
 	applied  []Applied
 	pendDiff int
 }
@@ -78,6 +79,7 @@ func (s *Store) newTxn() *txn {
 		pending:  map[op.ID]*op.Op{},
 		waiters:  map[op.ID][]op.ID{},
 		released: map[op.ID]bool{},
+		unparked: map[op.ID]bool{},
 	}
 }
 
@@ -148,7 +150,7 @@ func (t *txn) isPending(id op.ID) (bool, error) {
 	if _, ok := t.pending[id]; ok && !t.released[id] {
 		return true, nil
 	}
-	if t.released[id] {
+	if t.released[id] || t.unparked[id] {
 		return false, nil
 	}
 	return t.s.has(key1(tagPending, id[:]))
