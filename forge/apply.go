@@ -38,7 +38,11 @@ type Reader interface {
 	// Repo returns the state of a repo, nil when it has none.
 	Repo(id op.ID) (*Repo, error)
 	// Object returns the state of an issue or patch, nil when it has none.
+	// Its Comments map need not be loaded: Apply reads comments with
+	// Comment.
 	Object(id op.ID) (*Object, error)
+	// Comment returns the state of a comment, nil when it has none.
+	Comment(id op.ID) (*Comment, error)
 }
 
 // Result is the outcome of applying one op. A rejected op is still stored
@@ -50,6 +54,10 @@ type Result struct {
 	Roles  *Roles  // the role state named by Meta.Roles, when it may be new
 	Repo   *Repo   // the repo after the op, when it changed
 	Object *Object // the issue or patch after the op, when it changed
+	// Comments are the comments the op created or changed. They are stored
+	// apart from their object, so an op on a busy issue rewrites only what
+	// it changes.
+	Comments []*Comment
 	// Before is the listing record of Object before the op (zero Type for a
 	// new object), so storage can move index entries.
 	Before Summary
@@ -138,6 +146,7 @@ type applier struct {
 	res         *Result
 	roles       *Roles
 	parentRoles []*Roles
+	err         error // a Reader failure met inside effect
 	repo        *Repo
 	stamp       crdt.Stamp
 	target      Meta // meta of o.Target, when set
@@ -162,7 +171,7 @@ func Apply(r Reader, o *op.Op) (Result, error) {
 	if reject != nil {
 		res.Meta.Reason = reject.Error()
 		res.Err = reject
-		res.Repo, res.Object = nil, nil
+		res.Repo, res.Object, res.Comments = nil, nil, nil
 		return res, nil
 	}
 	res.Meta.Accepted = true
@@ -435,8 +444,11 @@ func (a *applier) objectOp(body any) (reject error, err error) {
 	var comment *Comment
 	onComment := t.Kind == KindCommentAdd
 	if onComment {
-		comment = obj.Comments[o.Target]
-		if comment == nil {
+		comment, err = a.r.Comment(o.Target)
+		if err != nil {
+			return nil, err
+		}
+		if comment == nil || comment.Object != objID {
 			return nil, fmt.Errorf("forge: comment %s missing from object %s", o.Target.Short(), objID.Short())
 		}
 	}
@@ -457,8 +469,15 @@ func (a *applier) objectOp(body any) (reject error, err error) {
 		}
 		return nil
 	}
-	if rej := a.objectEffect(obj, comment, body, author, maint, need, wantTarget); rej != nil {
+	rej, err := a.objectEffect(obj, comment, body, author, maint, need, wantTarget)
+	if err != nil {
+		return nil, err
+	}
+	if rej != nil {
 		return rej, nil
+	}
+	if comment != nil {
+		a.res.Comments = append(a.res.Comments, comment)
 	}
 	if o.Clock > obj.Updated {
 		obj.Updated = o.Clock
@@ -468,6 +487,12 @@ func (a *applier) objectOp(body any) (reject error, err error) {
 }
 
 func (a *applier) objectEffect(obj *Object, comment *Comment, body any, author, maint bool,
+	need func(bool, string) error, wantTarget func(bool) error) (reject, err error) {
+	reject = a.effect(obj, comment, body, author, maint, need, wantTarget)
+	return reject, a.err
+}
+
+func (a *applier) effect(obj *Object, comment *Comment, body any, author, maint bool,
 	need func(bool, string) error, wantTarget func(bool) error) error {
 	o := a.o
 	switch o.Kind {
@@ -555,10 +580,14 @@ func (a *applier) objectEffect(obj *Object, comment *Comment, body any, author, 
 			return err
 		}
 		b := body.(*CommentAdd)
-		c := &Comment{ID: o.ID(), Author: o.Author, Created: o.Clock}
+		c := &Comment{ID: o.ID(), Object: obj.ID, Author: o.Author, Created: o.Clock}
 		if b.ReplyTo != nil {
-			parent := obj.Comments[*b.ReplyTo]
-			if parent == nil {
+			parent, err := a.r.Comment(*b.ReplyTo)
+			if err != nil {
+				a.err = err
+				return nil
+			}
+			if parent == nil || parent.Object != obj.ID {
 				return rejectf(ErrRejected, "reply to %s, which is not a comment on %s", b.ReplyTo.Short(), obj.ID.Short())
 			}
 			c.ReplyTo = *b.ReplyTo
@@ -578,10 +607,11 @@ func (a *applier) objectEffect(obj *Object, comment *Comment, body any, author, 
 			c.Anchor = &an
 		}
 		c.Body.Apply(crdt.Write[string]{Stamp: a.stamp, Value: b.Body})
-		if obj.Comments == nil {
-			obj.Comments = map[op.ID]*Comment{}
+		obj.CommentCount++
+		if obj.Comments != nil {
+			obj.Comments[o.ID()] = c
 		}
-		obj.Comments[o.ID()] = c
+		a.res.Comments = append(a.res.Comments, c)
 	case KindCommentEdit:
 		if err := wantTarget(true); err != nil {
 			return err

@@ -14,10 +14,11 @@ import (
 // mapReader is the smallest forge.Reader: package storage implements the
 // same interface over Pebble.
 type mapReader struct {
-	metas   map[op.ID]forge.Meta
-	roles   map[forge.RolesID]*forge.Roles
-	repos   map[op.ID]*forge.Repo
-	objects map[op.ID]*forge.Object
+	metas    map[op.ID]forge.Meta
+	roles    map[forge.RolesID]*forge.Roles
+	repos    map[op.ID]*forge.Repo
+	objects  map[op.ID]*forge.Object
+	comments map[op.ID]*forge.Comment
 }
 
 func (r *mapReader) Meta(id op.ID) (forge.Meta, bool, error) {
@@ -27,12 +28,16 @@ func (r *mapReader) Meta(id op.ID) (forge.Meta, bool, error) {
 func (r *mapReader) Roles(id forge.RolesID) (*forge.Roles, error) { return r.roles[id], nil }
 func (r *mapReader) Repo(id op.ID) (*forge.Repo, error)           { return r.repos[id], nil }
 func (r *mapReader) Object(id op.ID) (*forge.Object, error)       { return r.objects[id], nil }
+func (r *mapReader) Comment(id op.ID) (*forge.Comment, error)     { return r.comments[id], nil }
 
 // record keeps what Apply decided, as storage would.
 func (r *mapReader) record(o *op.Op, res forge.Result) {
 	r.metas[o.ID()] = res.Meta
 	if res.Roles != nil {
 		r.roles[res.Meta.Roles] = res.Roles
+	}
+	for _, c := range res.Comments {
+		r.comments[c.ID] = c
 	}
 	if res.Repo != nil {
 		r.repos[res.Meta.Repo] = res.Repo
@@ -49,7 +54,7 @@ func Example() {
 	owner, _ := identity.NewKeyFromSeed(bytes.Repeat([]byte{1}, 32))
 	contributor, _ := identity.NewKeyFromSeed(bytes.Repeat([]byte{2}, 32))
 	r := &mapReader{metas: map[op.ID]forge.Meta{}, roles: map[forge.RolesID]*forge.Roles{},
-		repos: map[op.ID]*forge.Repo{}, objects: map[op.ID]*forge.Object{}}
+		repos: map[op.ID]*forge.Repo{}, objects: map[op.ID]*forge.Object{}, comments: map[op.ID]*forge.Comment{}}
 	clock := crdt.NewClock(nil)
 
 	// do validates an action, signs it on top of parent and applies it.

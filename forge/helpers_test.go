@@ -21,16 +21,18 @@ import (
 // canonical CBOR, so every read hands out a fresh copy and equal states
 // have equal bytes).
 type memStore struct {
-	metas   map[op.ID]forge.Meta
-	roles   map[forge.RolesID]*forge.Roles
-	repos   map[op.ID][]byte
-	objects map[op.ID][]byte
-	heads   map[op.ID]map[op.ID]bool // repo → DAG heads
+	metas    map[op.ID]forge.Meta
+	roles    map[forge.RolesID]*forge.Roles
+	repos    map[op.ID][]byte
+	objects  map[op.ID][]byte
+	comments map[op.ID][]byte
+	heads    map[op.ID]map[op.ID]bool // repo → DAG heads
 
 	// lent records the values handed to Apply during the current call, so
 	// a test can check that a rejected op changed none of them.
-	lentRepos   map[op.ID]*forge.Repo
-	lentObjects map[op.ID]*forge.Object
+	lentRepos    map[op.ID]*forge.Repo
+	lentObjects  map[op.ID]*forge.Object
+	lentComments map[op.ID]*forge.Comment
 }
 
 var detEnc = func() cbor.EncMode {
@@ -54,11 +56,12 @@ var stateDec = func() cbor.DecMode {
 
 func newMemStore() *memStore {
 	return &memStore{
-		metas:   map[op.ID]forge.Meta{},
-		roles:   map[forge.RolesID]*forge.Roles{},
-		repos:   map[op.ID][]byte{},
-		objects: map[op.ID][]byte{},
-		heads:   map[op.ID]map[op.ID]bool{},
+		metas:    map[op.ID]forge.Meta{},
+		roles:    map[forge.RolesID]*forge.Roles{},
+		repos:    map[op.ID][]byte{},
+		objects:  map[op.ID][]byte{},
+		comments: map[op.ID][]byte{},
+		heads:    map[op.ID]map[op.ID]bool{},
 	}
 }
 
@@ -107,6 +110,21 @@ func (m *memStore) Object(id op.ID) (*forge.Object, error) {
 	return o, nil
 }
 
+func (m *memStore) Comment(id op.ID) (*forge.Comment, error) {
+	b, ok := m.comments[id]
+	if !ok {
+		return nil, nil
+	}
+	c := &forge.Comment{}
+	if err := stateDec.Unmarshal(b, c); err != nil {
+		return nil, err
+	}
+	if m.lentComments != nil {
+		m.lentComments[id] = c
+	}
+	return c, nil
+}
+
 func mustEncode(t testing.TB, v any) []byte {
 	t.Helper()
 	b, err := detEnc.Marshal(v)
@@ -121,8 +139,8 @@ func mustEncode(t testing.TB, v any) []byte {
 // fails t if Apply changed a value it was handed.
 func (m *memStore) apply(t testing.TB, o *op.Op) (forge.Result, error) {
 	t.Helper()
-	m.lentRepos, m.lentObjects = map[op.ID]*forge.Repo{}, map[op.ID]*forge.Object{}
-	defer func() { m.lentRepos, m.lentObjects = nil, nil }()
+	m.lentRepos, m.lentObjects, m.lentComments = map[op.ID]*forge.Repo{}, map[op.ID]*forge.Object{}, map[op.ID]*forge.Comment{}
+	defer func() { m.lentRepos, m.lentObjects, m.lentComments = nil, nil, nil }()
 	res, err := forge.Apply(m, o)
 	if err != nil {
 		return res, err
@@ -139,6 +157,11 @@ func (m *memStore) apply(t testing.TB, o *op.Op) (forge.Result, error) {
 		for id, ob := range m.lentObjects {
 			if !bytes.Equal(mustEncode(t, ob), m.objects[id]) {
 				t.Errorf("rejected %s changed the object it was handed", o.Kind)
+			}
+		}
+		for id, c := range m.lentComments {
+			if !bytes.Equal(mustEncode(t, c), m.comments[id]) {
+				t.Errorf("rejected %s changed the comment it was handed", o.Kind)
 			}
 		}
 	}
@@ -158,6 +181,9 @@ func (m *memStore) apply(t testing.TB, o *op.Op) (forge.Result, error) {
 	}
 	if res.Object != nil {
 		m.objects[res.Object.ID] = mustEncode(t, res.Object)
+	}
+	for _, c := range res.Comments {
+		m.comments[c.ID] = mustEncode(t, c)
 	}
 	hs := m.heads[res.Meta.Repo]
 	if hs == nil {
@@ -200,6 +226,16 @@ func (m *memStore) object(t testing.TB, id op.ID) *forge.Object {
 	o, err := m.Object(id)
 	if err != nil || o == nil {
 		t.Fatalf("object %s: %v, %v", id.Short(), o, err)
+	}
+	o.Comments = map[op.ID]*forge.Comment{}
+	for cid := range m.comments {
+		c, err := m.Comment(cid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Object == id {
+			o.Comments[cid] = c
+		}
 	}
 	return o
 }

@@ -74,6 +74,7 @@ type State struct {
 // carry an Anchor; replies name the comment they answer.
 type Comment struct {
 	ID        op.ID              `cbor:"1,keyasint"`
+	Object    op.ID              `cbor:"10,keyasint"` // the issue or patch it is on
 	Author    identity.PublicKey `cbor:"2,keyasint"`
 	Created   crdt.Timestamp     `cbor:"3,keyasint"`
 	ReplyTo   op.ID              `cbor:"4,keyasint"`
@@ -110,22 +111,25 @@ type ReviewState struct {
 // Object is the materialized state of an issue or a patch. Patch-only
 // fields are empty on issues.
 type Object struct {
-	Type      ObjectType               `cbor:"1,keyasint"`
-	ID        op.ID                    `cbor:"2,keyasint"`
-	Repo      op.ID                    `cbor:"3,keyasint"`
-	Author    identity.PublicKey       `cbor:"4,keyasint"`
-	Created   crdt.Timestamp           `cbor:"5,keyasint"`
-	Updated   crdt.Timestamp           `cbor:"6,keyasint"`
-	Title     crdt.LWW[string]         `cbor:"7,keyasint"`
-	Body      crdt.LWW[string]         `cbor:"8,keyasint"` // issue body or patch description
-	State     crdt.LWW[State]          `cbor:"9,keyasint"`
-	Labels    crdt.ORSet[string]       `cbor:"10,keyasint"`
-	Assignees crdt.ORSet[string]       `cbor:"11,keyasint"` // elements: raw 32-byte keys
-	Reactions crdt.ORSet[string]       `cbor:"12,keyasint"`
-	Comments  map[op.ID]*Comment       `cbor:"13,keyasint"`
-	Base      crdt.LWW[string]         `cbor:"14,keyasint"`
-	Revisions map[op.ID]*RevisionState `cbor:"15,keyasint"`
-	Reviews   map[string]*ReviewState  `cbor:"16,keyasint"` // key: reviewKey(reviewer, revision)
+	Type      ObjectType         `cbor:"1,keyasint"`
+	ID        op.ID              `cbor:"2,keyasint"`
+	Repo      op.ID              `cbor:"3,keyasint"`
+	Author    identity.PublicKey `cbor:"4,keyasint"`
+	Created   crdt.Timestamp     `cbor:"5,keyasint"`
+	Updated   crdt.Timestamp     `cbor:"6,keyasint"`
+	Title     crdt.LWW[string]   `cbor:"7,keyasint"`
+	Body      crdt.LWW[string]   `cbor:"8,keyasint"` // issue body or patch description
+	State     crdt.LWW[State]    `cbor:"9,keyasint"`
+	Labels    crdt.ORSet[string] `cbor:"10,keyasint"`
+	Assignees crdt.ORSet[string] `cbor:"11,keyasint"` // elements: raw 32-byte keys
+	Reactions crdt.ORSet[string] `cbor:"12,keyasint"`
+	// Comments holds the object's comments when they were loaded (storage
+	// keeps them apart; see Store.LoadComments). Apply does not need it.
+	Comments     map[op.ID]*Comment       `cbor:"-"`
+	CommentCount int                      `cbor:"17,keyasint"`
+	Base         crdt.LWW[string]         `cbor:"14,keyasint"`
+	Revisions    map[op.ID]*RevisionState `cbor:"15,keyasint"`
+	Reviews      map[string]*ReviewState  `cbor:"16,keyasint"` // key: reviewKey(reviewer, revision)
 }
 
 // CurrentState returns the winning state (open when unset).
@@ -265,7 +269,7 @@ func (o *Object) Summary() Summary {
 		Assignees: o.AssigneeKeys(),
 		Created:   o.Created,
 		Updated:   o.Updated,
-		Comments:  len(o.Comments),
+		Comments:  o.CommentCount,
 		Revisions: len(o.Revisions),
 	}
 }

@@ -126,7 +126,7 @@ func (n *Node) object(repo, id string, typ forge.ObjectType) (*forge.Repo, *forg
 	if err != nil {
 		return nil, nil, err
 	}
-	o, err := n.store.Object(oid)
+	o, err := n.store.ObjectWithComments(oid)
 	if err != nil {
 		return nil, nil, internal(err)
 	}
@@ -156,7 +156,7 @@ func (n *Node) reloadIssue(r *forge.Repo, id op.ID) (api.Issue, error) {
 	if err != nil {
 		return api.Issue{}, internal(err)
 	}
-	o, err := n.store.Object(id)
+	o, err := n.store.ObjectWithComments(id)
 	if err != nil {
 		return api.Issue{}, internal(err)
 	}
@@ -168,7 +168,7 @@ func (n *Node) reloadPatch(r *forge.Repo, id op.ID) (api.Patch, error) {
 	if err != nil {
 		return api.Patch{}, internal(err)
 	}
-	o, err := n.store.Object(id)
+	o, err := n.store.ObjectWithComments(id)
 	if err != nil {
 		return api.Patch{}, internal(err)
 	}
@@ -523,7 +523,7 @@ func (n *Node) commentAfter(repo, obj, cid op.ID) (api.Comment, error) {
 	if err != nil {
 		return api.Comment{}, internal(err)
 	}
-	o, err := n.store.Object(obj)
+	o, err := n.store.ObjectWithComments(obj)
 	if err != nil {
 		return api.Comment{}, internal(err)
 	}
@@ -545,7 +545,7 @@ func (n *Node) comment(repo, id string) (*forge.Repo, *forge.Object, *forge.Comm
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	o, err := n.store.Object(m.Object)
+	o, err := n.store.ObjectWithComments(m.Object)
 	if err != nil {
 		return nil, nil, nil, internal(err)
 	}
@@ -632,7 +632,7 @@ func (n *Node) React(ctx context.Context, repo, target, emoji string, remove boo
 	if !remove {
 		a, err = action(forge.KindReactionAdd, tid, forge.React{Emoji: emoji})
 	} else {
-		o, lerr := n.store.Object(m.Object)
+		o, lerr := n.store.ObjectWithComments(m.Object)
 		if lerr != nil {
 			return internal(lerr)
 		}

@@ -140,7 +140,7 @@ func takeSnapshot(t testing.TB, s *storage.Store) *snapshot {
 		}
 		sn.Summaries[r.ID] = sums
 		for _, sm := range sums {
-			o, err := s.Object(sm.ID)
+			o, err := s.ObjectWithComments(sm.ID)
 			if err != nil {
 				t.Fatalf("Object(%s): %v", sm.ID.Short(), err)
 			}

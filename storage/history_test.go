@@ -225,7 +225,7 @@ func (h *history) step() {
 		}
 	}
 	object := func(id op.ID) *forge.Object {
-		o, err := s.Object(id)
+		o, err := s.ObjectWithComments(id)
 		if err != nil {
 			h.t.Fatal(err)
 		}

@@ -20,7 +20,8 @@ import (
 //	't'  clock ‖ opID                          empty: pending op parked until its clock
 //	'r'  rolesID                               forge.Roles CBOR
 //	'R'  repo                                  forge.Repo CBOR (materialized)
-//	'b'  objectID                              forge.Object CBOR (materialized)
+//	'b'  objectID                              forge.Object CBOR (materialized, without comments)
+//	'k'  objectID ‖ commentID                  forge.Comment CBOR (materialized)
 //	's'  repo ‖ type ‖ state ‖ objectID        forge.Summary CBOR (listing index)
 //	'l'  name                                  local settings of this replica
 //
@@ -40,6 +41,7 @@ const (
 	tagRoles   = 'r'
 	tagRepo    = 'R'
 	tagObject  = 'b'
+	tagComment = 'k'
 	tagSummary = 's'
 	tagLocal   = 'l'
 )
@@ -109,4 +111,11 @@ func prefixEnd(p []byte) []byte {
 		}
 	}
 	return nil
+}
+
+func commentKey(obj, id op.ID) []byte {
+	k := make([]byte, 0, 65)
+	k = append(k, tagComment)
+	k = append(k, obj[:]...)
+	return append(k, id[:]...)
 }

@@ -94,7 +94,7 @@ func (s *Store) Rebuild() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	b := s.db.NewBatch()
-	for _, tag := range []byte{tagHead, tagRoles, tagRepo, tagObject, tagSummary} {
+	for _, tag := range []byte{tagHead, tagRoles, tagRepo, tagObject, tagComment, tagSummary} {
 		b.DeleteRange([]byte{tag}, []byte{tag + 1}, nil)
 	}
 	if err := b.Commit(pebble.Sync); err != nil {
@@ -105,6 +105,7 @@ func (s *Store) Rebuild() error {
 	s.rolesMu.Lock()
 	clear(s.roles)
 	s.rolesMu.Unlock()
+	s.wcache.drop()
 
 	const batchOps = 5000
 	t := s.newTxn()

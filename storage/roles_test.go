@@ -58,7 +58,7 @@ func TestMaintainerRemovedConcurrently(t *testing.T) {
 					t.Errorf("%s by %s: Accepted = %v (%s), want %v", meta.Kind, meta.Author.Short(), meta.Accepted, meta.Reason, accepted)
 				}
 			}
-			obj, err := s.Object(issue.ID())
+			obj, err := s.ObjectWithComments(issue.ID())
 			if err != nil {
 				t.Fatal(err)
 			}

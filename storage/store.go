@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/fxamacker/cbor/v2"
 
@@ -90,8 +91,10 @@ type Store struct {
 	db   *pebble.DB
 	opts Options
 
-	// mu serializes writers (Ingest, Create, Release, Rebuild, SetLocal).
+	// mu serializes writers (Ingest, Create, Release, Rebuild, SetLocal)
+	// and guards the write caches.
 	mu      sync.Mutex
+	wcache  writeCache
 	pending int  // ops in the 'p' table
 	closed  bool // Close has run
 
@@ -101,6 +104,37 @@ type Store struct {
 }
 
 const maxCachedRoles = 4096
+
+// writeCache keeps what recent transactions read and wrote, decoded, so
+// that the next batch of ops on the same issues does not decode them again.
+// Only writers use it, under Store.mu. Entries are exactly the committed
+// state: a transaction that does not commit drops the whole cache.
+type writeCache struct {
+	metas    map[op.ID]forge.Meta
+	repos    map[op.ID]*forge.Repo
+	objects  map[op.ID]*forge.Object
+	comments map[op.ID]*forge.Comment
+}
+
+// Cache bounds; a full map is cleared.
+const (
+	maxCachedMetas    = 1 << 17
+	maxCachedObjects  = 1 << 12
+	maxCachedComments = 1 << 15
+)
+
+func (c *writeCache) drop() { *c = writeCache{} }
+
+func (c *writeCache) init() {
+	if c.metas == nil {
+		*c = writeCache{
+			metas:    map[op.ID]forge.Meta{},
+			repos:    map[op.ID]*forge.Repo{},
+			objects:  map[op.ID]*forge.Object{},
+			comments: map[op.ID]*forge.Comment{},
+		}
+	}
+}
 
 var (
 	encMode cbor.EncMode
@@ -130,7 +164,13 @@ func Open(dir string, opts *Options) (*Store, error) {
 	o := opts.withDefaults()
 	cache := pebble.NewCache(o.CacheSize)
 	defer cache.Unref()
-	popts := &pebble.Options{FS: o.FS, Cache: cache, Logger: quietLogger{}}
+	popts := &pebble.Options{FS: o.FS, Cache: cache, Logger: quietLogger{}, MemTableSize: 32 << 20}
+	// Bloom filters on every level: most point lookups during ingest ask
+	// for ops that are not there yet, and a filter answers those without
+	// reading a block.
+	for i := range popts.Levels {
+		popts.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
+	}
 	if o.FS == nil {
 		popts.FS = vfs.Default
 	}
@@ -385,6 +425,55 @@ func (s *Store) Object(id op.ID) (*forge.Object, error) {
 	o := &forge.Object{}
 	if err := decMode.Unmarshal(v, o); err != nil {
 		return nil, fmt.Errorf("storage: object %s: %v: %w", id.Short(), err, ErrCorrupt)
+	}
+	return o, nil
+}
+
+// Comment returns the state of a comment.
+func (s *Store) Comment(id op.ID) (*forge.Comment, error) {
+	m, err := s.Meta(id)
+	if err != nil {
+		return nil, err
+	}
+	return s.comment(m.Object, id)
+}
+
+func (s *Store) comment(obj, id op.ID) (*forge.Comment, error) {
+	v, ok, err := s.get(commentKey(obj, id))
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("comment %s: %w", id.Short(), ErrNotFound)
+	}
+	c := &forge.Comment{}
+	if err := decMode.Unmarshal(v, c); err != nil {
+		return nil, fmt.Errorf("storage: comment %s: %v: %w", id.Short(), err, ErrCorrupt)
+	}
+	return c, nil
+}
+
+// LoadComments fills o.Comments with the object's comments.
+func (s *Store) LoadComments(o *forge.Object) error {
+	o.Comments = map[op.ID]*forge.Comment{}
+	return s.scan(key1(tagComment, o.ID[:]), func(k, v []byte) error {
+		c := &forge.Comment{}
+		if err := decMode.Unmarshal(v, c); err != nil {
+			return fmt.Errorf("storage: comment: %v: %w", err, ErrCorrupt)
+		}
+		o.Comments[c.ID] = c
+		return nil
+	})
+}
+
+// ObjectWithComments returns an issue or patch with its comments loaded.
+func (s *Store) ObjectWithComments(id op.ID) (*forge.Object, error) {
+	o, err := s.Object(id)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.LoadComments(o); err != nil {
+		return nil, err
 	}
 	return o, nil
 }

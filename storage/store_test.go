@@ -51,7 +51,7 @@ func TestCreateVisible(t *testing.T) {
 	if name, _ := r.Name.Get(); name != "murmur" || r.Owner != f.owner.Public() {
 		t.Errorf("Repo = %q owned by %s", name, r.Owner.Short())
 	}
-	obj, err := s.Object(f.issue)
+	obj, err := s.ObjectWithComments(f.issue)
 	if err != nil {
 		t.Fatalf("Object: %v", err)
 	}
@@ -107,7 +107,7 @@ func TestCreateVisible(t *testing.T) {
 	if _, err := s.Op(op.ID{1}); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("Op(unknown) error = %v, want ErrNotFound", err)
 	}
-	if _, err := s.Object(op.ID{1}); !errors.Is(err, storage.ErrNotFound) {
+	if _, err := s.ObjectWithComments(op.ID{1}); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("Object(unknown) error = %v, want ErrNotFound", err)
 	}
 	if _, err := s.Repo(op.ID{1}); !errors.Is(err, storage.ErrNotFound) {
@@ -202,7 +202,7 @@ func TestRejectedOpStored(t *testing.T) {
 	if rep.Outcomes[0] != storage.Stored || !rep.Applied[0].Meta.Accepted {
 		t.Fatalf("op after rejected op: %v, %+v", rep.Outcomes, rep.Applied)
 	}
-	obj, err := s.Object(f.issue)
+	obj, err := s.ObjectWithComments(f.issue)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -439,7 +439,7 @@ func TestPending(t *testing.T) {
 		if rep := ingest(t, s, a); rep.Released != 1 {
 			t.Errorf("Released = %d, want 1", rep.Released)
 		}
-		obj, err := s.Object(a.ID())
+		obj, err := s.ObjectWithComments(a.ID())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -523,7 +523,7 @@ func TestParked(t *testing.T) {
 	if s.Pending() != 1 {
 		t.Errorf("Pending() = %d, want 1 (later is still parked)", s.Pending())
 	}
-	obj, err := s.Object(parent.ID())
+	obj, err := s.ObjectWithComments(parent.ID())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -737,7 +737,7 @@ func TestConcurrentUse(t *testing.T) {
 					errs <- err
 					return
 				}
-				if _, err := s.Object(f.issue); err != nil {
+				if _, err := s.ObjectWithComments(f.issue); err != nil {
 					errs <- err
 					return
 				}

@@ -54,18 +54,21 @@ type objEntry struct {
 // txn accumulates one batch of writes and serves forge.Reader over the
 // store plus what the batch has written.
 type txn struct {
-	s        *Store
-	b        *pebble.Batch
-	metas    map[op.ID]forge.Meta
-	repos    map[op.ID]*forge.Repo
-	objects  map[op.ID]*objEntry
-	newRoles map[forge.RolesID]*forge.Roles
-	pending  map[op.ID]*op.Op  // ops pended in this txn
-	waiters  map[op.ID][]op.ID // dep → ops pended in this txn waiting for it
-	released map[op.ID]bool    // pending ops applied in this txn
-	unparked map[op.ID]bool    // parked ops taken out of the pool by Release in this txn
-	applied  []Applied
-	pendDiff int
+	s         *Store
+	b         *pebble.Batch
+	metas     map[op.ID]forge.Meta
+	repos     map[op.ID]*forge.Repo
+	objects   map[op.ID]*objEntry
+	comments  map[op.ID]*forge.Comment // loaded or changed in this txn
+	dirty     map[op.ID]bool           // comments to write
+	newRoles  map[forge.RolesID]*forge.Roles
+	pending   map[op.ID]*op.Op  // ops pended in this txn
+	waiters   map[op.ID][]op.ID // dep → ops pended in this txn waiting for it
+	released  map[op.ID]bool    // pending ops applied in this txn
+	unparked  map[op.ID]bool    // parked ops taken out of the pool by Release in this txn
+	applied   []Applied
+	pendDiff  int
+	committed bool
 }
 
 func (s *Store) newTxn() *txn {
@@ -75,6 +78,8 @@ func (s *Store) newTxn() *txn {
 		metas:    map[op.ID]forge.Meta{},
 		repos:    map[op.ID]*forge.Repo{},
 		objects:  map[op.ID]*objEntry{},
+		comments: map[op.ID]*forge.Comment{},
+		dirty:    map[op.ID]bool{},
 		newRoles: map[forge.RolesID]*forge.Roles{},
 		pending:  map[op.ID]*op.Op{},
 		waiters:  map[op.ID][]op.ID{},
@@ -87,6 +92,10 @@ var _ forge.Reader = (*txn)(nil)
 
 func (t *txn) Meta(id op.ID) (forge.Meta, bool, error) {
 	if m, ok := t.metas[id]; ok {
+		return m, true, nil
+	}
+	if m, ok := t.s.wcache.metas[id]; ok {
+		t.metas[id] = m
 		return m, true, nil
 	}
 	v, ok, err := t.s.get(opKey(id))
@@ -112,6 +121,10 @@ func (t *txn) Repo(id op.ID) (*forge.Repo, error) {
 	if r, ok := t.repos[id]; ok {
 		return r, nil
 	}
+	if r, ok := t.s.wcache.repos[id]; ok {
+		t.repos[id] = r
+		return r, nil
+	}
 	r, err := t.s.Repo(id)
 	if errors.Is(err, ErrNotFound) {
 		return nil, nil
@@ -127,20 +140,50 @@ func (t *txn) Object(id op.ID) (*forge.Object, error) {
 	if e, ok := t.objects[id]; ok {
 		return e.obj, nil
 	}
-	o, err := t.s.Object(id)
-	if errors.Is(err, ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
+	o, ok := t.s.wcache.objects[id]
+	if !ok {
+		var err error
+		o, err = t.s.Object(id)
+		if errors.Is(err, ErrNotFound) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
 	sm := o.Summary()
 	t.objects[id] = &objEntry{obj: o, storedKey: summaryKey(o.Repo, typeCode(o.Type), stateCode(sm.State), o.ID)}
 	return o, nil
 }
 
+func (t *txn) Comment(id op.ID) (*forge.Comment, error) {
+	if c, ok := t.comments[id]; ok {
+		return c, nil
+	}
+	if c, ok := t.s.wcache.comments[id]; ok {
+		t.comments[id] = c
+		return c, nil
+	}
+	m, ok, err := t.Meta(id)
+	if err != nil || !ok {
+		return nil, err
+	}
+	c, err := t.s.comment(m.Object, id)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	t.comments[id] = c
+	return c, nil
+}
+
 func (t *txn) stored(id op.ID) (bool, error) {
 	if _, ok := t.metas[id]; ok {
+		return true, nil
+	}
+	if _, ok := t.s.wcache.metas[id]; ok {
 		return true, nil
 	}
 	return t.s.has(opKey(id))
@@ -328,6 +371,10 @@ func (t *txn) write(o *op.Op, res forge.Result) error {
 	if res.Repo != nil {
 		t.repos[repo] = res.Repo
 	}
+	for _, c := range res.Comments {
+		t.comments[c.ID] = c
+		t.dirty[c.ID] = true
+	}
 	if res.Object != nil {
 		if _, ok := t.objects[res.Object.ID]; !ok {
 			t.objects[res.Object.ID] = &objEntry{obj: res.Object}
@@ -377,17 +424,61 @@ func (t *txn) commit() error {
 		}
 		t.b.Set(sk, sv, nil)
 	}
+	for id := range t.dirty {
+		c := t.comments[id]
+		v, err := encMode.Marshal(c)
+		if err != nil {
+			return fmt.Errorf("storage: encode comment: %w", err)
+		}
+		t.b.Set(commentKey(c.Object, id), v, nil)
+	}
 	if err := t.b.Commit(pebble.Sync); err != nil {
 		return fmt.Errorf("storage: commit: %w", err)
 	}
+	t.committed = true
 	t.s.pending += t.pendDiff
 	for id, r := range t.newRoles {
 		t.s.cacheRoles(id, r)
 	}
+	t.keep()
 	return nil
 }
 
-func (t *txn) close() { t.b.Close() }
+// keep moves what the committed transaction holds into the write cache.
+func (t *txn) keep() {
+	c := &t.s.wcache
+	c.init()
+	if len(c.metas)+len(t.metas) > maxCachedMetas {
+		clear(c.metas)
+	}
+	for id, m := range t.metas {
+		c.metas[id] = m
+	}
+	for id, r := range t.repos {
+		c.repos[id] = r
+	}
+	if len(c.objects)+len(t.objects) > maxCachedObjects {
+		clear(c.objects)
+	}
+	for id, e := range t.objects {
+		c.objects[id] = e.obj
+	}
+	if len(c.comments)+len(t.comments) > maxCachedComments {
+		clear(c.comments)
+	}
+	for id, cm := range t.comments {
+		c.comments[id] = cm
+	}
+}
+
+// close releases the batch. A transaction that did not commit may have
+// changed cached values in place, so the write cache is dropped.
+func (t *txn) close() {
+	if !t.committed {
+		t.s.wcache.drop()
+	}
+	t.b.Close()
+}
 
 // Ingest stores ops received from elsewhere. The ops must have verified
 // signatures (op.VerifyBatch). Ops whose parents or target are missing wait
