@@ -93,10 +93,17 @@ type Store struct {
 
 	// mu serializes writers (Ingest, Create, Release, Rebuild, SetLocal)
 	// and guards the write caches.
-	mu      sync.Mutex
-	wcache  writeCache
-	pending int  // ops in the 'p' table
-	closed  bool // Close has run
+	mu     sync.Mutex
+	wcache writeCache
+	// known holds the first 8 bytes of every stored op ID, so that the
+	// common question during ingest, "is this new op stored?", is answered
+	// without a disk read (Pebble does not consult bloom filters on its
+	// last level). A hit is confirmed with a read.
+	known map[uint64]struct{}
+	// pendingIDs are the ops in the 'p' table.
+	pendingIDs map[op.ID]struct{}
+	pending    int  // ops in the 'p' table
+	closed     bool // Close has run
 
 	// rolesMu guards roles, a cache of decoded role states.
 	rolesMu sync.Mutex
@@ -205,14 +212,35 @@ func Open(dir string, opts *Options) (*Store, error) {
 			return nil, fmt.Errorf("storage: %s has format %d, this murmur reads %d; upgrade murmur: %w", dir, ver, FormatVersion, ErrUnknownFormat)
 		}
 	}
-	n, err := s.count([]byte{tagPending})
-	if err != nil {
+	if err := s.loadIDs(); err != nil {
 		return nil, err
 	}
-	s.pending = n
 	ok = true
 	return s, nil
 }
+
+// loadIDs fills the in-memory ID sets from the 'c' and 'p' tables.
+func (s *Store) loadIDs() error {
+	s.known = map[uint64]struct{}{}
+	s.pendingIDs = map[op.ID]struct{}{}
+	err := s.scan([]byte{tagClock}, func(k, _ []byte) error {
+		s.known[binary.BigEndian.Uint64(k[41:49])] = struct{}{}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	err = s.scan([]byte{tagPending}, func(k, _ []byte) error {
+		var id op.ID
+		copy(id[:], k[1:])
+		s.pendingIDs[id] = struct{}{}
+		return nil
+	})
+	s.pending = len(s.pendingIDs)
+	return err
+}
+
+func idPrefix(id op.ID) uint64 { return binary.BigEndian.Uint64(id[:8]) }
 
 // Close flushes nothing extra (every commit is already durable) and
 // releases the store. Closing a closed store does nothing.

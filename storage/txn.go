@@ -186,6 +186,9 @@ func (t *txn) stored(id op.ID) (bool, error) {
 	if _, ok := t.s.wcache.metas[id]; ok {
 		return true, nil
 	}
+	if _, ok := t.s.known[idPrefix(id)]; !ok {
+		return false, nil
+	}
 	return t.s.has(opKey(id))
 }
 
@@ -196,7 +199,8 @@ func (t *txn) isPending(id op.ID) (bool, error) {
 	if t.released[id] || t.unparked[id] {
 		return false, nil
 	}
-	return t.s.has(key1(tagPending, id[:]))
+	_, ok := t.s.pendingIDs[id]
+	return ok, nil
 }
 
 // add hands one verified op to the transaction.
@@ -436,7 +440,21 @@ func (t *txn) commit() error {
 		return fmt.Errorf("storage: commit: %w", err)
 	}
 	t.committed = true
-	t.s.pending += t.pendDiff
+	// In batch order: Release takes parked ops out first, add may pend
+	// them (or others) again, and release applies pended ones.
+	for id := range t.unparked {
+		delete(t.s.pendingIDs, id)
+	}
+	for id := range t.pending {
+		t.s.pendingIDs[id] = struct{}{}
+	}
+	for id := range t.released {
+		delete(t.s.pendingIDs, id)
+	}
+	for _, a := range t.applied {
+		t.s.known[idPrefix(a.ID)] = struct{}{}
+	}
+	t.s.pending = len(t.s.pendingIDs)
 	for id, r := range t.newRoles {
 		t.s.cacheRoles(id, r)
 	}
