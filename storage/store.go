@@ -125,9 +125,9 @@ type writeCache struct {
 
 // Cache bounds; a full map is cleared.
 const (
-	maxCachedMetas    = 1 << 17
+	maxCachedMetas    = 1 << 15
 	maxCachedObjects  = 1 << 12
-	maxCachedComments = 1 << 15
+	maxCachedComments = 1 << 13
 )
 
 func (c *writeCache) drop() { *c = writeCache{} }
@@ -171,7 +171,7 @@ func Open(dir string, opts *Options) (*Store, error) {
 	o := opts.withDefaults()
 	cache := pebble.NewCache(o.CacheSize)
 	defer cache.Unref()
-	popts := &pebble.Options{FS: o.FS, Cache: cache, Logger: quietLogger{}, MemTableSize: 32 << 20}
+	popts := &pebble.Options{FS: o.FS, Cache: cache, Logger: quietLogger{}, MemTableSize: 8 << 20}
 	// Bloom filters on every level: most point lookups during ingest ask
 	// for ops that are not there yet, and a filter answers those without
 	// reading a block.
