@@ -85,3 +85,16 @@ func (a Stamp) Compare(b Stamp) int {
 
 // Less reports whether a orders before b.
 func (a Stamp) Less(b Stamp) bool { return a.Compare(b) < 0 }
+
+// MarshalBinary returns the raw 32 bytes. CBOR encodes it as a byte
+// string, exactly as it would the array, without per-byte reflection.
+func (id ID) MarshalBinary() ([]byte, error) { return append([]byte(nil), id[:]...), nil }
+
+// UnmarshalBinary accepts exactly 32 bytes.
+func (id *ID) UnmarshalBinary(b []byte) error {
+	if len(b) != len(id) {
+		return fmt.Errorf("crdt: id is %d bytes, want %d", len(b), len(id))
+	}
+	copy(id[:], b)
+	return nil
+}

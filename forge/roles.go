@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"slices"
 
 	"murmur/crdt"
@@ -143,4 +144,17 @@ func UnionRoles(rs ...*Roles) *Roles {
 		}
 	}
 	return n
+}
+
+// MarshalBinary returns the raw 32 bytes. CBOR encodes it as a byte
+// string, exactly as it would the array, without per-byte reflection.
+func (id RolesID) MarshalBinary() ([]byte, error) { return append([]byte(nil), id[:]...), nil }
+
+// UnmarshalBinary accepts exactly 32 bytes.
+func (id *RolesID) UnmarshalBinary(b []byte) error {
+	if len(b) != len(id) {
+		return fmt.Errorf("forge: role state id is %d bytes, want %d", len(b), len(id))
+	}
+	copy(id[:], b)
+	return nil
 }

@@ -141,3 +141,16 @@ func malformed(s, reason string) error {
 	}
 	return fmt.Errorf("identity: parse %q: %s: %w", s, reason, ErrMalformedDID)
 }
+
+// MarshalBinary returns the raw 32 bytes. CBOR encodes it as a byte
+// string, exactly as it would the array, without per-byte reflection.
+func (p PublicKey) MarshalBinary() ([]byte, error) { return append([]byte(nil), p[:]...), nil }
+
+// UnmarshalBinary accepts exactly 32 bytes.
+func (p *PublicKey) UnmarshalBinary(b []byte) error {
+	if len(b) != len(p) {
+		return fmt.Errorf("identity: public key is %d bytes, want %d", len(b), len(p))
+	}
+	copy(p[:], b)
+	return nil
+}

@@ -441,3 +441,16 @@ func DecodeBody(b []byte, v any) error {
 	}
 	return nil
 }
+
+// MarshalBinary returns the raw 32 bytes. CBOR encodes it as a byte
+// string, exactly as it would the array, without per-byte reflection.
+func (id ID) MarshalBinary() ([]byte, error) { return append([]byte(nil), id[:]...), nil }
+
+// UnmarshalBinary accepts exactly 32 bytes.
+func (id *ID) UnmarshalBinary(b []byte) error {
+	if len(b) != len(id) {
+		return fmt.Errorf("op: id is %d bytes, want %d", len(b), len(id))
+	}
+	copy(id[:], b)
+	return nil
+}
