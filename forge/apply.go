@@ -54,13 +54,12 @@ type Result struct {
 	Roles  *Roles  // the role state named by Meta.Roles, when it may be new
 	Repo   *Repo   // the repo after the op, when it changed
 	Object *Object // the issue or patch after the op, when it changed
+	// Changed names the parts of Object the op changed.
+	Changed Fields
 	// Comments are the comments the op created or changed. They are stored
 	// apart from their object, so an op on a busy issue rewrites only what
 	// it changes.
 	Comments []*Comment
-	// Before is the listing record of Object before the op (zero Type for a
-	// new object), so storage can move index entries.
-	Before Summary
 }
 
 // Errors. Wrapped with detail; test with errors.Is.
@@ -171,7 +170,7 @@ func Apply(r Reader, o *op.Op) (Result, error) {
 	if reject != nil {
 		res.Meta.Reason = reject.Error()
 		res.Err = reject
-		res.Repo, res.Object, res.Comments = nil, nil, nil
+		res.Repo, res.Object, res.Comments, res.Changed = nil, nil, nil, 0
 		return res, nil
 	}
 	res.Meta.Accepted = true
@@ -417,6 +416,7 @@ func (a *applier) open(body any) error {
 	}
 	a.res.Meta.Object = o.ID()
 	a.res.Object = obj
+	a.res.Changed = AllFields
 	return nil
 }
 
@@ -438,7 +438,6 @@ func (a *applier) objectOp(body any) (reject error, err error) {
 	if obj == nil {
 		return nil, fmt.Errorf("forge: object %s of accepted op missing from state", objID.Short())
 	}
-	a.res.Before = obj.Summary()
 	a.res.Meta.Object = objID
 
 	var comment *Comment
@@ -482,6 +481,7 @@ func (a *applier) objectOp(body any) (reject error, err error) {
 	if o.Clock > obj.Updated {
 		obj.Updated = o.Clock
 	}
+	a.res.Changed |= FieldHeader
 	a.res.Object = obj
 	return nil, nil
 }
@@ -507,8 +507,10 @@ func (a *applier) effect(obj *Object, comment *Comment, body any, author, maint 
 		w := crdt.Write[string]{Stamp: a.stamp, Value: b.Value, Prev: prev(b.Prev)}
 		if o.Kind == KindTitle {
 			obj.Title.Apply(w)
+			a.res.Changed |= FieldTitle
 		} else {
 			obj.Body.Apply(w)
+			a.res.Changed |= FieldBody
 		}
 	case KindState:
 		if err := wantTarget(false); err != nil {
@@ -529,6 +531,7 @@ func (a *applier) effect(obj *Object, comment *Comment, body any, author, maint 
 			return err
 		}
 		obj.State.Apply(crdt.Write[State]{Stamp: a.stamp, Value: State{State: b.State, Reason: b.Reason}, Prev: prev(b.Prev)})
+		a.res.Changed |= FieldState
 	case KindLabelAdd, KindLabelDel, KindAssigneeAdd, KindAssigneeDel:
 		if err := wantTarget(false); err != nil {
 			return err
@@ -537,8 +540,10 @@ func (a *applier) effect(obj *Object, comment *Comment, body any, author, maint 
 			return err
 		}
 		set := &obj.Labels
+		a.res.Changed |= FieldLabels
 		if o.Kind == KindAssigneeAdd || o.Kind == KindAssigneeDel {
 			set = &obj.Assignees
+			a.res.Changed = a.res.Changed&^FieldLabels | FieldAssignees
 		}
 		switch b := body.(type) {
 		case *Label:
@@ -563,6 +568,7 @@ func (a *applier) effect(obj *Object, comment *Comment, body any, author, maint 
 			obj.Revisions = map[op.ID]*RevisionState{}
 		}
 		obj.Revisions[o.ID()] = &RevisionState{ID: o.ID(), Author: o.Author, Created: o.Clock, Commit: b.Commit, BaseCommit: b.BaseCommit, Note: b.Note}
+		a.res.Changed |= FieldRevisions
 	case KindPatchBase:
 		if err := wantTarget(false); err != nil {
 			return err
@@ -575,6 +581,7 @@ func (a *applier) effect(obj *Object, comment *Comment, body any, author, maint 
 		}
 		b := body.(*Set)
 		obj.Base.Apply(crdt.Write[string]{Stamp: a.stamp, Value: b.Value, Prev: prev(b.Prev)})
+		a.res.Changed |= FieldBase
 	case KindCommentAdd:
 		if err := wantTarget(false); err != nil {
 			return err
@@ -643,6 +650,8 @@ func (a *applier) effect(obj *Object, comment *Comment, body any, author, maint 
 		set := &obj.Reactions
 		if comment != nil {
 			set = &comment.Reactions
+		} else {
+			a.res.Changed |= FieldReactions
 		}
 		switch b := body.(type) {
 		case *React:
@@ -680,6 +689,7 @@ func (a *applier) effect(obj *Object, comment *Comment, body any, author, maint 
 			obj.Reviews[k] = rs
 		}
 		rs.Verdict.Apply(crdt.Write[Verdict]{Stamp: a.stamp, Value: Verdict{Verdict: b.Verdict, Summary: b.Summary}, Prev: prev(b.Prev)})
+		a.res.Changed |= FieldReviews
 	default:
 		return rejectf(ErrRejected, "unknown kind %q", o.Kind)
 	}

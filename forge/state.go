@@ -132,6 +132,73 @@ type Object struct {
 	Reviews      map[string]*ReviewState  `cbor:"16,keyasint"` // key: reviewKey(reviewer, revision)
 }
 
+// Fields names parts of an Object, so that storage rewrites only the parts
+// an op changed. The bit positions are part of storage's key layout.
+type Fields uint16
+
+// The parts of an Object.
+const (
+	FieldHeader    Fields = 1 << iota // Type, ID, Repo, Author, Created, Updated, CommentCount
+	FieldTitle                        // Title
+	FieldBody                         // Body
+	FieldState                        // State
+	FieldLabels                       // Labels
+	FieldAssignees                    // Assignees
+	FieldReactions                    // Reactions
+	FieldBase                         // Base
+	FieldRevisions                    // Revisions
+	FieldReviews                      // Reviews
+
+	AllFields = FieldReviews<<1 - 1
+)
+
+// ObjectHeader is the FieldHeader part of an Object.
+type ObjectHeader struct {
+	Type         ObjectType         `cbor:"1,keyasint"`
+	ID           op.ID              `cbor:"2,keyasint"`
+	Repo         op.ID              `cbor:"3,keyasint"`
+	Author       identity.PublicKey `cbor:"4,keyasint"`
+	Created      crdt.Timestamp     `cbor:"5,keyasint"`
+	Updated      crdt.Timestamp     `cbor:"6,keyasint"`
+	CommentCount int                `cbor:"7,keyasint"`
+}
+
+// Header returns the FieldHeader part of o.
+func (o *Object) Header() ObjectHeader {
+	return ObjectHeader{o.Type, o.ID, o.Repo, o.Author, o.Created, o.Updated, o.CommentCount}
+}
+
+// SetHeader sets the FieldHeader part of o.
+func (o *Object) SetHeader(h ObjectHeader) {
+	o.Type, o.ID, o.Repo, o.Author, o.Created, o.Updated, o.CommentCount = h.Type, h.ID, h.Repo, h.Author, h.Created, h.Updated, h.CommentCount
+}
+
+// Field returns a pointer to the part f (a single bit, not the header) of
+// o, for encoding or decoding it on its own; nil for an unknown part.
+func (o *Object) Field(f Fields) any {
+	switch f {
+	case FieldTitle:
+		return &o.Title
+	case FieldBody:
+		return &o.Body
+	case FieldState:
+		return &o.State
+	case FieldLabels:
+		return &o.Labels
+	case FieldAssignees:
+		return &o.Assignees
+	case FieldReactions:
+		return &o.Reactions
+	case FieldBase:
+		return &o.Base
+	case FieldRevisions:
+		return &o.Revisions
+	case FieldReviews:
+		return &o.Reviews
+	}
+	return nil
+}
+
 // CurrentState returns the winning state (open when unset).
 func (o *Object) CurrentState() State {
 	if s, ok := o.State.Get(); ok {

@@ -20,7 +20,9 @@ import (
 //	't'  clock ‖ opID                          empty: pending op parked until its clock
 //	'r'  rolesID                               forge.Roles CBOR
 //	'R'  repo                                  forge.Repo CBOR (materialized)
-//	'b'  objectID                              forge.Object CBOR (materialized, without comments)
+//	'b'  objectID ‖ part                       one part of a forge.Object (materialized, without
+//	                                           comments): part n is forge.Fields bit n; part 0 is
+//	                                           the forge.ObjectHeader, the others the field's CBOR
 //	'k'  objectID ‖ commentID                  forge.Comment CBOR (materialized)
 //	's'  repo ‖ type ‖ state ‖ objectID        forge.Summary CBOR (listing index)
 //	'l'  name                                  local settings of this replica
@@ -118,4 +120,11 @@ func commentKey(obj, id op.ID) []byte {
 	k = append(k, tagComment)
 	k = append(k, obj[:]...)
 	return append(k, id[:]...)
+}
+
+func objectKey(id op.ID, part byte) []byte {
+	k := make([]byte, 0, 34)
+	k = append(k, tagObject)
+	k = append(k, id[:]...)
+	return append(k, part)
 }

@@ -441,18 +441,39 @@ func (s *Store) Repos() ([]*forge.Repo, error) {
 	return out, err
 }
 
-// Object returns the materialized state of an issue or patch.
+// Object returns the materialized state of an issue or patch, without its
+// comments (see ObjectWithComments).
 func (s *Store) Object(id op.ID) (*forge.Object, error) {
-	v, ok, err := s.get(key1(tagObject, id[:]))
+	o := &forge.Object{}
+	found := false
+	err := s.scan(key1(tagObject, id[:]), func(k, v []byte) error {
+		if len(k) != 34 {
+			return fmt.Errorf("storage: object %s: key of %d bytes: %w", id.Short(), len(k), ErrCorrupt)
+		}
+		f := forge.Fields(1) << k[33]
+		if f == forge.FieldHeader {
+			var h forge.ObjectHeader
+			if err := decMode.Unmarshal(v, &h); err != nil {
+				return fmt.Errorf("storage: object %s header: %v: %w", id.Short(), err, ErrCorrupt)
+			}
+			o.SetHeader(h)
+			found = true
+			return nil
+		}
+		ptr := o.Field(f)
+		if ptr == nil {
+			return fmt.Errorf("storage: object %s: unknown part %d: %w", id.Short(), k[33], ErrCorrupt)
+		}
+		if err := decMode.Unmarshal(v, ptr); err != nil {
+			return fmt.Errorf("storage: object %s part %d: %v: %w", id.Short(), k[33], err, ErrCorrupt)
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	if !ok {
+	if !found {
 		return nil, fmt.Errorf("%s: %w", id.Short(), ErrNotFound)
-	}
-	o := &forge.Object{}
-	if err := decMode.Unmarshal(v, o); err != nil {
-		return nil, fmt.Errorf("storage: object %s: %v: %w", id.Short(), err, ErrCorrupt)
 	}
 	return o, nil
 }

@@ -48,43 +48,46 @@ type Report struct {
 // objEntry is an object loaded or created in a transaction.
 type objEntry struct {
 	obj       *forge.Object
-	storedKey []byte // summary key as persisted, nil for a new object
+	changed   forge.Fields // parts to write at commit
+	storedKey []byte       // summary key as persisted, nil for a new object
 }
 
 // txn accumulates one batch of writes and serves forge.Reader over the
 // store plus what the batch has written.
 type txn struct {
-	s         *Store
-	b         *pebble.Batch
-	metas     map[op.ID]forge.Meta
-	repos     map[op.ID]*forge.Repo
-	objects   map[op.ID]*objEntry
-	comments  map[op.ID]*forge.Comment // loaded or changed in this txn
-	dirty     map[op.ID]bool           // comments to write
-	newRoles  map[forge.RolesID]*forge.Roles
-	pending   map[op.ID]*op.Op  // ops pended in this txn
-	waiters   map[op.ID][]op.ID // dep → ops pended in this txn waiting for it
-	released  map[op.ID]bool    // pending ops applied in this txn
-	unparked  map[op.ID]bool    // parked ops taken out of the pool by Release in this txn
-	applied   []Applied
-	pendDiff  int
-	committed bool
+	s          *Store
+	b          *pebble.Batch
+	metas      map[op.ID]forge.Meta
+	repos      map[op.ID]*forge.Repo
+	objects    map[op.ID]*objEntry
+	comments   map[op.ID]*forge.Comment // loaded or changed in this txn
+	dirty      map[op.ID]bool           // comments to write
+	dirtyRepos map[op.ID]bool           // repos to write
+	newRoles   map[forge.RolesID]*forge.Roles
+	pending    map[op.ID]*op.Op  // ops pended in this txn
+	waiters    map[op.ID][]op.ID // dep → ops pended in this txn waiting for it
+	released   map[op.ID]bool    // pending ops applied in this txn
+	unparked   map[op.ID]bool    // parked ops taken out of the pool by Release in this txn
+	applied    []Applied
+	pendDiff   int
+	committed  bool
 }
 
 func (s *Store) newTxn() *txn {
 	return &txn{
-		s:        s,
-		b:        s.db.NewBatch(),
-		metas:    map[op.ID]forge.Meta{},
-		repos:    map[op.ID]*forge.Repo{},
-		objects:  map[op.ID]*objEntry{},
-		comments: map[op.ID]*forge.Comment{},
-		dirty:    map[op.ID]bool{},
-		newRoles: map[forge.RolesID]*forge.Roles{},
-		pending:  map[op.ID]*op.Op{},
-		waiters:  map[op.ID][]op.ID{},
-		released: map[op.ID]bool{},
-		unparked: map[op.ID]bool{},
+		s:          s,
+		b:          s.db.NewBatch(),
+		metas:      map[op.ID]forge.Meta{},
+		repos:      map[op.ID]*forge.Repo{},
+		objects:    map[op.ID]*objEntry{},
+		comments:   map[op.ID]*forge.Comment{},
+		dirty:      map[op.ID]bool{},
+		dirtyRepos: map[op.ID]bool{},
+		newRoles:   map[forge.RolesID]*forge.Roles{},
+		pending:    map[op.ID]*op.Op{},
+		waiters:    map[op.ID][]op.ID{},
+		released:   map[op.ID]bool{},
+		unparked:   map[op.ID]bool{},
 	}
 }
 
@@ -151,8 +154,7 @@ func (t *txn) Object(id op.ID) (*forge.Object, error) {
 			return nil, err
 		}
 	}
-	sm := o.Summary()
-	t.objects[id] = &objEntry{obj: o, storedKey: summaryKey(o.Repo, typeCode(o.Type), stateCode(sm.State), o.ID)}
+	t.objects[id] = &objEntry{obj: o, storedKey: summaryKey(o.Repo, typeCode(o.Type), stateCode(o.CurrentState().State), o.ID)}
 	return o, nil
 }
 
@@ -374,15 +376,19 @@ func (t *txn) write(o *op.Op, res forge.Result) error {
 	}
 	if res.Repo != nil {
 		t.repos[repo] = res.Repo
+		t.dirtyRepos[repo] = true
 	}
 	for _, c := range res.Comments {
 		t.comments[c.ID] = c
 		t.dirty[c.ID] = true
 	}
 	if res.Object != nil {
-		if _, ok := t.objects[res.Object.ID]; !ok {
-			t.objects[res.Object.ID] = &objEntry{obj: res.Object}
+		e, ok := t.objects[res.Object.ID]
+		if !ok {
+			e = &objEntry{obj: res.Object}
+			t.objects[res.Object.ID] = e
 		}
+		e.changed |= res.Changed
 	}
 	t.applied = append(t.applied, Applied{ID: id, Meta: res.Meta, Err: res.Err})
 	return nil
@@ -404,19 +410,35 @@ func (t *txn) commit() error {
 		}
 		t.b.Set(k, v, nil)
 	}
-	for id, r := range t.repos {
-		v, err := encMode.Marshal(r)
+	for id := range t.dirtyRepos {
+		v, err := encMode.Marshal(t.repos[id])
 		if err != nil {
 			return fmt.Errorf("storage: encode repo: %w", err)
 		}
 		t.b.Set(key1(tagRepo, id[:]), v, nil)
 	}
 	for id, e := range t.objects {
-		v, err := encMode.Marshal(e.obj)
-		if err != nil {
-			return fmt.Errorf("storage: encode object: %w", err)
+		if e.changed == 0 {
+			continue
 		}
-		t.b.Set(key1(tagObject, id[:]), v, nil)
+		for bit := 0; forge.Fields(1)<<bit <= forge.AllFields; bit++ {
+			f := forge.Fields(1) << bit
+			if e.changed&f == 0 {
+				continue
+			}
+			var part any
+			if f == forge.FieldHeader {
+				h := e.obj.Header()
+				part = &h
+			} else {
+				part = e.obj.Field(f)
+			}
+			v, err := encMode.Marshal(part)
+			if err != nil {
+				return fmt.Errorf("storage: encode object: %w", err)
+			}
+			t.b.Set(objectKey(id, byte(bit)), v, nil)
+		}
 		sm := e.obj.Summary()
 		sk := summaryKey(e.obj.Repo, typeCode(e.obj.Type), stateCode(sm.State), id)
 		if e.storedKey != nil && string(e.storedKey) != string(sk) {
