@@ -339,7 +339,10 @@ func newBody(kind string) any {
 }
 
 // decodeBody decodes and validates the body of o.
-func decodeBody(o *op.Op) (any, error) {
+// The result is memoized on o and shared: callers must not modify it.
+func decodeBody(o *op.Op) (any, error) { return o.Memo(decodeBodyOnce) }
+
+func decodeBodyOnce(o *op.Op) (any, error) {
 	v := newBody(o.Kind)
 	if v == nil {
 		return nil, fmt.Errorf("unknown kind %q", o.Kind)

@@ -39,6 +39,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync/atomic"
 
 	"github.com/fxamacker/cbor/v2"
 
@@ -112,8 +113,29 @@ type Op struct {
 	Body    []byte // kind-specific canonical CBOR, may be empty
 	Sig     [64]byte
 
-	id  ID
-	raw []byte
+	id   ID
+	raw  []byte
+	memo atomic.Pointer[memo]
+}
+
+type memo struct {
+	v   any
+	err error
+}
+
+// Memo returns compute(o), computing it at most once per decoded op (racing
+// callers may both compute; one result is kept). Package forge keeps the
+// decoded body here, so that finding an op's dependencies and applying it
+// decode the body once. There is one slot: a second, different compute
+// function would get the first one's result.
+func (o *Op) Memo(compute func(*Op) (any, error)) (any, error) {
+	if m := o.memo.Load(); m != nil {
+		return m.v, m.err
+	}
+	v, err := compute(o)
+	o.memo.CompareAndSwap(nil, &memo{v, err})
+	m := o.memo.Load()
+	return m.v, m.err
 }
 
 // ID returns the op's content address.
