@@ -1,9 +1,10 @@
 // Package mesh connects murmur nodes: a QUIC transport on one UDP socket,
 // a Noise handshake that binds every connection to a verified identity,
 // and membership through hashicorp/memberlist. Gossip and sync sessions
-// build on it through stream kinds; mesh itself moves opaque bytes and
-// imports only murmur/identity. It may be imported by node and by tests;
-// never by tui, storage, forge or lower packages.
+// build on it through stream kinds. Of murmur's packages mesh imports only
+// identity and merkle: ops are opaque bytes named by 32-byte IDs, and the
+// data side is a Replica the caller implements. It may be imported by node
+// and by tests; never by tui, storage, forge or lower packages.
 //
 // # Layers
 //
@@ -32,6 +33,32 @@
 // authenticated connection, and a node addressed by name must prove that
 // identity.
 //
+// Replication: a Node (Start) runs all of the above for a Replica. New
+// local ops are announced (Node.Announce) through memberlist's piggybacked
+// broadcasts, inline up to NodeConfig.MaxInlineOp bytes and by ID above;
+// a receiver ingests or fetches the op (KindFetch) from the node that
+// relayed it, fetches missing dependencies from it too, and broadcasts
+// the op again itself, so gossip spreads epidemically. Memberlist's
+// push-pull state carries, per followed repo, its ID and Merkle root
+// digest (64 bytes), so peers already in sync spend nothing more; on a
+// mismatch the peer with the lower key (or the one behind) opens a sync
+// session (KindSync) that runs merkle reconciliation and then transfers
+// exactly the missing ops both ways, in (clock, ID) order, in bounded
+// batches. Node.SyncWith and Node.SyncAll run sessions on demand.
+// NodeConfig.OnRepo lets a seed follow every repo it hears of.
+//
+// Limits: every length read from a peer is checked before allocation;
+// sessions and fetches are rate-limited per peer (x/time/rate); the
+// gossip queue, broadcast queue, peer table and concurrent sessions are
+// bounded. A peer that sends a malformed or oversize frame, fails
+// reconciliation, sends more ops than asked for, or sends ops the
+// Replica rejects is penalized: its connections are closed and, for
+// NodeConfig.PenaltyDuration, its streams are refused and nothing is
+// asked of it; the log says why (warn level). Gossip does not say who
+// delivered a message, so an invalid op received by gossip is checked by
+// fetching it from the relay it names over an authenticated stream; the
+// relay is penalized only if it serves the invalid op itself.
+//
 // # Wire format, version 1
 //
 // Connections are QUIC version 1 with ALPN "murmur/1", TLS 1.3 and the
@@ -56,7 +83,8 @@
 //
 // Streams. Every later bidirectional stream starts with one Kind byte,
 // followed by the kind's own protocol: 1 memberlist, 2 sync session,
-// 3 op fetch. Kind 0 is reserved. A stream of an unknown kind, or one
+// 3 op fetch. The replication formats (gossip messages, push-pull state,
+// sync sessions, fetch requests, op batches) are documented in wire.go. Kind 0 is reserved. A stream of an unknown kind, or one
 // whose kind byte does not arrive within Config.StreamHeaderTimeout, is
 // reset with stream error code 1 or 2 respectively; code 0 means closed.
 // Unidirectional streams are not allowed.
