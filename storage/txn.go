@@ -191,7 +191,9 @@ func (t *txn) stored(id op.ID) (bool, error) {
 	if _, ok := t.s.known[idPrefix(id)]; !ok {
 		return false, nil
 	}
-	return t.s.has(opKey(id))
+	// Probably stored: read its meta, which Apply will want anyway.
+	_, ok, err := t.Meta(id)
+	return ok, err
 }
 
 func (t *txn) isPending(id op.ID) (bool, error) {
@@ -318,6 +320,11 @@ func (t *txn) release(id op.ID) error {
 
 func (t *txn) waitersOf(dep op.ID) ([]op.ID, error) {
 	out := append([]op.ID(nil), t.waiters[dep]...)
+	if len(t.s.pendingIDs) == 0 {
+		// Nothing was pending before this transaction, so the only
+		// waiters are the ones it recorded.
+		return out, nil
+	}
 	seen := map[op.ID]bool{}
 	for _, w := range out {
 		seen[w] = true
