@@ -71,6 +71,9 @@ type txn struct {
 	applied    []Applied
 	pendDiff   int
 	committed  bool
+	// noSyncWait makes commit apply the batch without waiting for its
+	// sync; the caller waits with b.SyncWait after releasing Store.mu.
+	noSyncWait bool
 }
 
 func (s *Store) newTxn() *txn {
@@ -465,7 +468,13 @@ func (t *txn) commit() error {
 		}
 		t.b.Set(commentKey(c.Object, id), v, nil)
 	}
-	if err := t.b.Commit(pebble.Sync); err != nil {
+	var err error
+	if t.noSyncWait {
+		err = t.s.db.ApplyNoSyncWait(t.b, pebble.Sync)
+	} else {
+		err = t.b.Commit(pebble.Sync)
+	}
+	if err != nil {
 		return fmt.Errorf("storage: commit: %w", err)
 	}
 	t.committed = true
@@ -534,9 +543,28 @@ func (t *txn) close() {
 // failure, in which case nothing was written.
 func (s *Store) Ingest(ops []*op.Op) (Report, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	t := s.newTxn()
-	defer t.close()
+	t.noSyncWait = true
+	rep, err := t.ingest(ops)
+	if err != nil {
+		t.close()
+		s.mu.Unlock()
+		return Report{}, err
+	}
+	s.mu.Unlock()
+	// Wait for durability outside the lock, so that the next batch is
+	// applied while this one syncs. The WAL is synced in order, so a later
+	// writer's sync covers this batch too and nothing later can be durable
+	// without it.
+	err = t.b.SyncWait()
+	t.b.Close()
+	if err != nil {
+		return Report{}, fmt.Errorf("storage: sync: %w", err)
+	}
+	return rep, nil
+}
+
+func (t *txn) ingest(ops []*op.Op) (Report, error) {
 	rep := Report{Outcomes: make([]Outcome, len(ops)), Errors: make([]error, len(ops))}
 	for i, o := range ops {
 		out, err := t.add(o)
