@@ -24,6 +24,7 @@ const (
 	forAssign
 	forReview
 	forInline
+	forEditComment
 )
 
 // composer is the text field of a screen: a textarea for comments and

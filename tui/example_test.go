@@ -57,6 +57,6 @@ func Example() {
 		}
 	}
 	// Output:
-	// > ★ murmur                 3 issues   0 patches         a peer-to-peer forge
+	// > ★ murmur                 3 issues   0 patches local   a peer-to-peer forge
 	//  alice │ repos                                                          OFFLINE
 }

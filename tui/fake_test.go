@@ -250,8 +250,61 @@ func (f *fakeService) EditIssue(ctx context.Context, repo, id string, e api.Edit
 	if e.State != "" {
 		is.State = e.State
 	}
-	is.Labels = append(is.Labels, e.AddLabels...)
+	is.Labels = append(slices.DeleteFunc(is.Labels, func(l string) bool { return slices.Contains(e.RemoveLabels, l) }), e.AddLabels...)
+	is.Assignees = slices.DeleteFunc(is.Assignees, func(p api.Person) bool { return slices.Contains(e.RemoveAssignees, p.ID) })
+	for _, a := range e.AddAssignees {
+		is.Assignees = append(is.Assignees, api.Person{ID: "did:key:" + a, Alias: a})
+	}
 	return *is, nil
+}
+
+// commentOp records a call on one comment: "edit c1 text", "hide c1 true".
+func (f *fakeService) commentOp(repo, id, what string) (*api.Comment, error) {
+	f.edits = append(f.edits, api.Edit{Comment: what + " " + id})
+	for i := range f.issues[repo] {
+		for j := range f.issues[repo][i].Comments {
+			if c := &f.issues[repo][i].Comments[j]; c.ID == id {
+				return c, nil
+			}
+		}
+	}
+	return nil, api.Errorf(api.CodeNotFound, "no comment %s", id)
+}
+
+func (f *fakeService) EditComment(ctx context.Context, repo, id, body string) (api.Comment, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c, err := f.commentOp(repo, id, "edit")
+	if err != nil {
+		return api.Comment{}, err
+	}
+	c.Body, c.Edited = body, true
+	return *c, nil
+}
+
+func (f *fakeService) HideComment(ctx context.Context, repo, id string, hidden bool) (api.Comment, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.fail("HideComment"); err != nil {
+		return api.Comment{}, err
+	}
+	c, err := f.commentOp(repo, id, fmt.Sprintf("hide=%v", hidden))
+	if err != nil {
+		return api.Comment{}, err
+	}
+	c.Hidden = hidden
+	return *c, nil
+}
+
+func (f *fakeService) ResolveComment(ctx context.Context, repo, id string, resolved bool) (api.Comment, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c, err := f.commentOp(repo, id, fmt.Sprintf("resolve=%v", resolved))
+	if err != nil {
+		return api.Comment{}, err
+	}
+	c.Resolved = resolved
+	return *c, nil
 }
 
 func (f *fakeService) Patches(ctx context.Context, repo string, fl api.ListFilter) ([]api.PatchSummary, error) {

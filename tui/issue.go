@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -114,7 +115,8 @@ func (s *issueScreen) KeyMap() keyMap {
 		short: []key.Binding{k.Comment, k.Reply, k.Close, k.React, globals.Back, globals.Help},
 		full: [][]key.Binding{
 			{lists.Up, lists.Down, lists.PageUp, lists.PageDown},
-			{k.Comment, k.Reply, k.Edit, k.Close, k.Label, k.Assign, k.React},
+			{k.Comment, k.Reply, k.EditComment, k.React, k.Hide, k.Resolve},
+			{k.Edit, k.Close, k.Label, k.Assign},
 			globals.list(),
 		},
 	}
@@ -173,6 +175,11 @@ func (s *issueScreen) Update(msg tea.Msg) (tea.Cmd, bool) {
 			return cmd, true
 		}
 		return nil, false
+	case mdRenderedMsg:
+		if s.loaded {
+			s.render()
+		}
+		return nil, false
 	case tea.MouseWheelMsg:
 		var cmd tea.Cmd
 		s.vp, cmd = s.vp.Update(msg)
@@ -219,19 +226,74 @@ func (s *issueScreen) submit(comp *composer) tea.Cmd {
 			return err
 		})
 	case forLabel:
-		labels := splitList(text)
-		return write(s.c, repo, id, "labelled "+strings.Join(labels, ", "), true, func(ctx context.Context) error {
-			_, err := svc.EditIssue(ctx, repo, id, api.Edit{AddLabels: labels})
+		add, remove := listDiff(s.issue.Labels, nil, splitLabels(text))
+		return write(s.c, repo, id, changeText("labels", add, remove), true, func(ctx context.Context) error {
+			if len(add)+len(remove) == 0 {
+				return nil
+			}
+			_, err := svc.EditIssue(ctx, repo, id, api.Edit{AddLabels: add, RemoveLabels: remove})
 			return err
 		})
 	case forAssign:
-		who := splitList(text)
-		return write(s.c, repo, id, "assigned "+strings.Join(who, ", "), true, func(ctx context.Context) error {
-			_, err := svc.EditIssue(ctx, repo, id, api.Edit{AddAssignees: who})
+		ids := make([]string, len(s.issue.Assignees))
+		for i, p := range s.issue.Assignees {
+			ids[i] = p.ID
+		}
+		add, remove := listDiff(ids, names(s.issue.Assignees), splitList(text))
+		return write(s.c, repo, id, changeText("assignees", add, remove), true, func(ctx context.Context) error {
+			if len(add)+len(remove) == 0 {
+				return nil
+			}
+			_, err := svc.EditIssue(ctx, repo, id, api.Edit{AddAssignees: add, RemoveAssignees: remove})
+			return err
+		})
+	case forEditComment:
+		target := comp.target
+		return write(s.c, repo, id, "comment edited", true, func(ctx context.Context) error {
+			_, err := svc.EditComment(ctx, repo, target, text)
 			return err
 		})
 	}
 	return nil
+}
+
+// listDiff compares the items of a list as the user edited it with the
+// current ones, each known by its key and, when shown by another name,
+// that name (an assignee's alias): it returns the new entries as typed
+// and the keys of the entries the user deleted.
+func listDiff(keys, shown, edited []string) (add, remove []string) {
+	kept := make(map[int]bool, len(keys))
+	for _, e := range edited {
+		found := false
+		for i, k := range keys {
+			if e == k || (i < len(shown) && e == shown[i]) {
+				kept[i], found = true, true
+				break
+			}
+		}
+		if !found && !slices.Contains(add, e) {
+			add = append(add, e)
+		}
+	}
+	for i, k := range keys {
+		if !kept[i] {
+			remove = append(remove, k)
+		}
+	}
+	return add, remove
+}
+
+// changeText says what an edit of a list did, for the status bar.
+func changeText(what string, add, remove []string) string {
+	switch {
+	case len(add)+len(remove) == 0:
+		return what + " unchanged"
+	case len(remove) == 0:
+		return what + " added: " + strings.Join(add, ", ")
+	case len(add) == 0:
+		return fmt.Sprintf("%s removed: %d", what, len(remove))
+	}
+	return fmt.Sprintf("%s: %d added, %d removed", what, len(add), len(remove))
 }
 
 // splitList splits user input on commas and spaces.
@@ -272,9 +334,44 @@ func (s *issueScreen) key(k tea.KeyPressMsg) (tea.Cmd, bool) {
 	case key.Matches(k, issueKeys.Edit):
 		return s.compose(forTitle, "Title", false, s.issue.Title, ""), true
 	case key.Matches(k, issueKeys.Label):
-		return s.compose(forLabel, "Add labels (comma separated)", false, "", ""), true
+		return s.compose(forLabel, "Labels (comma separated; delete one to remove it)", false, strings.Join(cleanAll(s.issue.Labels), ", "), ""), true
 	case key.Matches(k, issueKeys.Assign):
-		return s.compose(forAssign, "Assign (DID or alias, comma separated)", false, "", ""), true
+		return s.compose(forAssign, "Assignees (DID or alias; delete one to unassign)", false, strings.Join(names(s.issue.Assignees), ", "), ""), true
+	case key.Matches(k, issueKeys.EditComment):
+		c, ok := s.selectedComment()
+		switch {
+		case !ok:
+			return s.note("select a comment first (j/k)"), true
+		case c.Author.ID != s.c.identity.ID:
+			return s.note("only its author can edit a comment"), true
+		}
+		return s.compose(forEditComment, "Edit comment", true, c.Body, c.ID), true
+	case key.Matches(k, issueKeys.Hide):
+		c, ok := s.selectedComment()
+		if !ok {
+			return s.note("select a comment first (j/k)"), true
+		}
+		what := "comment hidden"
+		if c.Hidden {
+			what = "comment shown again"
+		}
+		return write(s.c, repo, id, what, false, func(ctx context.Context) error {
+			_, err := svc.HideComment(ctx, repo, c.ID, !c.Hidden)
+			return err
+		}), true
+	case key.Matches(k, issueKeys.Resolve):
+		c, ok := s.selectedComment()
+		if !ok {
+			return s.note("select a comment first (j/k)"), true
+		}
+		what := "comment resolved"
+		if c.Resolved {
+			what = "comment unresolved"
+		}
+		return write(s.c, repo, id, what, false, func(ctx context.Context) error {
+			_, err := svc.ResolveComment(ctx, repo, c.ID, !c.Resolved)
+			return err
+		}), true
 	case key.Matches(k, issueKeys.Close):
 		state, what := "closed", "issue closed"
 		if s.issue.State == "closed" {
@@ -301,6 +398,30 @@ func (s *issueScreen) key(k tea.KeyPressMsg) (tea.Cmd, bool) {
 		return nil, false
 	}
 	return nil, true
+}
+
+// note puts a hint in the status bar.
+func (s *issueScreen) note(text string) tea.Cmd {
+	return func() tea.Msg { return noteMsg{text} }
+}
+
+// splitLabels splits user input on commas: a label may hold spaces.
+func splitLabels(s string) []string {
+	var out []string
+	for _, l := range strings.Split(s, ",") {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func cleanAll(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = trunc(s, 100)
+	}
+	return out
 }
 
 func reacted(rs []api.Reaction, emoji, who string) bool {
@@ -390,7 +511,7 @@ func (s *issueScreen) render() {
 		}
 		add("")
 	}
-	body := wrap(is.Body, w-4)
+	body := s.c.md.Lines(is.ID, is.Body, w-4)
 	if strings.TrimSpace(is.Body) == "" {
 		body = []string{st.Subtle.Render("no description")}
 	}
@@ -414,7 +535,7 @@ func (s *issueScreen) render() {
 		if c.Hidden {
 			b = append(b, st.Subtle.Render("comment hidden"))
 		} else {
-			b = append(b, wrap(c.Body, w-4-2*e.depth)...)
+			b = append(b, s.c.md.Lines(c.ID, c.Body, w-4-2*e.depth)...)
 		}
 		if r := reactionLine(c.Reactions); r != "" {
 			b = append(b, r)

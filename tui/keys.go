@@ -76,17 +76,20 @@ var reposKeys = struct{ New key.Binding }{
 
 // issueKeys act on the issue shown.
 type issueKeyMap struct {
-	Comment, Reply, Edit, Close, Label, Assign, React key.Binding
+	Comment, Reply, Edit, EditComment, Close, Label, Assign, React, Hide, Resolve key.Binding
 }
 
 var issueKeys = issueKeyMap{
-	Comment: bind([]string{"c"}, "c", "comment"),
-	Reply:   bind([]string{"R"}, "R", "reply to selected"),
-	Edit:    bind([]string{"e"}, "e", "edit title"),
-	Close:   bind([]string{"x"}, "x", "close/reopen"),
-	Label:   bind([]string{"l"}, "l", "add label"),
-	Assign:  bind([]string{"a"}, "a", "assign"),
-	React:   bind([]string{"+"}, "+", "react 👍"),
+	Comment:     bind([]string{"c"}, "c", "comment"),
+	Reply:       bind([]string{"R"}, "R", "reply to selected"),
+	Edit:        bind([]string{"e"}, "e", "edit title"),
+	EditComment: bind([]string{"E"}, "E", "edit own comment"),
+	Close:       bind([]string{"x"}, "x", "close/reopen"),
+	Label:       bind([]string{"l"}, "l", "edit labels"),
+	Assign:      bind([]string{"a"}, "a", "edit assignees"),
+	React:       bind([]string{"+"}, "+", "react 👍"),
+	Hide:        bind([]string{"H"}, "H", "hide/unhide comment (maintainers)"),
+	Resolve:     bind([]string{"v"}, "v", "resolve/unresolve comment"),
 }
 
 // patchKeys act on the patch shown.

@@ -104,6 +104,8 @@ type (
 		result
 		text string
 	}
+	// noteMsg is a hint for the status bar, shown as an error.
+	noteMsg struct{ text string }
 	pushMsg struct{ s screen }
 	popMsg  struct{}
 )

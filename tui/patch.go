@@ -130,6 +130,11 @@ func (s *patchScreen) Update(msg tea.Msg) (tea.Cmd, bool) {
 			return cmd, true
 		}
 		return nil, false
+	case mdRenderedMsg:
+		if s.loaded {
+			s.render()
+		}
+		return nil, false
 	case tea.MouseWheelMsg:
 		var cmd tea.Cmd
 		s.vp, cmd = s.vp.Update(msg)
@@ -256,7 +261,7 @@ func (s *patchScreen) render() {
 		" "+stateMarker(st, p.State)+" "+st.state(p.State).Render(p.State)+
 			st.Subtle.Render(fmt.Sprintf(" · %s wants to merge into %s · %s", displayName(p.Author), trunc(p.Base, 30), agoPhrase(p.Created, now))),
 		st.Label.Render(" labels: "+trunc(orNone(p.Labels), w)+" · assignees: "+orNone(names(p.Assignees))), "")
-	for _, l := range wrap(p.Description, w-4) {
+	for _, l := range s.c.md.Lines(p.ID, p.Description, w-4) {
 		add("  " + l)
 	}
 	add("", st.Header.Render(fmt.Sprintf(" Revisions (%d)", len(p.Revisions))))
@@ -286,7 +291,7 @@ func (s *patchScreen) render() {
 			add(pad + st.Subtle.Render("comment hidden"))
 			continue
 		}
-		for _, l := range wrap(e.c.Body, w-len(pad)-2) {
+		for _, l := range s.c.md.Lines(e.c.ID, e.c.Body, w-len(pad)-2) {
 			add(pad + l)
 		}
 	}
@@ -310,7 +315,7 @@ func (s *patchScreen) render() {
 			head += st.Subtle.Render(" (resolved)")
 		}
 		add(head)
-		for _, l := range wrap(c.Body, w-8) {
+		for _, l := range s.c.md.Lines(c.ID, c.Body, w-8) {
 			add("      " + l)
 		}
 	}

@@ -288,13 +288,13 @@ func (s *repoScreen) View() string {
 	var info, body string
 	switch s.tab {
 	case tabIssues:
-		info = fmt.Sprintf("%d %s issues, newest activity first", s.issues.Len(), issueStates[s.issueState])
+		info = plural(s.issues.Len(), issueStates[s.issueState]+" issue") + ", newest activity first"
 		body = s.issues.View()
 	case tabPatches:
-		info = fmt.Sprintf("%d %s patches, newest activity first", s.patches.Len(), patchStates[s.patchState])
+		info = plural(s.patches.Len(), patchStates[s.patchState]+" patch") + ", newest activity first"
 		body = s.patches.View()
 	case tabRefs:
-		info = fmt.Sprintf("%d refs · default branch %s", s.refs.Len(), trunc(s.repo.DefaultBranch, 30))
+		info = plural(s.refs.Len(), "ref") + " · default branch " + trunc(s.repo.DefaultBranch, 30)
 		body = s.refs.View()
 	default:
 		info = fmt.Sprintf("last %d ops", s.activity.Len())
@@ -303,7 +303,17 @@ func (s *repoScreen) View() string {
 	if desc := strings.TrimSpace(s.repo.Description); desc != "" {
 		info = trunc(desc, 50) + " · " + info
 	}
-	b.WriteString(st.Subtle.Render(ansi.Truncate(" "+info, s.w, "…")) + "\n\n")
+	b.WriteString(st.Subtle.Render(ansi.Truncate(" "+info, s.w, "…")) + "\n")
+	// The line under the info tells of concurrent writes to the repo's
+	// name or description, which the CRDT keeps rather than drops.
+	if cs := s.repo.Conflicts; len(cs) > 0 {
+		line := " also set concurrently by " + displayName(cs[0].Author) + ": " + trunc(cs[0].Value, 40)
+		if len(cs) > 1 {
+			line += fmt.Sprintf(" (and %d more)", len(cs)-1)
+		}
+		b.WriteString(st.Error.Render(ansi.Truncate(line, s.w, "…")))
+	}
+	b.WriteString("\n")
 	if !s.loaded[s.tab] {
 		b.WriteString(st.Subtle.Render("  loading…"))
 	} else {

@@ -128,6 +128,9 @@ func (s *reposScreen) syncState(id string) string {
 	if !s.c.hasSt {
 		return ""
 	}
+	if !s.c.online() {
+		return "local"
+	}
 	for _, r := range s.c.status.Repos {
 		if r.Repo == id {
 			if r.InSync {
@@ -145,7 +148,7 @@ func (s *reposScreen) row(r api.Repo, w int) string {
 	if r.Following {
 		follow = "★"
 	}
-	counts := fmt.Sprintf("%3d issues %3d patches", r.OpenIssues, r.OpenPatches)
+	counts := fmt.Sprintf("%10s %11s", plural(r.OpenIssues, "issue"), plural(r.OpenPatches, "patch"))
 	line := fmt.Sprintf("%s %-20s %s %-7s ", follow, trunc(r.Name, 20), counts, s.syncState(r.ID))
 	return st.Title.Render(line) + st.Subtle.Render(trunc(r.Description, max(w-len([]rune(line)), 0)))
 }

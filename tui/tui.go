@@ -69,6 +69,8 @@ type common struct {
 	now      func() time.Time
 	// blink lets text cursors blink; off when timers are.
 	blink bool
+	// md renders and caches markdown bodies.
+	md *markdown
 }
 
 // screen is one component of the stack.
@@ -124,7 +126,7 @@ func New(svc api.Service, opts Options) *Model {
 	h := help.New()
 	h.Styles = st.Help
 	m := &Model{
-		c:      &common{ctx: context.Background(), svc: svc, st: &st, opts: opts, now: time.Now, blink: true},
+		c:      &common{ctx: context.Background(), svc: svc, st: &st, opts: opts, now: time.Now, blink: true, md: newMarkdown(st.Plain)},
 		help:   h,
 		width:  80,
 		height: 24,
@@ -203,6 +205,19 @@ func (m *Model) pushScreen(s screen) tea.Cmd {
 
 // Update implements tea.Model.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if r, ok := msg.(mdRenderedMsg); ok {
+		m.c.md.Rendered(r)
+	}
+	cmd := m.update(msg)
+	// Bodies too long to render on the spot were queued while screens
+	// drew; they are rendered off the UI goroutine.
+	if md := m.c.md.Flush(); md != nil {
+		cmd = tea.Batch(cmd, md)
+	}
+	return m, cmd
+}
+
+func (m *Model) update(msg tea.Msg) tea.Cmd {
 	var cmds []tea.Cmd
 	if f, ok := msg.(failer); ok && f.failed() != nil {
 		if _, ok := msg.(identityMsg); !ok || m.state == stateReady {
@@ -213,18 +228,18 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
 		m.resize()
-		return m, nil
+		return nil
 	case tea.KeyPressMsg:
-		return m, m.key(msg)
+		return m.key(msg)
 	case tea.MouseWheelMsg:
 		if t := m.top(); t != nil && m.state == stateReady && !m.helpOn {
 			cmd, _ := t.Update(msg)
-			return m, cmd
+			return cmd
 		}
-		return m, nil
+		return nil
 	case identityMsg:
 		cmds = append(cmds, m.identity(msg))
-		return m, tea.Batch(cmds...)
+		return tea.Batch(cmds...)
 	case statusMsg:
 		if msg.err == nil {
 			m.c.status, m.c.hasSt = msg.st, true
@@ -234,26 +249,28 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if m.live {
 			cmds = append(cmds, m.after(m.c.opts.StatusEvery, statusTickMsg{}))
 		}
-		return m, tea.Batch(cmds...)
+		return tea.Batch(cmds...)
+	case noteMsg:
+		return m.setNote(msg.text, true)
 	case clearNoteMsg:
 		if msg.seq == m.noteSeq {
 			m.note = ""
 		}
-		return m, nil
+		return nil
 	case eventsMsg:
 		if msg.err == nil {
 			m.events = msg.ch
 			cmds = append(cmds, waitEvent(msg.ch))
 		}
-		return m, tea.Batch(cmds...)
+		return tea.Batch(cmds...)
 	case eventsEndMsg:
 		m.events = nil
 		if m.live && m.c.ctx.Err() == nil {
 			cmds = append(cmds, m.after(time.Second, resubscribeMsg{}))
 		}
-		return m, tea.Batch(cmds...)
+		return tea.Batch(cmds...)
 	case resubscribeMsg:
-		return m, subscribe(m.c)
+		return subscribe(m.c)
 	case eventMsg:
 		if m.events != nil {
 			cmds = append(cmds, waitEvent(m.events))
@@ -265,15 +282,15 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.err == nil && m.state == stateReady {
 			cmds = append(cmds, m.pushScreen(newRepoScreen(m.c, msg.repo)))
 		}
-		return m, tea.Batch(cmds...)
+		return tea.Batch(cmds...)
 	case pushMsg:
 		cmds = append(cmds, m.pushScreen(msg.s))
-		return m, tea.Batch(cmds...)
+		return tea.Batch(cmds...)
 	case popMsg:
 		if len(m.stack) > 1 {
 			m.stack = m.stack[:len(m.stack)-1]
 		}
-		return m, tea.Batch(cmds...)
+		return tea.Batch(cmds...)
 	case writtenMsg:
 		if msg.err == nil && msg.what != "" {
 			cmds = append(cmds, m.setNote(msg.what, false))
@@ -283,7 +300,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			cmd, _ := t.Update(msg)
 			cmds = append(cmds, cmd)
 		}
-		return m, tea.Batch(cmds...)
+		return tea.Batch(cmds...)
 	}
 	if m.alias != nil && m.state == stateFirstRun {
 		cmd, _ := m.alias.Update(msg)
@@ -295,7 +312,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmd, _ := s.Update(msg)
 		cmds = append(cmds, cmd)
 	}
-	return m, tea.Batch(cmds...)
+	return tea.Batch(cmds...)
 }
 
 type resubscribeMsg struct{}
@@ -455,7 +472,7 @@ func (m *Model) render() string {
 
 func (m *Model) statusBar(w int) string {
 	st := m.c.st
-	online := m.c.hasSt && m.c.status.Online && !m.c.opts.Offline
+	online := m.c.online()
 	ind := st.Offline.Render(" OFFLINE ")
 	if online {
 		peers := 0
@@ -585,10 +602,17 @@ func ago(t time.Time, now time.Time) string {
 	return fmt.Sprintf("%dy", int(d/(365*24*time.Hour)))
 }
 
-// plural formats a count with its noun: "1 comment", "3 comments".
+// plural formats a count with its noun: "1 comment", "3 comments",
+// "2 open patches".
 func plural(n int, noun string) string {
 	if n == 1 {
 		return "1 " + noun
 	}
+	if strings.HasSuffix(noun, "ch") || strings.HasSuffix(noun, "s") || strings.HasSuffix(noun, "x") {
+		return fmt.Sprintf("%d %ses", n, noun)
+	}
 	return fmt.Sprintf("%d %ss", n, noun)
 }
+
+// online reports whether the mesh runs, as far as the TUI knows.
+func (c *common) online() bool { return c.hasSt && c.status.Online && !c.opts.Offline }

@@ -1,0 +1,50 @@
+package tui
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"charm.land/bubbles/v2/key"
+)
+
+// keyTable is the README's table of key bindings, generated from the
+// keymaps: the README must contain it verbatim.
+func keyTable() string {
+	groups := []struct {
+		where string
+		keys  []key.Binding
+	}{
+		{"everywhere", []key.Binding{globals.Help, globals.Back, globals.Refresh, globals.Peers, globals.Quit}},
+		{"lists", append(lists.moves(), lists.Open, lists.Filter)},
+		{"filtering", []key.Binding{filterKeys.Accept, filterKeys.Clear}},
+		{"repos", []key.Binding{reposKeys.New}},
+		{"repo", []key.Binding{tabKeys.Next, tabKeys.Prev, lists.State}},
+		{"issue", []key.Binding{issueKeys.Comment, issueKeys.Reply, issueKeys.EditComment, issueKeys.React, issueKeys.Hide,
+			issueKeys.Resolve, issueKeys.Edit, issueKeys.Close, issueKeys.Label, issueKeys.Assign}},
+		{"patch", []key.Binding{patchKeys.Approve, patchKeys.Reject, patchKeys.Comment, patchKeys.Inline}},
+		{"writing", []key.Binding{composeKeys.Submit, composeKeys.Cancel, composeKeys.Editor}},
+		{"one-line fields", []key.Binding{formKeys.Submit, formKeys.Next}},
+	}
+	var b strings.Builder
+	b.WriteString("| where | key | does |\n|---|---|---|\n")
+	for _, g := range groups {
+		for _, k := range g.keys {
+			h := k.Help()
+			keys := "`" + strings.Join(k.Keys(), "` `") + "`"
+			b.WriteString("| " + g.where + " | " + strings.ReplaceAll(keys, "|", `\|`) + " | " + h.Desc + " |\n")
+		}
+	}
+	return b.String()
+}
+
+func TestREADMEKeyTable(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Skipf("no README beside the module: %v", err)
+	}
+	want := keyTable()
+	if !strings.Contains(string(readme), want) {
+		t.Errorf("README.md lacks the key bindings as the keymaps define them; the table should read:\n\n%s", want)
+	}
+}
