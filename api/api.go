@@ -7,7 +7,11 @@
 // add fields freely, never rename or remove one within v1.
 package api
 
-import "time"
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
 
 // Person is an author, assignee or maintainer.
 type Person struct {
@@ -244,4 +248,37 @@ const (
 	CodeInternal      = "internal"
 	CodeNoRepo        = "no_repo"
 	CodeBrowserOrigin = "browser_origin"
+	// CodeOffline: the node runs without networking.
+	CodeOffline = "offline"
+	// CodeUnavailable: no peer could be reached or none had what was
+	// asked for.
+	CodeUnavailable = "unavailable"
 )
+
+// Duration is a time.Duration that travels in JSON as a Go duration
+// string ("30s", "1m30s"); a JSON number is read as nanoseconds.
+type Duration time.Duration
+
+// MarshalJSON implements json.Marshaler.
+func (d Duration) MarshalJSON() ([]byte, error) {
+	return json.Marshal(time.Duration(d).String())
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		var n int64
+		if err := json.Unmarshal(b, &n); err != nil {
+			return fmt.Errorf("duration must be a string like \"30s\" or nanoseconds: %s", b)
+		}
+		*d = Duration(n)
+		return nil
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("duration %q: %w", s, err)
+	}
+	*d = Duration(v)
+	return nil
+}

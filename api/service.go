@@ -60,6 +60,57 @@ type Service interface {
 
 	// Events streams changes until ctx ends. The channel is closed then.
 	Events(ctx context.Context) (<-chan Event, error)
+
+	// Follow starts replicating the repo with the given full ID (64 hex
+	// digits), the way one clones. With peers ("host:port"), it joins
+	// them and syncs the repo from them now, waiting until the repo's
+	// genesis op has arrived (or ctx ends); the follow is recorded even
+	// when that fails. Following a repo already followed syncs it again.
+	Follow(ctx context.Context, repo string, peers []string) (FollowResult, error)
+	// Unfollow stops replicating a repo; its ops stay in the store.
+	Unfollow(ctx context.Context, repo string) (FollowResult, error)
+	// Sync joins peers (the given ones, else the configured and known
+	// ones) and reconciles every followed repo with every reachable peer
+	// that follows it, once. It needs a node with networking (a daemon,
+	// or a node started for `murmur sync`); an offline node answers
+	// CodeOffline.
+	Sync(ctx context.Context, req SyncRequest) ([]SyncResult, error)
+}
+
+// FollowResult is the answer to Follow and Unfollow.
+type FollowResult struct {
+	Repo      string `json:"repo"` // full ID
+	Name      string `json:"name"` // "" until the genesis op is here
+	Following bool   `json:"following"`
+	// Ops counts the repo's ops stored here.
+	Ops int `json:"ops"`
+	// Peers counts the peers the repo was synced with by this call.
+	Peers int `json:"peers"`
+	// Received counts ops received by this call.
+	Received int `json:"received"`
+}
+
+// SyncRequest asks for one round of anti-entropy.
+type SyncRequest struct {
+	// Peers are "host:port" addresses to join first; empty: the node's
+	// configured peers and its address book.
+	Peers []string `json:"peers,omitempty"`
+	// Timeout bounds the whole round (joining included); 0: 30 seconds.
+	Timeout Duration `json:"timeout,omitempty"`
+}
+
+// SyncResult is what a sync round did for one followed repo.
+type SyncResult struct {
+	Repo     string `json:"repo"`
+	Name     string `json:"name"`
+	Sent     int    `json:"sent"`     // ops sent to peers
+	Received int    `json:"received"` // ops received from peers
+	// Peers counts the peers the repo was reconciled with (or found
+	// already in sync).
+	Peers  int  `json:"peers"`
+	InSync bool `json:"in_sync"` // reconciled with at least one peer
+	// Err says why the repo was not reconciled with any peer.
+	Err string `json:"error,omitempty"`
 }
 
 // NewRepo creates a repo.

@@ -170,6 +170,10 @@ func (c *Client) redial(ctx context.Context, gen uint64) error {
 	return nil
 }
 
+// maxDialRetries bounds how often a request that could not connect is
+// retried on a newly attached node.
+const maxDialRetries = 5
+
 // send makes one request, retrying once on a new server when the old one
 // went away (see shouldReconnect), and returns a 2xx response whose body
 // the caller closes. Non-2xx answers become *api.Error.
@@ -217,7 +221,15 @@ func (c *Client) send(ctx context.Context, method, path string, in any) (*http.R
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		if attempt == 0 && ctx.Err() == nil && c.shouldReconnect(method, err) {
+		// A request that could not connect was never sent and may be
+		// retried a few times: the process that answered last may itself
+		// be exiting. A broken GET is retried once.
+		var de0 *dialError
+		retries := 1
+		if errors.As(err, &de0) {
+			retries = maxDialRetries
+		}
+		if attempt < retries && ctx.Err() == nil && c.shouldReconnect(method, err) {
 			rerr := c.redial(ctx, gen)
 			if rerr == nil {
 				continue
@@ -509,6 +521,27 @@ func (c *Client) ResolveComment(ctx context.Context, repo, commentID string, res
 func (c *Client) React(ctx context.Context, repo, targetID, emoji string, remove bool) error {
 	return c.do(ctx, http.MethodPost, repoPath(repo, "reactions"),
 		reactionRequest{Target: targetID, Emoji: emoji, Remove: remove}, nil)
+}
+
+// Follow implements api.Service.
+func (c *Client) Follow(ctx context.Context, repo string, peers []string) (api.FollowResult, error) {
+	var out api.FollowResult
+	err := c.do(ctx, http.MethodPost, "v1/follows", followRequest{Repo: repo, Peers: peers}, &out)
+	return out, err
+}
+
+// Unfollow implements api.Service.
+func (c *Client) Unfollow(ctx context.Context, repo string) (api.FollowResult, error) {
+	var out api.FollowResult
+	err := c.do(ctx, http.MethodDelete, "v1/follows/"+escapeSegment(repo), nil, &out)
+	return out, err
+}
+
+// Sync implements api.Service.
+func (c *Client) Sync(ctx context.Context, req api.SyncRequest) ([]api.SyncResult, error) {
+	var out []api.SyncResult
+	err := c.do(ctx, http.MethodPost, "v1/sync", req, &out)
+	return out, err
 }
 
 // Events implements api.Service. It returns once the node accepted the

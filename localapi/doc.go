@@ -41,6 +41,9 @@
 //	POST   /v1/repos/{repo}/objects/{id}/comments  api.NewComment  → 201 api.Comment
 //	PATCH  /v1/repos/{repo}/comments/{id} {body | hidden | resolved} → api.Comment
 //	POST   /v1/repos/{repo}/reactions  {target, emoji, remove} → 204
+//	POST   /v1/follows                 {repo, peers}  → api.FollowResult
+//	DELETE /v1/follows/{repo}                         → api.FollowResult
+//	POST   /v1/sync                    api.SyncRequest → []api.SyncResult
 //	GET    /v1/events                  text/event-stream of api.Event
 //
 // Path arguments are what a user types (a repo's ID, ID prefix or name; an

@@ -80,6 +80,10 @@ func errorFor(args ...string) error {
 			return api.Errorf(api.CodeNoRepo, "pick one with -R")
 		case "wrapped":
 			return fmt.Errorf("node: resolve: %w", api.Errorf(api.CodeNotFound, "wrapped not found"))
+		case "offline":
+			return api.Errorf(api.CodeOffline, "this node runs without networking")
+		case "unreachable":
+			return api.Errorf(api.CodeUnavailable, "no peer answered")
 		case "boom":
 			return errors.New("disk on fire")
 		case "panic":
@@ -359,6 +363,33 @@ func (f *fakeService) ResolveComment(ctx context.Context, repo, commentID string
 func (f *fakeService) React(ctx context.Context, repo, targetID, emoji string, remove bool) error {
 	f.record("React", repo, targetID, emoji, remove)
 	return errorFor(repo, targetID, emoji)
+}
+
+func (f *fakeService) Follow(ctx context.Context, repo string, peers []string) (api.FollowResult, error) {
+	f.record("Follow", repo, peers)
+	if err := errorFor(append([]string{repo}, peers...)...); err != nil {
+		return api.FollowResult{}, err
+	}
+	return api.FollowResult{Repo: repo, Name: "one", Following: true, Ops: 3, Peers: len(peers), Received: 2}, nil
+}
+
+func (f *fakeService) Unfollow(ctx context.Context, repo string) (api.FollowResult, error) {
+	f.record("Unfollow", repo)
+	if err := errorFor(repo); err != nil {
+		return api.FollowResult{}, err
+	}
+	return api.FollowResult{Repo: repo, Ops: 3}, nil
+}
+
+func (f *fakeService) Sync(ctx context.Context, req api.SyncRequest) ([]api.SyncResult, error) {
+	f.record("Sync", req)
+	if err := errorFor(req.Peers...); err != nil {
+		return nil, err
+	}
+	return []api.SyncResult{
+		{Repo: "r1", Name: "one", Sent: 1, Received: 2, Peers: len(req.Peers), InSync: true},
+		{Repo: "r2", Err: "no reachable peer follows this repo"},
+	}, nil
 }
 
 // Events subscribes; publish sends to every subscriber, in order.

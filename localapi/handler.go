@@ -268,6 +268,24 @@ func (h *handler) routes() {
 		return http.StatusNoContent, nil, nil
 	})
 
+	h.handle("POST /v1/follows", func(r *http.Request) (int, any, error) {
+		var in followRequest
+		if err := decode(r, &in); err != nil {
+			return 0, nil, err
+		}
+		return ok(s.Follow(r.Context(), in.Repo, in.Peers))
+	})
+	h.handle("DELETE /v1/follows/{repo}", func(r *http.Request) (int, any, error) {
+		return ok(s.Unfollow(r.Context(), pathArg(r, "repo")))
+	})
+	h.handle("POST /v1/sync", func(r *http.Request) (int, any, error) {
+		var in api.SyncRequest
+		if err := decode(r, &in); err != nil {
+			return 0, nil, err
+		}
+		return ok(s.Sync(r.Context(), in))
+	})
+
 	h.mux.HandleFunc("GET /v1/events", h.events)
 }
 
@@ -384,8 +402,10 @@ func StatusFor(code string) int {
 		return http.StatusBadRequest
 	case api.CodeForbidden, api.CodeBrowserOrigin:
 		return http.StatusForbidden
-	case api.CodeAmbiguous, api.CodeConflict, api.CodeNoIdentity:
+	case api.CodeAmbiguous, api.CodeConflict, api.CodeNoIdentity, api.CodeOffline:
 		return http.StatusConflict
+	case api.CodeUnavailable:
+		return http.StatusServiceUnavailable
 	case api.CodeLocked:
 		return http.StatusLocked
 	default:

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -114,6 +115,22 @@ func roundTripCases() []rtCase {
 		{"React/remove", func(ctx context.Context, s api.Service) (any, error) {
 			return nil, s.React(ctx, "r", "abcd", "+1", true)
 		}},
+		{"Follow", func(ctx context.Context, s api.Service) (any, error) {
+			return s.Follow(ctx, "aaaa", []string{"127.0.0.1:7788", "did:key:z6Mkx/host:1"})
+		}},
+		{"Follow/no-peers", func(ctx context.Context, s api.Service) (any, error) { return s.Follow(ctx, "aaaa", nil) }},
+		{"Follow/unavailable", func(ctx context.Context, s api.Service) (any, error) {
+			return s.Follow(ctx, "aaaa", []string{"unreachable"})
+		}},
+		{"Unfollow", func(ctx context.Context, s api.Service) (any, error) { return s.Unfollow(ctx, "aaaa") }},
+		{"Unfollow/missing", func(ctx context.Context, s api.Service) (any, error) { return s.Unfollow(ctx, "missing") }},
+		{"Sync", func(ctx context.Context, s api.Service) (any, error) {
+			return s.Sync(ctx, api.SyncRequest{Peers: []string{"a:1", "b:2"}, Timeout: api.Duration(90 * time.Second)})
+		}},
+		{"Sync/defaults", func(ctx context.Context, s api.Service) (any, error) { return s.Sync(ctx, api.SyncRequest{}) }},
+		{"Sync/offline", func(ctx context.Context, s api.Service) (any, error) {
+			return s.Sync(ctx, api.SyncRequest{Peers: []string{"offline"}})
+		}},
 	}
 	// Every error code, from a read and from a write.
 	for _, trigger := range []string{"missing", "ambig", "bad", "nope", "noid", "locked", "clash", "norepo", "wrapped", "boom"} {
@@ -137,6 +154,9 @@ func roundTripCases() []rtCase {
 			}},
 			rtCase{fmt.Sprintf("odd/HideComment/%q", name), func(ctx context.Context, s api.Service) (any, error) {
 				return s.HideComment(ctx, name, name, true)
+			}},
+			rtCase{fmt.Sprintf("odd/Unfollow/%q", name), func(ctx context.Context, s api.Service) (any, error) {
+				return s.Unfollow(ctx, name)
 			}},
 		)
 	}
@@ -209,6 +229,8 @@ func TestErrorStatus(t *testing.T) {
 		{api.CodeInternal, 500},
 		{api.CodeNoRepo, 400},
 		{api.CodeBrowserOrigin, 403},
+		{api.CodeOffline, 409},
+		{api.CodeUnavailable, 503},
 		{"some_future_code", 500},
 	}
 	for _, tt := range tests {

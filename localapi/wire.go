@@ -47,6 +47,12 @@ type reactionRequest struct {
 	Remove bool   `json:"remove,omitempty"`
 }
 
+// followRequest is the body of POST /v1/follows.
+type followRequest struct {
+	Repo  string   `json:"repo"`
+	Peers []string `json:"peers,omitempty"`
+}
+
 // emptySegment is the path segment that stands for an empty argument (the
 // node's default repo). A literal "-" is sent escaped, as "%2D".
 const emptySegment = "-"

@@ -82,7 +82,7 @@ func (n *Node) repoView(r *forge.Repo, roles *forge.Roles) api.Repo {
 		Owner:         p.person(r.Owner),
 		Created:       r.Created.Time(),
 		Updated:       r.Updated.Time(),
-		Following:     true,
+		Following:     n.rep.Follows(r.ID),
 	}
 	if roles != nil {
 		out.Maintainers = p.persons(roles.Maintainers())

@@ -1,5 +1,5 @@
 // Package node is murmur's service: it owns a replica's store, its identity
-// key and clock, the event stream, and (later) the mesh, with every
+// key and clock, the event stream, and the mesh, with every
 // goroutine they need, and implements api.Service on top of them. The local
 // API serves a Node to the CLI and the TUI; nothing above localapi imports
 // node except the command that wires it.
@@ -18,6 +18,7 @@ import (
 	"murmur/api"
 	"murmur/crdt"
 	"murmur/identity"
+	"murmur/mesh"
 	"murmur/storage"
 )
 
@@ -38,6 +39,10 @@ type Config struct {
 	Store *storage.Options
 	// Daemon marks a node run by `murmur serve` (reported in Status).
 	Daemon bool
+	// Mesh, when set, starts networking (see MeshConfig). Nil: the node
+	// runs offline, as ordinary CLI commands do; Sync then fails with
+	// api.CodeOffline and Follow only records the follow.
+	Mesh *MeshConfig
 }
 
 // File names inside Home.
@@ -53,6 +58,13 @@ type Node struct {
 	store *storage.Store
 	clock *crdt.Clock
 	bus   *bus
+	rep   *replica
+	mesh  *mesh.Node // nil when offline; set in Open, never changed
+
+	stop    chan struct{}   // closed by Close
+	stopCtx context.Context // canceled by Close
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup // the maintenance loop
 
 	// mu guards key and keyErr.
 	mu     sync.Mutex
@@ -87,18 +99,54 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{cfg: cfg, log: cfg.Logger, store: st, clock: crdt.NewClock(cfg.Now), bus: newBus()}
+	n := &Node{cfg: cfg, log: cfg.Logger, store: st, clock: crdt.NewClock(cfg.Now), bus: newBus(), stop: make(chan struct{})}
+	n.stopCtx, n.cancel = context.WithCancel(context.Background())
 	n.loadKey()
+	ok := false
+	defer func() {
+		if !ok {
+			n.cancel()
+			_ = st.Close()
+		}
+	}()
+	if n.rep, err = openReplica(n); err != nil {
+		return nil, fmt.Errorf("node: load followed repos: %w", err)
+	}
+	if cfg.Mesh != nil {
+		if err := n.startMesh(ctx, *cfg.Mesh); err != nil {
+			return nil, err
+		}
+	}
+	ok = true
+	n.wg.Add(1)
+	go n.loop()
+	if n.mesh != nil && !cfg.Mesh.Manual {
+		n.wg.Add(1)
+		go func() {
+			defer n.wg.Done()
+			n.joinKnown(n.stopCtx, nil, joinTimeout)
+		}()
+	}
 	return n, nil
 }
 
 // Store returns the node's store (for the mesh and tools).
 func (n *Node) Store() *storage.Store { return n.store }
 
-// Close stops the node and closes the store.
+// Close stops the node: the mesh first (leaving the cluster, ending sync
+// sessions), then the maintenance loop, the event stream and the store.
 func (n *Node) Close() error {
 	var err error
 	n.closeOnce.Do(func() {
+		n.cancel()
+		if n.mesh != nil {
+			n.saveBook()
+			if merr := n.mesh.Close(); merr != nil {
+				n.log.Warn("stop mesh", "err", merr)
+			}
+		}
+		close(n.stop)
+		n.wg.Wait()
 		n.bus.close()
 		err = n.store.Close()
 	})

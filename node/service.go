@@ -32,15 +32,20 @@ func (n *Node) Status(ctx context.Context) (api.Status, error) {
 	if id, err := n.Identity(ctx); err == nil {
 		st.Identity = id.Person
 	}
-	repos, err := n.store.Repos()
-	if err != nil {
-		return st, internal(err)
+	for _, id := range n.rep.Followed() {
+		rs := api.RepoSync{Repo: op.ID(id).String()}
+		if r, err := n.store.Repo(id); err == nil {
+			rs.Name, _ = r.Name.Get()
+		} else if !errors.Is(err, storage.ErrNotFound) {
+			return st, internal(err)
+		}
+		rs.Ops, _ = n.store.OpCount(id)
+		if root, ok := n.rep.Root(id); ok {
+			rs.MerkleRoot = rootHex(root.Sum)
+		}
+		st.Repos = append(st.Repos, rs)
 	}
-	for _, r := range repos {
-		name, _ := r.Name.Get()
-		c, _ := n.store.OpCount(r.ID)
-		st.Repos = append(st.Repos, api.RepoSync{Repo: r.ID.String(), Name: name, Ops: c})
-	}
+	n.meshStatus(&st)
 	st.PendingIn = n.store.Pending()
 	return st, nil
 }

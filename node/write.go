@@ -45,18 +45,31 @@ func (n *Node) write(ctx context.Context, repo op.ID, actions ...forge.Action) (
 		if err := ctx.Err(); err != nil {
 			return out, err
 		}
+		var built *op.Op
 		applied, err := n.store.Create(repo, func(tip storage.Tip) (*op.Op, error) {
 			clock := n.clock.Now(tip.Clock)
-			return op.Sign(key, a.Unsigned(repo, tip.Parents, clock))
+			o, err := op.Sign(key, a.Unsigned(repo, tip.Parents, clock))
+			built = o
+			return o, err
 		})
 		if err != nil {
 			return out, writeError(err)
 		}
 		if repo.IsZero() {
 			repo = applied.ID
+			// A repo made here is followed (its tree is built from the
+			// store, genesis included).
+			if _, err := n.rep.follow(repo); err != nil {
+				n.log.Warn("cannot follow new repo", "repo", repo.Short(), "err", err)
+			}
+		} else {
+			n.rep.added([]storage.Applied{applied})
 		}
 		out = append(out, applied)
 		n.bus.publish(eventFor(applied, key.Public(), true))
+		if n.mesh != nil && n.rep.Follows(repo) {
+			n.mesh.Announce(repo, built.Bytes(), applied.ID)
+		}
 	}
 	return out, nil
 }

@@ -15,8 +15,10 @@ import (
 func (a *app) repoCmd() *cobra.Command {
 	return group("repo", "Create, list and view repos", `  murmur repo create --name project --description "A tool"
   murmur repo init
-  murmur repo list`,
-		a.repoCreateCmd(), a.repoInitCmd(), a.repoListCmd(), a.repoViewCmd(), a.repoEditCmd(), a.repoMaintainerCmd())
+  murmur repo list
+  murmur repo follow ID --peer 192.0.2.7:7788`,
+		a.repoCreateCmd(), a.repoInitCmd(), a.repoListCmd(), a.repoViewCmd(), a.repoEditCmd(), a.repoMaintainerCmd(),
+		a.followCmd(), a.unfollowCmd())
 }
 
 func (a *app) repoCreateCmd() *cobra.Command {

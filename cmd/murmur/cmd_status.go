@@ -55,20 +55,40 @@ func (a *app) statusCmd() *cobra.Command {
 				{"pending", fmt.Sprintf("%d in, %d out", st.PendingIn, st.PendingOut)},
 				{"version", st.Version},
 			})
+			if len(st.Peers) > 0 {
+				fmt.Fprintln(&a.out)
+				pt := newTable(1, "PEER", "ALIAS", "ADDRESS", "CONNECTED", "LAST SYNC")
+				for _, p := range st.Peers {
+					since := "-"
+					if p.Connected && !p.ConnectedSince.IsZero() {
+						since = a.when(p.ConnectedSince)
+					} else if p.Connected {
+						since = "yes"
+					}
+					last := "never"
+					if !p.LastSync.IsZero() {
+						last = a.when(p.LastSync)
+					}
+					pt.add(cell{text: shortDID(p.ID), style: styleCyan}, cell{text: p.Alias}, cell{text: p.Addr},
+						cell{text: since}, cell{text: last})
+				}
+				a.writeTable(&a.out, pt)
+			}
 			if len(st.Repos) == 0 {
 				return nil
 			}
 			fmt.Fprintln(&a.out)
-			t := newTable(1, "REPO", "NAME", "OPS", "SYNC")
+			t := newTable(1, "REPO", "NAME", "OPS", "MERKLE ROOT", "SYNC")
 			for _, r := range st.Repos {
 				sync, style := "in sync", styleGreen
 				if !r.InSync {
-					sync, style = "behind or ahead", styleYellow
+					sync, style = "not in sync with every peer", styleYellow
 				}
 				if !st.Online {
 					sync, style = "-", styleDim
 				}
-				t.add(cell{text: short(r.Repo), style: styleCyan}, cell{text: r.Name}, cell{text: strconv.Itoa(r.Ops)}, cell{text: sync, style: style})
+				t.add(cell{text: short(r.Repo), style: styleCyan}, cell{text: r.Name}, cell{text: strconv.Itoa(r.Ops)},
+					cell{text: prefix(r.MerkleRoot, 16)}, cell{text: sync, style: style})
 			}
 			a.writeTable(&a.out, t)
 			return nil

@@ -100,6 +100,8 @@ used wrongly.`,
 		a.patchCmd(),
 		a.reviewCmd(),
 		a.statusCmd(),
+		a.serveCmd(),
+		a.syncCmd(),
 	)
 	root.InitDefaultHelpCmd()
 	root.InitDefaultCompletionCmd()

@@ -1,0 +1,286 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"murmur/api"
+	"murmur/localapi"
+	"murmur/node"
+)
+
+// serveConfig is the configuration of `murmur serve`, from (in increasing
+// precedence) defaults, the config file, MURMUR_* variables and flags.
+type serveConfig struct {
+	Listen    string
+	Advertise string
+	Join      []string
+	SeedAll   bool
+	LogFormat string // text | json
+	LogLevel  string // debug | info | warn | error
+}
+
+// maxConfigFile bounds the config file.
+const maxConfigFile = 64 << 10
+
+const serveLong = `Run this node headless on the mesh: it listens for peers on one UDP port,
+joins the peers it is told about and those it met before (its address book),
+replicates the repos it follows and serves them to peers. CLI commands and
+the TUI started meanwhile use this node through its socket in the data
+directory. SIGINT or SIGTERM stops it cleanly.
+
+Settings, later ones winning: the config file (--config FILE or
+$MURMUR_CONFIG), then environment variables, then flags.
+
+  flag              environment          config file key
+  --listen ADDR     MURMUR_LISTEN        listen = ADDR
+  --advertise ADDR  MURMUR_ADVERTISE     advertise = ADDR
+  --join ADDR       MURMUR_JOIN (a,b)    join = ADDR (repeatable, or a,b)
+  --seed-all        MURMUR_SEED_ALL=1    seed-all = true
+  --log-format F    MURMUR_LOG_FORMAT    log-format = text|json
+  --log LEVEL       MURMUR_LOG           log = debug|info|warn|error
+
+The config file holds "key = value" lines; blank lines and lines starting
+with # are ignored. The default listen address is 0.0.0.0:7788 (UDP port
+7788 on every interface); a peer address without a port means port 7788.
+Logs go to stderr (log/slog), text by default, at level info.`
+
+func (a *app) serveCmd() *cobra.Command {
+	var (
+		flags      serveConfig
+		configFile string
+	)
+	c := &cobra.Command{
+		Use:   "serve [--listen ADDR] [--join ADDR]... [--advertise ADDR] [--seed-all] [--config FILE]",
+		Short: "Run a headless replica (a seed) on the mesh",
+		Long:  serveLong,
+		Example: `  murmur serve
+  murmur serve --listen 0.0.0.0:7788 --join seed.example.org --seed-all
+  MURMUR_JOIN=10.0.0.2:7788,10.0.0.3 MURMUR_LOG_FORMAT=json murmur serve`,
+		Args: args(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := a.serveSettings(cmd, flags, configFile)
+			if err != nil {
+				return err
+			}
+			return a.serve(cmd.Context(), cfg)
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&flags.Listen, "listen", "", "the UDP `ADDR` to listen on (default 0.0.0.0:7788)")
+	f.StringVar(&flags.Advertise, "advertise", "", "the `IP:PORT` peers should dial, if not the listen address (NAT)")
+	f.StringArrayVar(&flags.Join, "join", nil, "a peer `ADDR` (host:port) to join; repeatable")
+	f.BoolVar(&flags.SeedAll, "seed-all", false, "follow every repo a peer announces")
+	f.StringVar(&configFile, "config", "", "read settings from `FILE` (key = value lines)")
+	f.StringVar(&flags.LogFormat, "log-format", "", "log `FORMAT`: text or json (default text)")
+	f.StringVar(&flags.LogLevel, "log", "", "log `LEVEL`: debug, info, warn or error (default info)")
+	return c
+}
+
+// serveSettings merges defaults, config file, environment and flags.
+func (a *app) serveSettings(cmd *cobra.Command, flags serveConfig, configFile string) (serveConfig, error) {
+	cfg := serveConfig{Listen: fmt.Sprintf("0.0.0.0:%d", node.DefaultPort), LogFormat: "text", LogLevel: "info"}
+	if configFile == "" {
+		configFile = a.Getenv("MURMUR_CONFIG")
+	}
+	if configFile != "" {
+		b, err := readLimited(configFile, a.Stdin, maxConfigFile)
+		if err != nil {
+			return cfg, &userError{what: fmt.Sprintf("cannot read the config file: %s", fileErr(err)), todo: "Check the path given to --config or $MURMUR_CONFIG"}
+		}
+		if err := parseServeConfig(bytes.NewReader(b), &cfg); err != nil {
+			return cfg, &userError{what: fmt.Sprintf("config file %s: %v", configFile, err), todo: "Fix the line; see 'murmur serve --help' for the keys"}
+		}
+	}
+	env := func(name string, dst *string) {
+		if v := strings.TrimSpace(a.Getenv(name)); v != "" {
+			*dst = v
+		}
+	}
+	env("MURMUR_LISTEN", &cfg.Listen)
+	env("MURMUR_ADVERTISE", &cfg.Advertise)
+	env("MURMUR_LOG_FORMAT", &cfg.LogFormat)
+	env("MURMUR_LOG", &cfg.LogLevel)
+	if v := a.Getenv("MURMUR_JOIN"); strings.TrimSpace(v) != "" {
+		cfg.Join = splitList(v)
+	}
+	if v := strings.TrimSpace(a.Getenv("MURMUR_SEED_ALL")); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return cfg, &userError{what: fmt.Sprintf("MURMUR_SEED_ALL=%q is not a boolean", v), todo: "Set it to 1 or 0"}
+		}
+		cfg.SeedAll = b
+	}
+	fl := cmd.Flags()
+	if fl.Changed("listen") {
+		cfg.Listen = flags.Listen
+	}
+	if fl.Changed("advertise") {
+		cfg.Advertise = flags.Advertise
+	}
+	if fl.Changed("join") {
+		cfg.Join = nil
+		for _, j := range flags.Join {
+			cfg.Join = append(cfg.Join, splitList(j)...)
+		}
+	}
+	if fl.Changed("seed-all") {
+		cfg.SeedAll = flags.SeedAll
+	}
+	if fl.Changed("log-format") {
+		cfg.LogFormat = flags.LogFormat
+	}
+	if fl.Changed("log") {
+		cfg.LogLevel = flags.LogLevel
+	}
+	return cfg, validateServe(&cfg)
+}
+
+// validateServe checks cfg and normalizes peer addresses.
+func validateServe(cfg *serveConfig) error {
+	cfg.LogFormat = strings.ToLower(cfg.LogFormat)
+	if cfg.LogFormat != "text" && cfg.LogFormat != "json" {
+		return &userError{what: fmt.Sprintf("log format %q is not text or json", cfg.LogFormat), todo: "Use --log-format text or --log-format json"}
+	}
+	if _, ok := parseLevel(cfg.LogLevel); !ok {
+		return &userError{what: fmt.Sprintf("log level %q is not debug, info, warn or error", cfg.LogLevel), todo: "Use --log info"}
+	}
+	if _, err := node.NormalizePeerAddr(cfg.Listen); err != nil && !strings.HasPrefix(cfg.Listen, ":") {
+		return &userError{what: fmt.Sprintf("listen address %q is not host:port", cfg.Listen), todo: fmt.Sprintf("Use for example --listen 0.0.0.0:%d", node.DefaultPort)}
+	}
+	for i, j := range cfg.Join {
+		n, err := node.NormalizePeerAddr(j)
+		if err != nil {
+			return &userError{what: err.Error(), todo: "Name peers as host:port, for example --join 192.0.2.7:7788"}
+		}
+		cfg.Join[i] = n
+	}
+	return nil
+}
+
+// parseServeConfig reads "key = value" lines into cfg.
+func parseServeConfig(r io.Reader, cfg *serveConfig) error {
+	sc := bufio.NewScanner(r)
+	joinSet := false
+	for line := 1; sc.Scan(); line++ {
+		text := strings.TrimSpace(sc.Text())
+		if text == "" || strings.HasPrefix(text, "#") {
+			continue
+		}
+		key, value, ok := strings.Cut(text, "=")
+		if !ok {
+			return fmt.Errorf("line %d: %q is not key = value", line, text)
+		}
+		key = strings.ToLower(strings.TrimSpace(key))
+		value = strings.Trim(strings.TrimSpace(value), `"`)
+		switch key {
+		case "listen":
+			cfg.Listen = value
+		case "advertise":
+			cfg.Advertise = value
+		case "join":
+			if !joinSet {
+				cfg.Join, joinSet = nil, true
+			}
+			cfg.Join = append(cfg.Join, splitList(value)...)
+		case "seed-all", "seed_all":
+			b, err := strconv.ParseBool(value)
+			if err != nil {
+				return fmt.Errorf("line %d: seed-all = %q is not true or false", line, value)
+			}
+			cfg.SeedAll = b
+		case "log-format", "log_format":
+			cfg.LogFormat = value
+		case "log", "log-level", "log_level":
+			cfg.LogLevel = value
+		default:
+			return fmt.Errorf("line %d: unknown key %q (known: listen, advertise, join, seed-all, log-format, log)", line, key)
+		}
+	}
+	return sc.Err()
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func parseLevel(s string) (slog.Level, bool) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "debug":
+		return slog.LevelDebug, true
+	case "info", "":
+		return slog.LevelInfo, true
+	case "warn", "warning":
+		return slog.LevelWarn, true
+	case "error":
+		return slog.LevelError, true
+	}
+	return 0, false
+}
+
+// serve runs the daemon until ctx ends.
+func (a *app) serve(ctx context.Context, cfg serveConfig) error {
+	home, err := a.homeDir()
+	if err != nil {
+		return err
+	}
+	pass, err := a.passphrase()
+	if err != nil {
+		return err
+	}
+	level, _ := parseLevel(cfg.LogLevel)
+	hopts := &slog.HandlerOptions{Level: level}
+	var logger *slog.Logger
+	if cfg.LogFormat == "json" {
+		logger = slog.New(slog.NewJSONHandler(a.Stderr, hopts))
+	} else {
+		logger = slog.New(slog.NewTextHandler(a.Stderr, hopts))
+	}
+	mc := &node.MeshConfig{Listen: cfg.Listen, Advertise: cfg.Advertise, Join: cfg.Join, SeedAll: cfg.SeedAll}
+	var n *node.Node
+	srv, err := localapi.ServeNode(ctx, home, func() (api.Service, func() error, error) {
+		var err error
+		n, err = node.Open(ctx, node.Config{Home: home, Passphrase: pass, Logger: logger, Daemon: true, Mesh: mc})
+		if err != nil {
+			return nil, nil, err
+		}
+		return n, n.Close, nil
+	}, localapi.HandlerOptions{Logger: logger})
+	if err != nil {
+		if errors.Is(err, localapi.ErrDaemonRunning) {
+			return &userError{what: "a murmur node already serves " + home, todo: "Stop it first, or use another --home", err: err}
+		}
+		if api.ErrorCode(err) != "" {
+			return err
+		}
+		return &userError{what: "cannot start the node: " + clean(err.Error()), todo: "Check --listen (is the port in use?) and the data directory", err: err}
+	}
+	id := ""
+	if m := n.Mesh(); m != nil {
+		id = m.ID().DID()
+	}
+	logger.Info("ready", "id", id, "listen", n.Mesh().Addr(), "socket", srv.SocketPath(), "join", cfg.Join, "seed_all", cfg.SeedAll)
+	<-ctx.Done()
+	logger.Info("shutting down")
+	if err := srv.Close(); err != nil {
+		logger.Error("shutdown", "err", err)
+		return fmt.Errorf("shut down: %w", err)
+	}
+	logger.Info("stopped")
+	return nil
+}

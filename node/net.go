@@ -1,0 +1,290 @@
+package node
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"murmur/identity"
+	"murmur/mesh"
+)
+
+// MeshConfig turns on networking: the node joins the mesh and replicates
+// its followed repos. The zero value listens on mesh.DefaultPort on every
+// interface and joins only its address book.
+type MeshConfig struct {
+	// Listen is the UDP "host:port" to listen on. Default ":7788"
+	// (mesh.DefaultPort on every interface); ":0" picks a free port.
+	Listen string
+	// Advertise is the "ip:port" peers should dial when it differs from
+	// the listen address (NAT, port forwarding). Default: the listen
+	// address, or a private interface address when listening on all.
+	Advertise string
+	// Join lists peers ("host:port", or "did:key:…/host:port" to insist
+	// on an identity) joined at start and whenever the node finds itself
+	// alone. Peers the node has met are remembered in its address book
+	// and joined too.
+	Join []string
+	// SeedAll follows every repo a peer announces.
+	SeedAll bool
+	// PushPullInterval is how often the node compares Merkle roots with
+	// a random peer (and syncs what differs). Default 30s.
+	PushPullInterval time.Duration
+	// GossipInterval is the gossip period. Default 100ms.
+	GossipInterval time.Duration
+	// Manual keeps the node from joining peers by itself (at start, and
+	// when it finds itself alone); only Sync and Follow join. A node
+	// started for one command uses it.
+	Manual bool
+}
+
+// DefaultPort is the UDP port a node listens on unless told otherwise.
+const DefaultPort = mesh.DefaultPort
+
+// Timing of the node's maintenance loop.
+const (
+	releaseInterval  = 5 * time.Second  // hand parked ops back to the store
+	bookInterval     = 30 * time.Second // save the address book, rejoin when alone
+	joinTimeout      = 15 * time.Second
+	maxBookEntries   = 256
+	bookPrefix       = "peer/"
+	defaultSyncLimit = 30 * time.Second
+)
+
+// bookEntry is an address book record, stored as JSON under bookPrefix +
+// the peer's did:key. Format version 1: {"addr": "ip:port", "seen": time}.
+type bookEntry struct {
+	Addr string    `json:"addr"`
+	Seen time.Time `json:"seen"`
+}
+
+// startMesh starts networking with cfg.
+func (n *Node) startMesh(ctx context.Context, cfg MeshConfig) error {
+	key, err := n.signer()
+	if err != nil {
+		return fmt.Errorf("node: the mesh needs this node's identity: %w", err)
+	}
+	mc := mesh.NodeConfig{
+		Key: key,
+		Transport: mesh.Config{
+			ListenAddr:    cfg.Listen,
+			AdvertiseAddr: cfg.Advertise,
+		},
+		Logger:           n.log,
+		PushPullInterval: cfg.PushPullInterval,
+		GossipInterval:   cfg.GossipInterval,
+	}
+	if cfg.SeedAll {
+		mc.OnRepo = func(repo [32]byte, from identity.PublicKey) bool {
+			added, err := n.rep.follow(repo)
+			if err != nil {
+				n.log.Warn("cannot follow announced repo", "repo", fmt.Sprintf("%x", repo[:6]), "err", err)
+				return false
+			}
+			if added {
+				n.log.Info("seeding repo announced by peer", "repo", fmt.Sprintf("%x", repo[:6]), "peer", from.Short())
+			}
+			return true
+		}
+	}
+	m, err := mesh.Start(ctx, mc, n.rep)
+	if err != nil {
+		return fmt.Errorf("node: start mesh on %s: %w", listenOrDefault(cfg.Listen), err)
+	}
+	n.mesh = m
+	n.log.Info("mesh started", "listen", m.Endpoint().Addr().String(), "advertise", m.Addr(), "id", key.Public().DID())
+	return nil
+}
+
+func listenOrDefault(s string) string {
+	if s == "" {
+		return mesh.DefaultConfig().ListenAddr
+	}
+	return s
+}
+
+// Mesh returns the node's mesh, nil when it runs offline.
+func (n *Node) Mesh() *mesh.Node { return n.mesh }
+
+// loop runs periodic maintenance until n.stop is closed: parked ops are
+// released, the address book is saved, and an alone node rejoins.
+func (n *Node) loop() {
+	defer n.wg.Done()
+	release := time.NewTicker(releaseInterval)
+	defer release.Stop()
+	book := time.NewTicker(bookInterval)
+	defer book.Stop()
+	for {
+		select {
+		case <-n.stop:
+			return
+		case <-release.C:
+			n.release()
+		case <-book.C:
+			if n.mesh == nil {
+				continue
+			}
+			n.saveBook()
+			if len(n.mesh.Endpoint().Peers()) == 0 && !n.cfg.Mesh.Manual {
+				n.joinKnown(n.stopCtx, nil, joinTimeout)
+			}
+		}
+	}
+}
+
+// release hands parked ops whose time has come back to the store.
+func (n *Node) release() {
+	rep, err := n.store.Release()
+	if err != nil {
+		n.log.Warn("release parked ops", "err", err)
+		return
+	}
+	n.rep.stored(rep.Applied)
+}
+
+// saveBook records the addresses of live peers in the address book.
+func (n *Node) saveBook() {
+	if n.mesh == nil {
+		return
+	}
+	now := n.cfg.Now()
+	for _, p := range n.mesh.Peers() {
+		if !p.Member || p.Addr == "" {
+			continue
+		}
+		b, _ := json.Marshal(bookEntry{Addr: p.Addr, Seen: now})
+		if err := n.store.SetLocal(bookPrefix+p.ID.DID(), b); err != nil {
+			n.log.Warn("save address book", "err", err)
+			return
+		}
+	}
+	n.pruneBook()
+}
+
+// book returns the address book, most recently seen first.
+func (n *Node) book() []string {
+	type rec struct {
+		did string
+		e   bookEntry
+	}
+	var recs []rec
+	_ = n.store.LocalPrefix(bookPrefix, func(name string, v []byte) error {
+		var e bookEntry
+		if json.Unmarshal(v, &e) != nil || e.Addr == "" {
+			return nil
+		}
+		recs = append(recs, rec{strings.TrimPrefix(name, bookPrefix), e})
+		return nil
+	})
+	slices.SortFunc(recs, func(a, b rec) int { return b.e.Seen.Compare(a.e.Seen) })
+	out := make([]string, 0, len(recs))
+	for _, r := range recs {
+		out = append(out, r.did+"/"+r.e.Addr)
+	}
+	return out
+}
+
+// pruneBook keeps the maxBookEntries most recently seen peers.
+func (n *Node) pruneBook() {
+	all := n.book()
+	for _, e := range all[min(len(all), maxBookEntries):] {
+		did, _, _ := strings.Cut(e, "/")
+		_ = n.store.SetLocal(bookPrefix+did, nil)
+	}
+}
+
+// joinKnown joins addrs, or when addrs is empty the configured peers and
+// the address book, all at once, each bounded by timeout. It returns how
+// many answered and the errors of those that did not.
+func (n *Node) joinKnown(ctx context.Context, addrs []string, timeout time.Duration) (int, []error) {
+	if n.mesh == nil {
+		return 0, nil
+	}
+	if len(addrs) == 0 && n.cfg.Mesh != nil {
+		addrs = append(slices.Clone(n.cfg.Mesh.Join), n.book()...)
+	}
+	addrs = dedupe(addrs)
+	var (
+		mu     sync.Mutex
+		joined int
+		errs   []error
+		wg     sync.WaitGroup
+	)
+	for _, a := range addrs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			jctx, cancel := context.WithTimeout(ctx, timeout)
+			defer cancel()
+			_, err := n.mesh.Join(jctx, []string{a})
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", a, err))
+				return
+			}
+			joined++
+		}()
+	}
+	wg.Wait()
+	if joined > 0 {
+		n.saveBook()
+	}
+	for _, err := range errs {
+		n.log.Debug("join failed", "err", err)
+	}
+	return joined, errs
+}
+
+// dedupe drops repeated addresses and, of a "did/addr" and a bare "addr"
+// naming the same address, keeps the first.
+func dedupe(addrs []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, a := range addrs {
+		a = strings.TrimSpace(a)
+		bare := a
+		if i := strings.LastIndex(a, "/"); i >= 0 {
+			bare = a[i+1:]
+		}
+		if a == "" || seen[bare] {
+			continue
+		}
+		seen[bare] = true
+		out = append(out, a)
+	}
+	return out
+}
+
+// NormalizePeerAddr checks a peer address as users type it, "host",
+// "host:port" or "did:key:…/host:port", and returns it with the port
+// (mesh.DefaultPort when none is given).
+func NormalizePeerAddr(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	prefix, addr := "", s
+	if strings.HasPrefix(s, "did:key:") {
+		did, rest, ok := strings.Cut(s, "/")
+		if !ok {
+			return "", fmt.Errorf("peer %q: want did:key:…/host:port", s)
+		}
+		if _, err := identity.ParseDID(did); err != nil {
+			return "", fmt.Errorf("peer %q: %w", s, err)
+		}
+		prefix, addr = did+"/", rest
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		// No port: a bare host or IPv6 address.
+		host, port = strings.TrimSuffix(strings.TrimPrefix(addr, "["), "]"), strconv.Itoa(mesh.DefaultPort)
+	}
+	if p, perr := strconv.ParseUint(port, 10, 16); host == "" || perr != nil || p == 0 || strings.ContainsAny(host, " /") {
+		return "", fmt.Errorf("peer %q is not host:port (for example 192.0.2.7:%d)", s, mesh.DefaultPort)
+	}
+	return prefix + net.JoinHostPort(host, port), nil
+}

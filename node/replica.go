@@ -1,0 +1,325 @@
+package node
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+
+	"murmur/crdt"
+	"murmur/forge"
+	"murmur/identity"
+	"murmur/merkle"
+	"murmur/mesh"
+	"murmur/op"
+	"murmur/storage"
+)
+
+// Local setting names of the follow set. A followed repo is recorded as
+// followPrefix + its 64-hex ID (value "1"); followInit marks a store whose
+// follow set has been initialized (stores written before follows existed
+// follow every repo they hold).
+const (
+	followPrefix = "follow/"
+	followInit   = "follow-init"
+)
+
+// replica is the node's data side for the mesh: the followed repos and a
+// Merkle tree per followed repo over every stored op of it (accepted or
+// rejected), kept up to date as ops are stored. It implements
+// mesh.Replica.
+type replica struct {
+	n *Node
+
+	// mu guards trees. A repo is followed exactly when it has a tree.
+	mu    sync.Mutex
+	trees map[op.ID]*merkle.Tree
+}
+
+var _ mesh.Replica = (*replica)(nil)
+
+// openReplica loads the follow set and builds the trees from the store.
+func openReplica(n *Node) (*replica, error) {
+	r := &replica{n: n, trees: make(map[op.ID]*merkle.Tree)}
+	init, err := n.store.Local(followInit)
+	if err != nil {
+		return nil, err
+	}
+	if init == nil {
+		// A store from before follows: follow what it holds.
+		repos, err := n.store.Repos()
+		if err != nil {
+			return nil, err
+		}
+		for _, rp := range repos {
+			if err := n.store.SetLocal(followPrefix+rp.ID.String(), []byte("1")); err != nil {
+				return nil, err
+			}
+		}
+		if err := n.store.SetLocal(followInit, []byte("1")); err != nil {
+			return nil, err
+		}
+	}
+	var ids []op.ID
+	err = n.store.LocalPrefix(followPrefix, func(name string, _ []byte) error {
+		id, err := op.ParseID(strings.TrimPrefix(name, followPrefix))
+		if err != nil {
+			n.log.Warn("ignoring malformed follow entry", "key", name)
+			return nil
+		}
+		ids = append(ids, id)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
+		t, err := r.build(id)
+		if err != nil {
+			return nil, err
+		}
+		r.trees[id] = t
+	}
+	return r, nil
+}
+
+// build makes repo's tree from the store.
+func (r *replica) build(repo op.ID) (*merkle.Tree, error) {
+	var items []merkle.Item
+	err := r.n.store.ForEachOp(repo, func(c crdt.Timestamp, id op.ID) error {
+		items = append(items, merkle.Item{Clock: uint64(c), ID: id})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("node: summarize repo %s: %w", repo.Short(), err)
+	}
+	return merkle.FromItems(items), nil
+}
+
+// follow starts replicating repo: it is recorded durably and its tree is
+// built. It reports whether repo was newly followed.
+func (r *replica) follow(repo op.ID) (bool, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.trees[repo] != nil {
+		return false, nil
+	}
+	if err := r.n.store.SetLocal(followPrefix+repo.String(), []byte("1")); err != nil {
+		return false, err
+	}
+	// Building under mu: an op stored meanwhile is inserted by added once
+	// mu is free, or was stored before the scan and is found by it.
+	t, err := r.build(repo)
+	if err != nil {
+		return false, err
+	}
+	r.trees[repo] = t
+	return true, nil
+}
+
+// unfollow stops replicating repo; its ops stay in the store.
+func (r *replica) unfollow(repo op.ID) (bool, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.trees[repo] == nil {
+		return false, nil
+	}
+	if err := r.n.store.SetLocal(followPrefix+repo.String(), nil); err != nil {
+		return false, err
+	}
+	delete(r.trees, repo)
+	return true, nil
+}
+
+// added inserts newly stored ops into the trees of their repos.
+func (r *replica) added(applied []storage.Applied) {
+	if len(applied) == 0 {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, a := range applied {
+		if t := r.trees[a.Meta.Repo]; t != nil {
+			t.Insert(merkle.Item{Clock: uint64(a.Meta.Clock), ID: a.ID})
+		}
+	}
+}
+
+// Followed implements mesh.Replica.
+func (r *replica) Followed() [][32]byte {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([][32]byte, 0, len(r.trees))
+	for id := range r.trees {
+		out = append(out, id)
+	}
+	slices.SortFunc(out, func(a, b [32]byte) int { return strings.Compare(string(a[:]), string(b[:])) })
+	return out
+}
+
+// Follows implements mesh.Replica.
+func (r *replica) Follows(repo [32]byte) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.trees[repo] != nil
+}
+
+// Tree implements mesh.Replica.
+func (r *replica) Tree(repo [32]byte) (*merkle.Tree, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	t := r.trees[repo]
+	if t == nil {
+		return nil, fmt.Errorf("node: repo %s is not followed", op.ID(repo).Short())
+	}
+	return t.Clone(), nil
+}
+
+// Root implements mesh.Replica.
+func (r *replica) Root(repo [32]byte) (merkle.Root, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	t := r.trees[repo]
+	if t == nil {
+		return merkle.Root{}, false
+	}
+	return t.Root(), true
+}
+
+// Get implements mesh.Replica.
+func (r *replica) Get(repo [32]byte, ids [][32]byte) ([][]byte, error) {
+	out := make([][]byte, 0, len(ids))
+	for _, id := range ids {
+		o, err := r.n.store.Op(id)
+		if errors.Is(err, storage.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return out, err
+		}
+		if o.RepoID() != repo {
+			continue
+		}
+		out = append(out, o.Bytes())
+	}
+	return out, nil
+}
+
+// parallelVerifyMin is the batch size from which signatures are verified
+// on several cores.
+const parallelVerifyMin = 256
+
+// verify checks the signatures of ops, in parallel for large batches.
+func verify(ops []*op.Op) []error {
+	workers := min(runtime.GOMAXPROCS(0), len(ops)/parallelVerifyMin)
+	if workers <= 1 {
+		return op.VerifyBatch(ops)
+	}
+	errs := make([]error, len(ops))
+	var wg sync.WaitGroup
+	chunk := (len(ops) + workers - 1) / workers
+	for lo := 0; lo < len(ops); lo += chunk {
+		hi := min(lo+chunk, len(ops))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			copy(errs[lo:hi], op.VerifyBatch(ops[lo:hi]))
+		}()
+	}
+	wg.Wait()
+	return errs
+}
+
+// Ingest implements mesh.Replica: decode, verify and store ops of repo
+// sent by peer, update the tree, publish events, and report the missing
+// dependencies of ops left waiting. Ops that forge rejects (an
+// unauthorized action) are stored as rejected like on every replica; they
+// are not invalid. Invalid are ops that do not decode, belong to another
+// repo, carry a bad signature or break the DAG rules.
+func (r *replica) Ingest(peer identity.PublicKey, repo [32]byte, raws [][]byte) (mesh.IngestResult, error) {
+	var res mesh.IngestResult
+	if !r.Follows(repo) {
+		return res, fmt.Errorf("node: repo %s is not followed", op.ID(repo).Short())
+	}
+	bad := func(err error) {
+		res.Invalid++
+		if res.InvalidReason == nil {
+			res.InvalidReason = err
+		}
+	}
+	ops := make([]*op.Op, 0, len(raws))
+	for _, b := range raws {
+		o, err := op.Decode(b)
+		if err != nil {
+			bad(err)
+			continue
+		}
+		if o.RepoID() != repo {
+			bad(fmt.Errorf("op %s belongs to repo %s, not %s", o.ID().Short(), o.RepoID().Short(), op.ID(repo).Short()))
+			continue
+		}
+		ops = append(ops, o)
+	}
+	errs := verify(ops)
+	good := ops[:0]
+	for i, o := range ops {
+		if errs[i] != nil {
+			bad(errs[i])
+			continue
+		}
+		good = append(good, o)
+	}
+	if len(good) == 0 {
+		return res, nil
+	}
+	rep, err := r.n.store.Ingest(good)
+	if err != nil {
+		return res, fmt.Errorf("node: ingest from %s: %w", peer.Short(), err)
+	}
+	r.stored(rep.Applied)
+	res.Stored = len(rep.Applied)
+
+	inBatch := make(map[op.ID]bool, len(good))
+	for _, o := range good {
+		inBatch[o.ID()] = true
+	}
+	missing := map[op.ID]bool{}
+	for i, out := range rep.Outcomes {
+		o := good[i]
+		switch out {
+		case storage.Invalid:
+			bad(rep.Errors[i])
+			continue
+		case storage.Waiting:
+		case storage.Duplicate:
+			// Already pending from an earlier batch: its dependencies
+			// may still be missing.
+			if has, err := r.n.store.HasOp(o.ID()); err != nil || has {
+				continue
+			}
+		default:
+			continue
+		}
+		for _, d := range forge.Deps(o) {
+			if inBatch[d] || missing[d] {
+				continue
+			}
+			if has, err := r.n.store.HasOp(d); err == nil && !has {
+				missing[d] = true
+			}
+		}
+	}
+	for id := range missing {
+		res.Missing = append(res.Missing, id)
+	}
+	return res, nil
+}
+
+// stored records ops stored from elsewhere (ingest, released parked ops):
+// trees, then events.
+func (r *replica) stored(applied []storage.Applied) {
+	r.added(applied)
+	r.n.Published(applied)
+}
