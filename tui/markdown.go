@@ -1,21 +1,15 @@
 package tui
 
 import (
-	"regexp"
 	"strings"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
-	"charm.land/glamour/v2"
-	"charm.land/glamour/v2/styles"
-	"github.com/charmbracelet/x/ansi"
 )
 
-// Limits of markdown rendering. Glamour's cost grows with the size of a
-// body and much faster than linearly with the nesting of quotes and lists
-// (a hundred nested quotes take seconds), and bodies come from peers: a
-// body over mdMaxSource bytes or nested deeper than mdMaxDepth is shown
-// as wrapped plain text instead. The cache starts over past mdMaxEntries
+// Limits of markdown rendering. Bodies come from peers: a body over
+// mdMaxSource bytes or nested deeper than mdMaxDepth is shown as wrapped
+// plain text instead, so that no body costs more than a bounded render. The cache starts over past mdMaxEntries
 // entries, so its size stays bounded however many issues are opened.
 const (
 	mdMaxSource  = 16 << 10
@@ -23,7 +17,7 @@ const (
 	mdMaxEntries = 4096
 )
 
-// markdown renders issue and comment bodies with glamour, once per
+// markdown renders issue and comment bodies (renderMarkdown), once per
 // (object ID, width): screens rebuild their content on every cursor move,
 // and a keystroke must never re-render markdown. An entry also remembers
 // its source, so an edited comment (same ID, new body) is rendered again.
@@ -33,13 +27,12 @@ const (
 // (Flush), after which an mdRenderedMsg makes the screens draw them again.
 // Its methods are called from the Update goroutine only.
 type markdown struct {
-	plain     bool
-	renderers map[int]*glamour.TermRenderer // by wrap width
-	cache     map[mdKey]mdEntry
-	queue     map[mdKey]string // bodies waiting for the command
-	inflight  bool
-	spent     time.Duration // rendering on the spot since the last Flush
-	// renders counts glamour renders on the spot, for tests.
+	plain    bool
+	cache    map[mdKey]mdEntry
+	queue    map[mdKey]string // bodies waiting for the command
+	inflight bool
+	spent    time.Duration // rendering on the spot since the last Flush
+	// renders counts renders on the spot, for tests.
 	renders int
 }
 
@@ -66,7 +59,7 @@ type mdRenderedMsg struct {
 }
 
 func newMarkdown(plain bool) *markdown {
-	return &markdown{plain: plain, renderers: map[int]*glamour.TermRenderer{}, cache: map[mdKey]mdEntry{}, queue: map[mdKey]string{}}
+	return &markdown{plain: plain, cache: map[mdKey]mdEntry{}, queue: map[mdKey]string{}}
 }
 
 // Lines returns body, rendered at width w, as lines. An empty id turns
@@ -88,7 +81,7 @@ func (m *markdown) Lines(id, body string, w int) []string {
 		return wrap(src, w)
 	}
 	start := time.Now()
-	lines := renderWith(m.renderer, src, w)
+	lines := renderMarkdown(src, w, m.plain)
 	m.spent += time.Since(start)
 	m.renders++
 	m.store(k, body, lines)
@@ -117,12 +110,10 @@ func (m *markdown) Flush() tea.Cmd {
 	m.inflight = true
 	plain := m.plain
 	return func() tea.Msg {
-		// A renderer is not safe for concurrent use: the command has its own.
-		own := &markdown{plain: plain, renderers: map[int]*glamour.TermRenderer{}}
 		out := make(map[mdKey]mdEntry, len(jobs))
 		for k, body := range jobs {
 			src, _ := mdSource(body)
-			out[k] = mdEntry{src: body, lines: renderWith(own.renderer, src, k.width)}
+			out[k] = mdEntry{src: body, lines: renderMarkdown(src, k.width, plain)}
 		}
 		return mdRenderedMsg{out}
 	}
@@ -139,73 +130,11 @@ func (m *markdown) Rendered(msg mdRenderedMsg) {
 	}
 }
 
-// mdSource is the text of body safe to render, and whether glamour may
-// render it: a body too long or nested too deeply is shown as plain text.
+// mdSource is the text of body safe to render, and whether it may be
+// rendered as markdown: a body too long or nested too deeply is shown as plain text.
 func mdSource(body string) (string, bool) {
 	src := strings.TrimSpace(clean(strings.ReplaceAll(body, "\r\n", "\n")))
 	return src, src != "" && len(src) <= mdMaxSource && nesting(src, mdMaxDepth) <= mdMaxDepth
-}
-
-func renderWith(renderer func(int) (*glamour.TermRenderer, error), src string, w int) []string {
-	r, err := renderer(w)
-	if err != nil {
-		return wrap(src, w)
-	}
-	out, err := r.Render(src)
-	if err != nil {
-		return wrap(src, w)
-	}
-	return tidy(out)
-}
-
-func (m *markdown) renderer(w int) (*glamour.TermRenderer, error) {
-	if r, ok := m.renderers[w]; ok {
-		return r, nil
-	}
-	if len(m.renderers) >= 16 {
-		clear(m.renderers)
-	}
-	cfg := styles.DarkStyleConfig
-	if m.plain {
-		cfg = styles.NoTTYStyleConfig
-	}
-	// The screen draws its own margins and blank lines between blocks;
-	// a newline in a paragraph is kept, as forges show comments.
-	zero := uint(0)
-	cfg.Document.Margin = &zero
-	cfg.Document.BlockPrefix, cfg.Document.BlockSuffix = "", ""
-	r, err := glamour.NewTermRenderer(glamour.WithStyles(cfg), glamour.WithWordWrap(w), glamour.WithPreservedNewLines())
-	if err != nil {
-		return nil, err
-	}
-	m.renderers[w] = r
-	return r, nil
-}
-
-// trailing matches what glamour pads a line with: spaces, each possibly
-// wrapped in its own SGR sequence.
-var trailing = regexp.MustCompile(`(?:\x1b\[[0-9;]*m| )+$`)
-
-// tidy splits glamour's output into lines without the padding to the wrap
-// width and without leading or trailing blank lines.
-func tidy(out string) []string {
-	lines := strings.Split(out, "\n")
-	for i, l := range lines {
-		if t := trailing.ReplaceAllString(l, ""); t != l {
-			if strings.IndexByte(t, 0x1b) >= 0 {
-				t += "\x1b[m"
-			}
-			lines[i] = t
-		}
-	}
-	blank := func(l string) bool { return strings.TrimSpace(ansi.Strip(l)) == "" }
-	for len(lines) > 0 && blank(lines[0]) {
-		lines = lines[1:]
-	}
-	for len(lines) > 0 && blank(lines[len(lines)-1]) {
-		lines = lines[:len(lines)-1]
-	}
-	return lines
 }
 
 // nesting estimates how deeply src nests block containers: on each line,
