@@ -63,6 +63,8 @@ type txn struct {
 	comments   map[op.ID]*forge.Comment // loaded or changed in this txn
 	dirty      map[op.ID]bool           // comments to write
 	dirtyRepos map[op.ID]bool           // repos to write
+	headsAdd   map[string]bool          // head keys to set at commit
+	headsDel   map[string]bool          // head keys to delete at commit
 	newRoles   map[forge.RolesID]*forge.Roles
 	pending    map[op.ID]*op.Op  // ops pended in this txn
 	waiters    map[op.ID][]op.ID // dep → ops pended in this txn waiting for it
@@ -86,6 +88,8 @@ func (s *Store) newTxn() *txn {
 		comments:   map[op.ID]*forge.Comment{},
 		dirty:      map[op.ID]bool{},
 		dirtyRepos: map[op.ID]bool{},
+		headsAdd:   map[string]bool{},
+		headsDel:   map[string]bool{},
 		newRoles:   map[forge.RolesID]*forge.Roles{},
 		pending:    map[op.ID]*op.Op{},
 		waiters:    map[op.ID][]op.ID{},
@@ -376,10 +380,17 @@ func (t *txn) write(o *op.Op, res forge.Result) error {
 	repo := res.Meta.Repo
 	t.b.Set(opKey(id), opValue(meta, o.Bytes()), nil)
 	t.b.Set(clockKey(repo, o.Clock, id), nil, nil)
+	// Heads are written at commit: in a batch that extends a chain, each
+	// op would otherwise set a head key that the next one deletes.
 	for _, p := range o.Parents {
-		t.b.Delete(headKey(repo, p), nil)
+		k := string(headKey(repo, p))
+		if t.headsAdd[k] {
+			delete(t.headsAdd, k)
+		} else {
+			t.headsDel[k] = true
+		}
 	}
-	t.b.Set(headKey(repo, id), nil, nil)
+	t.headsAdd[string(headKey(repo, id))] = true
 	t.metas[id] = res.Meta
 	if res.Roles != nil {
 		t.newRoles[res.Meta.Roles] = res.Roles
@@ -419,6 +430,12 @@ func (t *txn) commit() error {
 			return fmt.Errorf("storage: encode roles: %w", err)
 		}
 		t.b.Set(k, v, nil)
+	}
+	for k := range t.headsDel {
+		t.b.Delete([]byte(k), nil)
+	}
+	for k := range t.headsAdd {
+		t.b.Set([]byte(k), nil, nil)
 	}
 	for id := range t.dirtyRepos {
 		v, err := encMode.Marshal(t.repos[id])
