@@ -178,6 +178,9 @@ func Open(dir string, opts *Options) (*Store, error) {
 	for i := range popts.Levels {
 		popts.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
 	}
+	popts.L0CompactionThreshold = 8
+	popts.L0StopWritesThreshold = 32
+	popts.LBaseMaxBytes = 256 << 20
 	if o.FS == nil {
 		popts.FS = vfs.Default
 	}
