@@ -74,6 +74,7 @@ type app struct {
 	home     string // --home
 	passFile string // --passphrase-file
 	repoFlag string // -R/--repo on repo-scoped commands
+	offline  bool   // --offline: the terminal UI's node stays off the mesh
 
 	pass     []byte // the passphrase, once read
 	passRead bool

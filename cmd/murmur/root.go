@@ -91,6 +91,7 @@ used wrongly.`,
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.home, "home", "", "the data `DIR` (default $MURMUR_HOME, else $XDG_DATA_HOME/murmur)")
 	pf.StringVar(&a.passFile, "passphrase-file", "", "read the key file's passphrase from `FILE` (else $MURMUR_PASSPHRASE)")
+	root.Flags().BoolVar(&a.offline, "offline", false, "open the terminal UI without joining the mesh (when no daemon runs)")
 
 	root.AddCommand(
 		a.idCmd(),
