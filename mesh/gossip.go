@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/hashicorp/memberlist"
 
@@ -107,7 +108,21 @@ func (n *Node) obtain(ctx context.Context, m gossipMsg) ([]byte, error) {
 		return have[0], nil
 	}
 	if m.typ == gossipByID {
-		ops, err := n.fetch(ctx, m.relay, m.repo, [][32]byte{m.id})
+		// The relay may be briefly unreachable (busy, still connecting);
+		// gossip will not offer this op again, so try a few times before
+		// leaving it to anti-entropy.
+		var ops [][]byte
+		var err error
+		for attempt := 0; attempt < 3; attempt++ {
+			if ops, err = n.fetch(ctx, m.relay, m.repo, [][32]byte{m.id}); err == nil {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return nil, err
+			case <-time.After(time.Duration(attempt+1) * 200 * time.Millisecond):
+			}
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -415,6 +415,10 @@ func Start(ctx context.Context, cfg NodeConfig, r Replica) (*Node, error) {
 	mlc.GossipNodes = cfg.GossipNodes
 	mlc.PushPullInterval = cfg.PushPullInterval
 	mlc.ProbeInterval = cfg.ProbeInterval
+	// Each op is offered a few more times than memberlist's default, so
+	// that gossip alone reaches every node more often; anti-entropy
+	// (push-pull) still backs it up.
+	mlc.RetransmitMult = 6
 	mlc.ProbeTimeout = min(mlc.ProbeTimeout, cfg.ProbeInterval/2)
 	mlc.Logger = slog.NewLogLogger(n.log.With("component", "memberlist").Handler(), slog.LevelDebug)
 	mlc.LogOutput = nil
