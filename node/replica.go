@@ -232,6 +232,43 @@ func verify(ops []*op.Op) []error {
 	return errs
 }
 
+// ingestPart is how many ops Ingest stores at a time.
+const ingestPart = 512
+
+// preparedOps are ops decoded and verified for Ingest, and why the others
+// were dropped.
+type preparedOps struct {
+	good []*op.Op
+	bad  []error
+}
+
+// prepare decodes raws, keeps the ops of repo and verifies their
+// signatures.
+func prepare(repo [32]byte, raws [][]byte) preparedOps {
+	var p preparedOps
+	ops := make([]*op.Op, 0, len(raws))
+	for _, b := range raws {
+		o, err := op.Decode(b)
+		if err != nil {
+			p.bad = append(p.bad, err)
+			continue
+		}
+		if o.RepoID() != repo {
+			p.bad = append(p.bad, fmt.Errorf("op %s belongs to repo %s, not %s", o.ID().Short(), o.RepoID().Short(), op.ID(repo).Short()))
+			continue
+		}
+		ops = append(ops, o)
+	}
+	for i, err := range verify(ops) {
+		if err != nil {
+			p.bad = append(p.bad, err)
+			continue
+		}
+		p.good = append(p.good, ops[i])
+	}
+	return p
+}
+
 // Ingest implements mesh.Replica: decode, verify and store ops of repo
 // sent by peer, update the tree, publish events, and report the missing
 // dependencies of ops left waiting. Ops that forge rejects (an
@@ -249,37 +286,45 @@ func (r *replica) Ingest(peer identity.PublicKey, repo [32]byte, raws [][]byte) 
 			res.InvalidReason = err
 		}
 	}
-	ops := make([]*op.Op, 0, len(raws))
-	for _, b := range raws {
-		o, err := op.Decode(b)
-		if err != nil {
+	// Decode and verify the next part while the store applies and syncs
+	// this one: a clone receives batches of thousands of ops, and the
+	// store spends part of each waiting for its sync.
+	parts := make(chan preparedOps, 1)
+	go func() {
+		defer close(parts)
+		for lo := 0; lo < len(raws); lo += ingestPart {
+			parts <- prepare(repo, raws[lo:min(lo+ingestPart, len(raws))])
+		}
+	}()
+	var good []*op.Op
+	var outcomes []storage.Outcome
+	var errs []error
+	var storeErr error
+	for p := range parts {
+		for _, err := range p.bad {
 			bad(err)
+		}
+		if storeErr != nil || len(p.good) == 0 {
+			continue // drain the producer
+		}
+		rep, err := r.n.store.Ingest(p.good)
+		if err != nil {
+			storeErr = fmt.Errorf("node: ingest from %s: %w", peer.Short(), err)
 			continue
 		}
-		if o.RepoID() != repo {
-			bad(fmt.Errorf("op %s belongs to repo %s, not %s", o.ID().Short(), o.RepoID().Short(), op.ID(repo).Short()))
-			continue
-		}
-		ops = append(ops, o)
+		r.stored(rep.Applied)
+		res.Stored += len(rep.Applied)
+		good = append(good, p.good...)
+		outcomes = append(outcomes, rep.Outcomes...)
+		errs = append(errs, rep.Errors...)
 	}
-	errs := verify(ops)
-	good := ops[:0]
-	for i, o := range ops {
-		if errs[i] != nil {
-			bad(errs[i])
-			continue
-		}
-		good = append(good, o)
+	if storeErr != nil {
+		return res, storeErr
 	}
 	if len(good) == 0 {
 		return res, nil
 	}
-	rep, err := r.n.store.Ingest(good)
-	if err != nil {
-		return res, fmt.Errorf("node: ingest from %s: %w", peer.Short(), err)
-	}
-	r.stored(rep.Applied)
-	res.Stored = len(rep.Applied)
+	rep := storage.Report{Outcomes: outcomes, Errors: errs}
 
 	inBatch := make(map[op.ID]bool, len(good))
 	for _, o := range good {
