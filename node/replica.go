@@ -1,7 +1,6 @@
 package node
 
 import (
-	"errors"
 	"fmt"
 	"runtime"
 	"slices"
@@ -190,21 +189,11 @@ func (r *replica) Root(repo [32]byte) (merkle.Root, bool) {
 
 // Get implements mesh.Replica.
 func (r *replica) Get(repo [32]byte, ids [][32]byte) ([][]byte, error) {
-	out := make([][]byte, 0, len(ids))
-	for _, id := range ids {
-		o, err := r.n.store.Op(id)
-		if errors.Is(err, storage.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return out, err
-		}
-		if o.RepoID() != repo {
-			continue
-		}
-		out = append(out, o.Bytes())
+	want := make([]op.ID, len(ids))
+	for i, id := range ids {
+		want[i] = op.ID(id)
 	}
-	return out, nil
+	return r.n.store.OpsRaw(op.ID(repo), want)
 }
 
 // parallelVerifyMin is the batch size from which signatures are verified

@@ -18,6 +18,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -367,6 +368,53 @@ func (s *Store) Op(id op.ID) (*op.Op, error) {
 		return nil, fmt.Errorf("storage: op %s: %v: %w", id.Short(), err, ErrCorrupt)
 	}
 	return o, nil
+}
+
+// OpsRaw returns the encodings of the stored ops of repo among ids, in the
+// order of ids; ids that are unknown or of another repo are skipped. It
+// reads them with one iterator in key order, which is much cheaper than a
+// lookup per op when a peer asks for thousands.
+func (s *Store) OpsRaw(repo op.ID, ids []op.ID) ([][]byte, error) {
+	order := make([]int, len(ids))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return bytes.Compare(ids[a][:], ids[b][:]) })
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{tagOp}, UpperBound: []byte{tagOp + 1}})
+	if err != nil {
+		return nil, fmt.Errorf("storage: %w", err)
+	}
+	found := make([][]byte, len(ids))
+	for _, i := range order {
+		k := opKey(ids[i])
+		if !it.SeekGE(k) || !bytes.Equal(it.Key(), k) {
+			continue
+		}
+		m, err := decodeMeta(ids[i], it.Value())
+		if err != nil {
+			it.Close()
+			return nil, err
+		}
+		if m.Repo != repo {
+			continue
+		}
+		_, raw, err := splitOpValue(it.Value())
+		if err != nil {
+			it.Close()
+			return nil, fmt.Errorf("storage: op %s: %w", ids[i].Short(), err)
+		}
+		found[i] = bytes.Clone(raw)
+	}
+	if err := it.Close(); err != nil {
+		return nil, fmt.Errorf("storage: %w", err)
+	}
+	out := found[:0]
+	for _, b := range found {
+		if b != nil {
+			out = append(out, b)
+		}
+	}
+	return out, nil
 }
 
 // HasOp reports whether an op is stored (applied, not pending).

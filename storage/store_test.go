@@ -1,6 +1,7 @@
 package storage_test
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -774,5 +775,35 @@ func TestConcurrentUse(t *testing.T) {
 	}
 	if heads, err := s.Heads(f.repo); err != nil || len(heads) != 1 {
 		t.Errorf("Heads = %v, %v; want one head (local writes form a chain)", heads, err)
+	}
+}
+
+func TestOpsRaw(t *testing.T) {
+	s := open(t, vfs.NewMem(), nil)
+	k := testKey(t, 7)
+	g1, g2 := genesis(t, k, "one"), genesis(t, k, "two")
+	ingest(t, s, g1, g2)
+	a := mustCreate(t, s, g1.ID(), k, forge.KindIssueOpen, op.ID{}, forge.IssueOpen{Title: "a"})
+	b := mustCreate(t, s, g1.ID(), k, forge.KindIssueOpen, op.ID{}, forge.IssueOpen{Title: "b"})
+	want := func(id op.ID) []byte {
+		o, err := s.Op(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return o.Bytes()
+	}
+	// Order of the request, unknown IDs and other repos' ops skipped.
+	got, err := s.OpsRaw(g1.ID(), []op.ID{b, {9}, g2.ID(), a, g1.ID()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp := [][]byte{want(b), want(a), want(g1.ID())}
+	if len(got) != len(exp) {
+		t.Fatalf("OpsRaw returned %d ops, want %d", len(got), len(exp))
+	}
+	for i := range exp {
+		if !bytes.Equal(got[i], exp[i]) {
+			t.Errorf("OpsRaw()[%d] differs", i)
+		}
 	}
 }

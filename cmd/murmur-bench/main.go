@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -50,6 +51,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print results as a JSON array")
 	list := fs.Bool("list", false, "list the scenarios and exit")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to `FILE`")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: murmur-bench [--json] [--list] [scenario...]")
 		fs.PrintDefaults()
@@ -62,6 +64,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "%-10s %s\n", s.name, s.doc)
 		}
 		return 0
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(stderr, "murmur-bench:", err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(stderr, "murmur-bench:", err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
 	}
 	chosen := scenarios
 	if fs.NArg() > 0 {
