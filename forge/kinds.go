@@ -17,7 +17,7 @@ const (
 	KindRepoDescription = "repo.description"  // body Set
 	KindRepoBranch      = "repo.branch"       // default branch; body Set
 	KindMaintainerAdd   = "maintainer.add"    // body Member
-	KindMaintainerDel   = "maintainer.remove" // body Remove (Value = key hex)
+	KindMaintainerDel   = "maintainer.remove" // body Remove (Value = the DID)
 	KindRefSet          = "ref.set"           // body RefSet
 	KindProfileAlias    = "profile.alias"     // body Set; the author's own alias
 
@@ -117,8 +117,9 @@ type Label struct {
 }
 
 // Remove removes an element from an add-wins set by naming the add ops the
-// author observed. Value is the element (label, key in hex, or emoji) and
-// is informational: the tags decide.
+// author observed. Value names the element (a label, a DID or an emoji);
+// the tags decide, except for maintainer.remove, whose Value is the DID
+// removed (the owner's is refused).
 type Remove struct {
 	Value string  `cbor:"1,keyasint"`
 	Tags  []op.ID `cbor:"2,keyasint"`

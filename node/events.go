@@ -15,6 +15,10 @@ const subscriberBuffer = 1024
 
 // bus fans events out to subscribers without ever blocking the publisher.
 type bus struct {
+	// done is closed by close, so that subscription goroutines end with
+	// the bus even when their contexts live on.
+	done chan struct{}
+
 	// mu guards seq, subs and closed.
 	mu     sync.Mutex
 	seq    uint64
@@ -22,7 +26,7 @@ type bus struct {
 	closed bool
 }
 
-func newBus() *bus { return &bus{subs: map[chan api.Event]struct{}{}} }
+func newBus() *bus { return &bus{subs: map[chan api.Event]struct{}{}, done: make(chan struct{})} }
 
 func (b *bus) publish(e api.Event) {
 	b.mu.Lock()
@@ -51,7 +55,10 @@ func (b *bus) subscribe(ctx context.Context) <-chan api.Event {
 	b.subs[ch] = struct{}{}
 	b.mu.Unlock()
 	go func() {
-		<-ctx.Done()
+		select {
+		case <-ctx.Done():
+		case <-b.done:
+		}
 		b.mu.Lock()
 		if _, ok := b.subs[ch]; ok {
 			delete(b.subs, ch)
@@ -65,7 +72,11 @@ func (b *bus) subscribe(ctx context.Context) <-chan api.Event {
 func (b *bus) close() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.closed {
+		return
+	}
 	b.closed = true
+	close(b.done)
 	for ch := range b.subs {
 		delete(b.subs, ch)
 		close(ch)
