@@ -289,6 +289,19 @@ func (r *replica) Ingest(peer identity.PublicKey, repo [32]byte, raws [][]byte) 
 	var outcomes []storage.Outcome
 	var errs []error
 	var storeErr error
+	// Each part syncs while the next one is applied; its ops are announced
+	// once they are on disk.
+	var syncing *storage.Syncing
+	var unannounced []storage.Applied
+	settle := func() {
+		if err := syncing.Wait(); err != nil && storeErr == nil {
+			storeErr = fmt.Errorf("node: ingest from %s: %w", peer.Short(), err)
+		}
+		if storeErr == nil {
+			r.stored(unannounced)
+		}
+		syncing, unannounced = nil, nil
+	}
 	for p := range parts {
 		for _, err := range p.bad {
 			bad(err)
@@ -296,17 +309,19 @@ func (r *replica) Ingest(peer identity.PublicKey, repo [32]byte, raws [][]byte) 
 		if storeErr != nil || len(p.good) == 0 {
 			continue // drain the producer
 		}
-		rep, err := r.n.store.Ingest(p.good)
+		rep, next, err := r.n.store.IngestAsync(p.good)
 		if err != nil {
 			storeErr = fmt.Errorf("node: ingest from %s: %w", peer.Short(), err)
 			continue
 		}
-		r.stored(rep.Applied)
+		settle()
+		syncing, unannounced = next, rep.Applied
 		res.Stored += len(rep.Applied)
 		good = append(good, p.good...)
 		outcomes = append(outcomes, rep.Outcomes...)
 		errs = append(errs, rep.Errors...)
 	}
+	settle()
 	if storeErr != nil {
 		return res, storeErr
 	}

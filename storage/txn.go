@@ -104,7 +104,7 @@ func (t *txn) Meta(id op.ID) (forge.Meta, bool, error) {
 	if m, ok := t.metas[id]; ok {
 		return m, true, nil
 	}
-	if m, ok := t.s.wcache.metas[id]; ok {
+	if m, ok := t.s.wcache.metas.get(id); ok {
 		t.metas[id] = m
 		return m, true, nil
 	}
@@ -150,7 +150,7 @@ func (t *txn) Object(id op.ID) (*forge.Object, error) {
 	if e, ok := t.objects[id]; ok {
 		return e.obj, nil
 	}
-	o, ok := t.s.wcache.objects[id]
+	o, ok := t.s.wcache.objects.get(id)
 	if !ok {
 		var err error
 		o, err = t.s.Object(id)
@@ -169,7 +169,7 @@ func (t *txn) Comment(id op.ID) (*forge.Comment, error) {
 	if c, ok := t.comments[id]; ok {
 		return c, nil
 	}
-	if c, ok := t.s.wcache.comments[id]; ok {
+	if c, ok := t.s.wcache.comments.get(id); ok {
 		t.comments[id] = c
 		return c, nil
 	}
@@ -192,7 +192,7 @@ func (t *txn) stored(id op.ID) (bool, error) {
 	if _, ok := t.metas[id]; ok {
 		return true, nil
 	}
-	if _, ok := t.s.wcache.metas[id]; ok {
+	if _, ok := t.s.wcache.metas.get(id); ok {
 		return true, nil
 	}
 	if _, ok := t.s.known[idPrefix(id)]; !ok {
@@ -521,26 +521,17 @@ func (t *txn) commit() error {
 func (t *txn) keep() {
 	c := &t.s.wcache
 	c.init()
-	if len(c.metas)+len(t.metas) > maxCachedMetas {
-		clear(c.metas)
-	}
 	for id, m := range t.metas {
-		c.metas[id] = m
+		c.metas.put(id, m)
 	}
 	for id, r := range t.repos {
 		c.repos[id] = r
 	}
-	if len(c.objects)+len(t.objects) > maxCachedObjects {
-		clear(c.objects)
-	}
 	for id, e := range t.objects {
-		c.objects[id] = e.obj
-	}
-	if len(c.comments)+len(t.comments) > maxCachedComments {
-		clear(c.comments)
+		c.objects.put(id, e.obj)
 	}
 	for id, cm := range t.comments {
-		c.comments[id] = cm
+		c.comments.put(id, cm)
 	}
 }
 
@@ -556,29 +547,58 @@ func (t *txn) close() {
 // Ingest stores ops received from elsewhere. The ops must have verified
 // signatures (op.VerifyBatch). Ops whose parents or target are missing wait
 // in the pending pool and are applied, in a later call, when those arrive.
-// All of it is committed with one sync. The returned error is a storage
-// failure, in which case nothing was written.
+// All of it is committed with one sync, and Ingest returns once that sync
+// is done. The returned error is a storage failure, in which case nothing
+// was written.
 func (s *Store) Ingest(ops []*op.Op) (Report, error) {
+	rep, sync, err := s.IngestAsync(ops)
+	if err != nil {
+		return Report{}, err
+	}
+	if err := sync.Wait(); err != nil {
+		return Report{}, err
+	}
+	return rep, nil
+}
+
+// IngestAsync is Ingest without waiting for the sync: it returns once the
+// ops are applied and visible to readers, and the caller waits with
+// Syncing.Wait before it reports them durable. A caller streaming batches
+// ingests the next one while this one syncs. The WAL is synced in order,
+// so a later batch's sync covers every earlier one too.
+func (s *Store) IngestAsync(ops []*op.Op) (Report, *Syncing, error) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	t := s.newTxn()
 	t.noSyncWait = true
 	rep, err := t.ingest(ops)
 	if err != nil {
 		t.close()
-		s.mu.Unlock()
-		return Report{}, err
+		return Report{}, nil, err
 	}
-	s.mu.Unlock()
-	// Wait for durability outside the lock, so that the next batch is
-	// applied while this one syncs. The WAL is synced in order, so a later
-	// writer's sync covers this batch too and nothing later can be durable
-	// without it.
-	err = t.b.SyncWait()
-	t.b.Close()
-	if err != nil {
-		return Report{}, fmt.Errorf("storage: sync: %w", err)
+	return rep, &Syncing{b: t.b}, nil
+}
+
+// Syncing is an ingest whose batch is applied and may not be on disk yet.
+type Syncing struct {
+	b   *pebble.Batch
+	err error
+}
+
+// Wait blocks until the ingest is on disk. It may be called more than
+// once; a nil Syncing has nothing to wait for.
+func (w *Syncing) Wait() error {
+	if w == nil {
+		return nil
 	}
-	return rep, nil
+	if w.b != nil {
+		if err := w.b.SyncWait(); err != nil {
+			w.err = fmt.Errorf("storage: sync: %w", err)
+		}
+		w.b.Close()
+		w.b = nil
+	}
+	return w.err
 }
 
 func (t *txn) ingest(ops []*op.Op) (Report, error) {

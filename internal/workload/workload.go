@@ -343,19 +343,37 @@ func IngestPipeline(store *storage.Store, raw [][]byte, batch int) error {
 	defer wg.Wait()
 	defer close(done)
 
+	// Each batch syncs while the next one is applied.
+	var syncing *storage.Syncing
+	defer func() {
+		if syncing != nil {
+			syncing.Wait()
+		}
+	}()
 	for c := range ready {
 		if c.err != nil {
 			return c.err
 		}
-		rep, err := store.Ingest(c.ops)
+		rep, next, err := store.IngestAsync(c.ops)
 		if err != nil {
 			return fmt.Errorf("workload: ingest: %w", err)
 		}
+		if syncing != nil {
+			if err := syncing.Wait(); err != nil {
+				return fmt.Errorf("workload: ingest: %w", err)
+			}
+		}
+		syncing = next
 		for i, out := range rep.Outcomes {
 			if out == storage.Invalid || out == storage.Dropped {
 				return fmt.Errorf("workload: op %d (%s): %w: %w", c.start+i, c.ops[i].ID().Short(), ErrInvalidOps, rep.Errors[i])
 			}
 		}
+	}
+	err := syncing.Wait()
+	syncing = nil
+	if err != nil {
+		return fmt.Errorf("workload: ingest: %w", err)
 	}
 	return nil
 }
