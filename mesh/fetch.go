@@ -190,30 +190,61 @@ func (n *Node) writeBatches(w io.Writer, ops [][]byte, end bool) (int, error) {
 // readBatches reads batch frames until the empty frame, handing each
 // batch to fn; more than limit ops in all is a protocol violation.
 func (n *Node) readBatches(br *bufio.Reader, limit int, fn func([][]byte) error) (int, error) {
-	got := 0
-	for {
-		b, err := ReadFrame(br, n.cfg.MaxBatchBytes)
-		if err != nil {
-			if errors.Is(err, io.EOF) {
-				err = io.ErrUnexpectedEOF
+	// A goroutine reads and decodes the next batch while fn handles this
+	// one, so that a receiver ingesting a clone never waits for the
+	// network between batches. It stops after the final empty frame or an
+	// error; if fn fails, the caller abandons the stream, which ends a read
+	// still in progress.
+	type batch struct {
+		ops [][]byte
+		err error
+	}
+	next := make(chan batch, 1)
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		defer close(next)
+		read := 0
+		for {
+			var bt batch
+			b, err := ReadFrame(br, n.cfg.MaxBatchBytes)
+			switch {
+			case errors.Is(err, io.EOF):
+				bt.err = io.ErrUnexpectedEOF
+			case err != nil:
+				bt.err = err
+			case len(b) == 0:
+				return
+			default:
+				bt.ops, err = decodeBatch(b, n.cfg.MaxOpSize)
+				read += len(bt.ops)
+				if err != nil {
+					bt.err = fmt.Errorf("%w: %w", ErrProtocol, err)
+				} else if read > limit {
+					bt.err = fmt.Errorf("%w: peer sent %d ops, %d expected", ErrProtocol, read, limit)
+				}
 			}
-			return got, err
+			select {
+			case next <- bt:
+			case <-stop:
+				return
+			}
+			if bt.err != nil {
+				return
+			}
 		}
-		if len(b) == 0 {
-			return got, nil
+	}()
+	got := 0
+	for bt := range next {
+		if bt.err != nil {
+			return got, bt.err
 		}
-		ops, err := decodeBatch(b, n.cfg.MaxOpSize)
-		if err != nil {
-			return got, fmt.Errorf("%w: %w", ErrProtocol, err)
-		}
-		got += len(ops)
-		if got > limit {
-			return got, fmt.Errorf("%w: peer sent %d ops, %d expected", ErrProtocol, got, limit)
-		}
-		if err := fn(ops); err != nil {
+		got += len(bt.ops)
+		if err := fn(bt.ops); err != nil {
 			return got, err
 		}
 	}
+	return got, nil
 }
 
 // isPeerFault reports whether err means the peer broke the protocol

@@ -264,10 +264,14 @@ type Node struct {
 	inSessions  chan struct{} // semaphore: inbound sync sessions
 	outSessions chan struct{} // semaphore: outbound sync sessions
 
-	// mu guards peers and calls.
-	mu    sync.Mutex
-	peers map[identity.PublicKey]*peer
-	calls map[pairKey]*syncCall // outbound sessions in flight
+	// mu guards peers, calls, serving and servingNote.
+	mu      sync.Mutex
+	peers   map[identity.PublicKey]*peer
+	calls   map[pairKey]*syncCall // outbound sessions in flight
+	serving map[pairKey]*syncCall // inbound sessions in progress
+	// servingNote is closed and replaced whenever an inbound session
+	// starts, waking callers waiting for a crossed session (awaitServing).
+	servingNote chan struct{}
 
 	closeOnce sync.Once
 	closeErr  error
@@ -393,6 +397,8 @@ func Start(ctx context.Context, cfg NodeConfig, r Replica) (*Node, error) {
 		outSessions: make(chan struct{}, cfg.MaxSessions),
 		peers:       make(map[identity.PublicKey]*peer),
 		calls:       make(map[pairKey]*syncCall),
+		serving:     make(map[pairKey]*syncCall),
+		servingNote: make(chan struct{}),
 	}
 	defer func() {
 		if !ok {

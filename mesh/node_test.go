@@ -402,3 +402,71 @@ func testContextTB(tb testing.TB) context.Context {
 	tb.Cleanup(cancel)
 	return ctx
 }
+
+// Two nodes that start a session with each other for the same repo at the
+// same time run one of them: the lower ID refuses the other as crossed,
+// or the later caller joins the session already being served. Either way
+// every op crosses the wire once and both callers get the same counts.
+func TestCrossedSessionsMoveOpsOnce(t *testing.T) {
+	repo := testRepo("a")
+	for i := range 4 {
+		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			ra, rb := newMemReplica(repo), newMemReplica(repo)
+			ra.writeChain(repo, 1000, 300, "a", [32]byte{})
+			rb.writeChain(repo, 2000, 200, "b", [32]byte{})
+			ra.slowIngest, rb.slowIngest = 50*time.Millisecond, 50*time.Millisecond
+			lo, hi := startNode(t, ra, nil), startNode(t, rb, nil)
+			if lo.ID().Compare(hi.ID()) > 0 {
+				lo, hi = hi, lo
+			}
+			connect(t, lo, hi)
+			connect(t, hi, lo)
+			ctx := testContext(t)
+			first, second := lo, hi
+			if i%2 == 1 {
+				first, second = hi, lo
+			}
+			type result struct {
+				rep SyncReport
+				err error
+			}
+			res := make(chan result, 1)
+			go func() {
+				rep, err := first.SyncWith(ctx, second.ID(), repo)
+				res <- result{rep, err}
+			}()
+			waitFor(t, "the first session to start", func() bool {
+				first.mu.Lock()
+				defer first.mu.Unlock()
+				c := first.calls[pairKey{second.ID(), repo}]
+				return c != nil && c.started
+			})
+			rep2, err := second.SyncWith(ctx, first.ID(), repo)
+			if err != nil {
+				t.Fatalf("second SyncWith: %v", err)
+			}
+			r1 := <-res
+			if r1.err != nil {
+				t.Fatalf("first SyncWith: %v", r1.err)
+			}
+			if !sameOps(ra, rb, repo) || ra.count(repo) != 500 {
+				t.Fatalf("replicas differ: %d and %d ops", ra.count(repo), rb.count(repo))
+			}
+			if got := lo.Stats().OpsReceived + hi.Stats().OpsReceived; got != 500 {
+				t.Errorf("%d ops received in all, want 500: a session ran twice", got)
+			}
+			for _, c := range []struct {
+				n   *Node
+				rep SyncReport
+			}{{first, r1.rep}, {second, rep2}} {
+				want := 300
+				if c.n.r == Replica(rb) {
+					want = 200
+				}
+				if c.rep.Sent != want || c.rep.Sent+c.rep.Received != 500 {
+					t.Errorf("report %+v: want %d sent, %d received", c.rep, want, 500-want)
+				}
+			}
+		})
+	}
+}

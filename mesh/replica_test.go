@@ -30,6 +30,8 @@ type memReplica struct {
 	ingestedFrom map[identity.PublicKey]int
 	// onStore, if set, is called (with mu held) for every op stored.
 	onStore func(id [32]byte)
+	// slowIngest, if set, is how long each Ingest call sleeps first.
+	slowIngest time.Duration
 }
 
 type memRepo struct {
@@ -156,6 +158,7 @@ func (r *memReplica) Get(repo [32]byte, ids [][32]byte) ([][]byte, error) {
 }
 
 func (r *memReplica) Ingest(peer identity.PublicKey, repo [32]byte, ops [][]byte) (IngestResult, error) {
+	time.Sleep(r.slowIngest)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var res IngestResult

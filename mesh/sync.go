@@ -38,11 +38,13 @@ type SyncReport struct {
 	Err error
 }
 
-// syncCall is an outbound session in flight, shared by the callers that
-// ask for the same peer and repo meanwhile.
+// syncCall is a session in flight, shared by the callers that ask for the
+// same peer and repo meanwhile. An outbound one is started once it has
+// opened its stream.
 type syncCall struct {
-	done chan struct{}
-	rep  SyncReport
+	done    chan struct{}
+	rep     SyncReport
+	started bool // guarded by Node.mu
 }
 
 // SyncWith reconciles repo with peer now, both ways, and returns what
@@ -53,6 +55,9 @@ func (n *Node) SyncWith(ctx context.Context, id identity.PublicKey, repo [32]byt
 	key := pairKey{id, repo}
 	n.mu.Lock()
 	call := n.calls[key]
+	if call == nil {
+		call = n.serving[key] // the peer's session moves everything both ways
+	}
 	if call == nil {
 		call = &syncCall{done: make(chan struct{})}
 		n.calls[key] = call
@@ -77,7 +82,46 @@ func (n *Node) runCall(ctx context.Context, key pairKey, call *syncCall) {
 		n.mu.Unlock()
 		close(call.done)
 	}()
-	call.rep = n.initiate(ctx, key.peer, key.repo)
+	start := time.Now()
+	call.rep = n.initiate(ctx, key.peer, key.repo, call)
+	var refused *RefusedError
+	if errors.As(call.rep.Err, &refused) && refused.Status == SyncCrossed {
+		if rep, ok := n.awaitServing(ctx, key); ok {
+			call.rep = rep
+			call.rep.Duration = time.Since(start)
+		}
+	}
+}
+
+// crossedWait bounds how long a caller whose session was refused as
+// crossed waits for the peer's session to arrive.
+const crossedWait = 10 * time.Second
+
+// awaitServing waits for the inbound session from key's peer for key's
+// repo to start and finish, and returns its report.
+func (n *Node) awaitServing(ctx context.Context, key pairKey) (SyncReport, bool) {
+	timer := time.NewTimer(crossedWait)
+	defer timer.Stop()
+	for {
+		n.mu.Lock()
+		call, note := n.serving[key], n.servingNote
+		n.mu.Unlock()
+		if call != nil {
+			select {
+			case <-call.done:
+				return call.rep, true
+			case <-ctx.Done():
+				return SyncReport{}, false
+			}
+		}
+		select {
+		case <-note:
+		case <-timer.C:
+			return SyncReport{}, false
+		case <-ctx.Done():
+			return SyncReport{}, false
+		}
+	}
 }
 
 // autoSync starts a session in the background unless one with the same
@@ -85,7 +129,7 @@ func (n *Node) runCall(ctx context.Context, key pairKey, call *syncCall) {
 func (n *Node) autoSync(id identity.PublicKey, repo [32]byte) {
 	key := pairKey{id, repo}
 	n.mu.Lock()
-	if n.calls[key] != nil || n.ctx.Err() != nil {
+	if n.calls[key] != nil || n.serving[key] != nil || n.ctx.Err() != nil {
 		n.mu.Unlock()
 		return
 	}
@@ -187,7 +231,7 @@ func (c *countingStream) Write(p []byte) (int, error) {
 }
 
 // initiate runs the initiator side of a session.
-func (n *Node) initiate(ctx context.Context, id identity.PublicKey, repo [32]byte) (rep SyncReport) {
+func (n *Node) initiate(ctx context.Context, id identity.PublicKey, repo [32]byte, call *syncCall) (rep SyncReport) {
 	rep = SyncReport{Peer: id, Repo: repo}
 	start := time.Now()
 	defer func() {
@@ -225,6 +269,9 @@ func (n *Node) initiate(ctx context.Context, id identity.PublicKey, repo [32]byt
 		return rep
 	}
 	defer s.Close()
+	n.mu.Lock()
+	call.started = true
+	n.mu.Unlock()
 	n.stats.sessionsOut.Add(1)
 	rep.Err = n.runSession(ctx, s, id, repo, true, &rep)
 	return rep
@@ -339,12 +386,41 @@ func (n *Node) runSession(ctx context.Context, s *Stream, id identity.PublicKey,
 			return refuse(SyncNotFollowed)
 		}
 	}
+	key := pairKey{id, repo}
+	n.mu.Lock()
+	out, dup := n.calls[key], n.serving[key] != nil
+	crossed := out != nil && out.started && n.id.Compare(id) < 0
+	n.mu.Unlock()
+	if dup {
+		return refuse(SyncBusy)
+	}
+	if crossed {
+		return refuse(SyncCrossed)
+	}
 	select {
 	case n.inSessions <- struct{}{}:
 		defer func() { <-n.inSessions }()
 	default:
 		return refuse(SyncBusy)
 	}
+	call := &syncCall{done: make(chan struct{})}
+	n.mu.Lock()
+	if n.serving[key] != nil {
+		n.mu.Unlock()
+		return refuse(SyncBusy)
+	}
+	n.serving[key] = call
+	close(n.servingNote)
+	n.servingNote = make(chan struct{})
+	n.mu.Unlock()
+	defer func() {
+		call.rep = *rep
+		call.rep.Err = err
+		n.mu.Lock()
+		delete(n.serving, key)
+		n.mu.Unlock()
+		close(call.done)
+	}()
 	tree, err := n.r.Tree(repo)
 	if err != nil {
 		_ = refuse(SyncBusy)

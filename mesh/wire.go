@@ -371,6 +371,11 @@ const (
 	SyncBusy        SyncStatus = 2 // too many sessions in progress
 	SyncRateLimited SyncStatus = 3 // the initiator opened sessions too fast
 	SyncBadRequest  SyncStatus = 4 // malformed hello
+	// SyncCrossed: the responder is itself running a session with the
+	// initiator for the same repo, which moves everything both ways; the
+	// initiator waits for that one instead (the lower peer ID keeps its
+	// session).
+	SyncCrossed SyncStatus = 5
 )
 
 func (s SyncStatus) String() string {
@@ -385,6 +390,8 @@ func (s SyncStatus) String() string {
 		return "rate limited"
 	case SyncBadRequest:
 		return "bad request"
+	case SyncCrossed:
+		return "crossed by the peer's own session"
 	}
 	return fmt.Sprintf("status %d", byte(s))
 }
