@@ -43,6 +43,30 @@ const (
 	KindReview         = "review.submit"   // target patch; body Review
 )
 
+// kinds holds every kind above, for InternKind.
+var kinds = func() map[string]string {
+	m := map[string]string{}
+	for _, k := range []string{
+		KindRepoCreate, KindRepoName, KindRepoDescription, KindRepoBranch, KindMaintainerAdd,
+		KindMaintainerDel, KindRefSet, KindProfileAlias, KindIssueOpen, KindPatchOpen,
+		KindTitle, KindBody, KindState, KindLabelAdd, KindLabelDel, KindAssigneeAdd,
+		KindAssigneeDel, KindRevision, KindPatchBase, KindCommentAdd, KindCommentEdit,
+		KindCommentHide, KindCommentResolve, KindReactionAdd, KindReactionDel, KindReview,
+	} {
+		m[k] = k
+	}
+	return m
+}()
+
+// InternKind returns b as a string, sharing the constant's memory when b
+// is a known kind, so that decoding a stored kind does not allocate.
+func InternKind(b []byte) string {
+	if k, ok := kinds[string(b)]; ok {
+		return k
+	}
+	return string(b)
+}
+
 // Field limits, checked when an op is made and when it is applied.
 const (
 	MaxTitle   = 256

@@ -12,7 +12,7 @@ import (
 //
 //	tag  key                                   value
 //	0x00 "format"                              format version, uvarint
-//	'o'  opID                                  uvarint(len(meta)) ‖ meta CBOR ‖ op bytes
+//	'o'  opID                                  uvarint(len(meta)) ‖ meta (meta.go) ‖ op bytes
 //	'c'  repo ‖ clock ‖ opID                   empty: a repo's ops in (clock, ID) order
 //	'h'  repo ‖ opID                           empty: the repo's DAG heads
 //	'p'  opID                                  op bytes of an op waiting for dependencies

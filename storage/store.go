@@ -33,8 +33,13 @@ import (
 	"murmur/op"
 )
 
-// FormatVersion is the on-disk format this package reads and writes.
-const FormatVersion = 1
+// FormatVersion is the on-disk format this package writes. Format 1
+// differs only in the encoding of op metas (see meta.go); it is read, and
+// opening such a store marks it format 2 before anything is written.
+const FormatVersion = 2
+
+// minFormatVersion is the oldest format this package reads.
+const minFormatVersion = 1
 
 // Errors.
 var (
@@ -216,8 +221,15 @@ func Open(dir string, opts *Options) (*Store, error) {
 		if n <= 0 {
 			return nil, fmt.Errorf("storage: %s: format version key unreadable: %w", dir, ErrCorrupt)
 		}
-		if ver != FormatVersion {
-			return nil, fmt.Errorf("storage: %s has format %d, this murmur reads %d; upgrade murmur: %w", dir, ver, FormatVersion, ErrUnknownFormat)
+		if ver > FormatVersion || ver < minFormatVersion {
+			return nil, fmt.Errorf("storage: %s has format %d, this murmur reads %d to %d; upgrade murmur: %w", dir, ver, minFormatVersion, FormatVersion, ErrUnknownFormat)
+		}
+		if ver < FormatVersion {
+			var buf [binary.MaxVarintLen64]byte
+			n := binary.PutUvarint(buf[:], FormatVersion)
+			if err := db.Set(formatKey, buf[:n], pebble.Sync); err != nil {
+				return nil, fmt.Errorf("storage: write format version: %w", err)
+			}
 		}
 	}
 	if err := s.loadIDs(); err != nil {
@@ -323,10 +335,19 @@ func splitOpValue(v []byte) (meta, raw []byte, err error) {
 	return v[k : k+int(n)], v[k+int(n):], nil
 }
 
-func opValue(meta, raw []byte) []byte {
-	out := make([]byte, 0, binary.MaxVarintLen32+len(meta)+len(raw))
-	out = binary.AppendUvarint(out, uint64(len(meta)))
-	out = append(out, meta...)
+// opValue makes an 'o' value: uvarint(len(meta)) ‖ meta ‖ op bytes.
+func opValue(m *forge.Meta, raw []byte) []byte {
+	n := metaFixedLen + 32 + 2*binary.MaxVarintLen32 + len(m.Kind) + len(m.Reason)
+	out := make([]byte, 1, 2+n+len(raw))
+	out = appendMeta(out, m)
+	if len(out)-1 >= 0x80 {
+		// The length does not fit the one byte reserved for it.
+		meta := out[1:]
+		out = binary.AppendUvarint(make([]byte, 0, binary.MaxVarintLen32+len(meta)+len(raw)), uint64(len(meta)))
+		out = append(out, meta...)
+	} else {
+		out[0] = byte(len(out) - 1)
+	}
 	return append(out, raw...)
 }
 
@@ -347,8 +368,8 @@ func decodeMeta(id op.ID, v []byte) (forge.Meta, error) {
 	if err != nil {
 		return forge.Meta{}, fmt.Errorf("storage: op %s: %w", id.Short(), err)
 	}
-	var m forge.Meta
-	if err := decMode.Unmarshal(mb, &m); err != nil {
+	m, err := parseMeta(mb)
+	if err != nil {
 		return forge.Meta{}, fmt.Errorf("storage: op %s meta: %v: %w", id.Short(), err, ErrCorrupt)
 	}
 	return m, nil
@@ -394,18 +415,16 @@ func (s *Store) OpsRaw(repo op.ID, ids []op.ID) ([][]byte, error) {
 		if !it.SeekGE(k) || !bytes.Equal(it.Key(), k) {
 			continue
 		}
-		m, err := decodeMeta(ids[i], it.Value())
-		if err != nil {
-			it.Close()
-			return nil, err
-		}
-		if m.Repo != repo {
-			continue
-		}
-		_, raw, err := splitOpValue(it.Value())
+		mb, raw, err := splitOpValue(it.Value())
 		if err != nil {
 			it.Close()
 			return nil, fmt.Errorf("storage: op %s: %w", ids[i].Short(), err)
+		}
+		if r, err := metaRepo(mb); err != nil {
+			it.Close()
+			return nil, fmt.Errorf("storage: op %s meta: %v: %w", ids[i].Short(), err, ErrCorrupt)
+		} else if r != repo {
+			continue
 		}
 		found[i] = bytes.Clone(raw)
 	}

@@ -285,8 +285,10 @@ func TestFormatVersion(t *testing.T) {
 		want  error
 	}{
 		{"new store", nil, nil},
-		{"version 1", uvarint(1), nil},
-		{"version 2", uvarint(2), storage.ErrUnknownFormat},
+		{"version 1", uvarint(1), nil}, // read, and marked version 2
+		{"version 2", uvarint(2), nil},
+		{"version 0", uvarint(0), storage.ErrUnknownFormat},
+		{"version 3", uvarint(3), storage.ErrUnknownFormat},
 		{"version 300", uvarint(300), storage.ErrUnknownFormat},
 		{"unreadable", []byte{}, storage.ErrCorrupt},
 		{"truncated varint", []byte{0x80}, storage.ErrCorrupt},

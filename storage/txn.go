@@ -373,12 +373,8 @@ func (t *txn) apply(o *op.Op) error {
 
 func (t *txn) write(o *op.Op, res forge.Result) error {
 	id := o.ID()
-	meta, err := encMode.Marshal(&res.Meta)
-	if err != nil {
-		return fmt.Errorf("storage: encode meta: %w", err)
-	}
 	repo := res.Meta.Repo
-	t.b.Set(opKey(id), opValue(meta, o.Bytes()), nil)
+	t.b.Set(opKey(id), opValue(&res.Meta, o.Bytes()), nil)
 	t.b.Set(clockKey(repo, o.Clock, id), nil, nil)
 	// Heads are written at commit: in a batch that extends a chain, each
 	// op would otherwise set a head key that the next one deletes.
