@@ -412,7 +412,7 @@ func (s *Store) OpsRaw(repo op.ID, ids []op.ID) ([][]byte, error) {
 	found := make([][]byte, len(ids))
 	for _, i := range order {
 		k := opKey(ids[i])
-		if !it.SeekGE(k) || !bytes.Equal(it.Key(), k) {
+		if !it.SeekPrefixGE(k) || !bytes.Equal(it.Key(), k) {
 			continue
 		}
 		mb, raw, err := splitOpValue(it.Value())
