@@ -78,6 +78,7 @@ const (
 	codeShutdown        quic.ApplicationErrorCode = 0x104
 	codeSelf            quic.ApplicationErrorCode = 0x105
 	codeClosedByApp     quic.ApplicationErrorCode = 0x106
+	codeRefused         quic.ApplicationErrorCode = 0x107 // the admit check refused the peer
 )
 
 // QUIC stream error codes used when this package resets a stream.

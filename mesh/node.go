@@ -400,6 +400,7 @@ func Start(ctx context.Context, cfg NodeConfig, r Replica) (*Node, error) {
 		serving:     make(map[pairKey]*syncCall),
 		servingNote: make(chan struct{}),
 	}
+	ep.SetAdmit(n.admit)
 	defer func() {
 		if !ok {
 			cancel()
@@ -635,6 +636,18 @@ func (n *Node) penalized(id identity.PublicKey) bool {
 	defer n.mu.Unlock()
 	p := n.peers[id]
 	return p != nil && time.Now().Before(p.penaltyTill)
+}
+
+// admit refuses connections with a penalized peer, both ways, so that
+// it cannot simply reconnect.
+func (n *Node) admit(id identity.PublicKey) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	p := n.peers[id]
+	if p == nil || !time.Now().Before(p.penaltyTill) {
+		return nil
+	}
+	return fmt.Errorf("%w until %s: %s", ErrPenalized, p.penaltyTill.UTC().Format(time.RFC3339), p.penaltyWhy)
 }
 
 // penalize ignores id for PenaltyDuration and closes its connections.

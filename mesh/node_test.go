@@ -237,6 +237,26 @@ func TestInvalidOpPenalizesSender(t *testing.T) {
 		if _, err := good.SyncWith(testContext(t), bad.ID(), repo); !errors.Is(err, ErrPenalized) {
 			t.Errorf("second SyncWith err = %v, want ErrPenalized", err)
 		}
+		// The penalized peer cannot come back by reconnecting, and the
+		// node does not dial it either.
+		waitFor(t, "the penalized peer to see its connection closed", func() bool { return bad.ep.Conn(good.ID()) == nil })
+		refused := good.ep.Stats().RefusedPeers
+		if c, err := bad.ep.DialPeer(testContext(t), addrOf(good.ep), good.ID()); err == nil {
+			waitFor(t, "the reconnection to be closed", func() bool {
+				select {
+				case <-c.qc.Context().Done():
+					return true
+				default:
+					return false
+				}
+			})
+		}
+		if got := good.ep.Stats().RefusedPeers; got != refused+1 {
+			t.Errorf("RefusedPeers = %d after the penalized peer reconnected, want %d", got, refused+1)
+		}
+		if _, err := good.ep.DialPeer(testContext(t), addrOf(bad.ep), bad.ID()); !errors.Is(err, ErrPenalized) {
+			t.Errorf("dialing the penalized peer: err = %v, want ErrPenalized", err)
+		}
 	})
 	t.Run("gossip", func(t *testing.T) {
 		rgood, rbad := newMemReplica(repo), newMemReplica(repo)

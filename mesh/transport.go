@@ -93,6 +93,9 @@ type Endpoint struct {
 	streamHandlers   map[Kind]Handler
 	datagramHandlers map[Kind]DatagramHandler
 
+	// admit, if set, checks every authenticated peer (SetAdmit).
+	admit atomic.Pointer[func(identity.PublicKey) error]
+
 	// mu guards the connection tables and closed.
 	mu     sync.Mutex
 	closed bool
@@ -126,6 +129,7 @@ type endpointCounters struct {
 	handshakeFailures atomic.Uint64
 	peerMismatches    atomic.Uint64
 	refusedConns      atomic.Uint64
+	refusedPeers      atomic.Uint64
 	badStreams        atomic.Uint64
 	droppedDatagrams  atomic.Uint64
 }
@@ -137,6 +141,7 @@ type Stats struct {
 	HandshakeFailures uint64 // handshakes that failed, both directions (includes peer mismatches)
 	PeerMismatches    uint64 // dials refused because the peer proved another identity
 	RefusedConns      uint64 // inbound connections closed because MaxConns was reached
+	RefusedPeers      uint64 // connections closed because the admit check refused the peer (SetAdmit)
 	BadStreams        uint64 // incoming streams reset: unknown kind or missing kind byte
 	DroppedDatagrams  uint64 // datagrams dropped: empty or of an unregistered kind
 }
@@ -369,6 +374,7 @@ func (e *Endpoint) Stats() Stats {
 	s.HandshakeFailures = e.stats.handshakeFailures.Load()
 	s.PeerMismatches = e.stats.peerMismatches.Load()
 	s.RefusedConns = e.stats.refusedConns.Load()
+	s.RefusedPeers = e.stats.refusedPeers.Load()
 	s.BadStreams = e.stats.badStreams.Load()
 	s.DroppedDatagrams = e.stats.droppedDatagrams.Load()
 	return s
@@ -377,6 +383,34 @@ func (e *Endpoint) Stats() Stats {
 // Close closes every connection, stops accepting, and waits for every
 // goroutine the endpoint started, including running handlers. It is safe
 // to call more than once.
+// SetAdmit sets a check run on every peer once its handshake has proved
+// its identity, inbound or outbound, before the connection is used. A
+// peer it returns an error for is disconnected with the error as reason;
+// a dial to it fails with that error. Node uses it to keep penalized peers
+// out. nil removes the check.
+func (e *Endpoint) SetAdmit(f func(peer identity.PublicKey) error) {
+	if f == nil {
+		e.admit.Store(nil)
+		return
+	}
+	e.admit.Store(&f)
+}
+
+// admitPeer runs the admit check, closing qc if it refuses peer.
+func (e *Endpoint) admitPeer(qc *quic.Conn, peer identity.PublicKey) error {
+	f := e.admit.Load()
+	if f == nil {
+		return nil
+	}
+	err := (*f)(peer)
+	if err != nil {
+		e.stats.refusedPeers.Add(1)
+		e.log.Debug("peer refused", "peer", peer.Short(), "remote", qc.RemoteAddr(), "err", err)
+		_ = qc.CloseWithError(codeRefused, err.Error())
+	}
+	return err
+}
+
 func (e *Endpoint) Close() error {
 	e.closeOnce.Do(func() {
 		e.mu.Lock()
@@ -470,6 +504,9 @@ func (e *Endpoint) serveInbound(qc *quic.Conn) {
 	peer, err := e.acceptHandshake(qc)
 	if err != nil {
 		e.handshakeFailed(qc, err)
+		return
+	}
+	if e.admitPeer(qc, peer) != nil {
 		return
 	}
 	c, err := e.register(qc, peer, false)
@@ -653,6 +690,10 @@ func (e *Endpoint) connect(ap netip.AddrPort, want *identity.PublicKey) (*Conn, 
 	peer, err := e.dialHandshake(ctx, qc, want)
 	if err != nil {
 		e.handshakeFailed(qc, err)
+		e.releaseSlot(qc)
+		return nil, err
+	}
+	if err := e.admitPeer(qc, peer); err != nil {
 		e.releaseSlot(qc)
 		return nil, err
 	}
