@@ -150,13 +150,13 @@ func (c *writeCache) init() {
 }
 
 var (
-	encMode cbor.EncMode
+	encMode cbor.UserBufferEncMode
 	decMode cbor.DecMode
 )
 
 func init() {
 	var err error
-	encMode, err = cbor.EncOptions{}.EncMode()
+	encMode, err = cbor.EncOptions{}.UserBufferEncMode()
 	if err != nil {
 		panic(err)
 	}

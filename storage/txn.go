@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 
@@ -71,6 +72,7 @@ type txn struct {
 	released   map[op.ID]bool    // pending ops applied in this txn
 	unparked   map[op.ID]bool    // parked ops taken out of the pool by Release in this txn
 	applied    []Applied
+	scratch    bytes.Buffer // encoding buffer of set
 	pendDiff   int
 	committed  bool
 	// noSyncWait makes commit apply the batch without waiting for its
@@ -78,11 +80,21 @@ type txn struct {
 	noSyncWait bool
 }
 
-func (s *Store) newTxn() *txn {
+func (s *Store) newTxn() *txn { return s.newTxnFor(1) }
+
+// bytesPerOp is about what one ingested op adds to a batch (the op, its
+// meta and index keys, and its share of rewritten objects, summaries and
+// comments); a batch for n ops starts at n times it, so that it does not
+// grow by copying.
+const bytesPerOp = 2 << 10
+
+// newTxnFor makes a transaction sized for about n ops.
+func (s *Store) newTxnFor(n int) *txn {
 	return &txn{
 		s:          s,
-		b:          s.db.NewBatch(),
-		metas:      map[op.ID]forge.Meta{},
+		b:          s.db.NewBatchWithSize(min(n, 1<<14) * bytesPerOp),
+		applied:    make([]Applied, 0, n),
+		metas:      make(map[op.ID]forge.Meta, n),
 		repos:      map[op.ID]*forge.Repo{},
 		objects:    map[op.ID]*objEntry{},
 		comments:   map[op.ID]*forge.Comment{},
@@ -434,11 +446,9 @@ func (t *txn) commit() error {
 		t.b.Set([]byte(k), nil, nil)
 	}
 	for id := range t.dirtyRepos {
-		v, err := encMode.Marshal(t.repos[id])
-		if err != nil {
+		if err := t.set(key1(tagRepo, id[:]), t.repos[id]); err != nil {
 			return fmt.Errorf("storage: encode repo: %w", err)
 		}
-		t.b.Set(key1(tagRepo, id[:]), v, nil)
 	}
 	for id, e := range t.objects {
 		if e.changed == 0 {
@@ -456,30 +466,24 @@ func (t *txn) commit() error {
 			} else {
 				part = e.obj.Field(f)
 			}
-			v, err := encMode.Marshal(part)
-			if err != nil {
+			if err := t.set(objectKey(id, byte(bit)), part); err != nil {
 				return fmt.Errorf("storage: encode object: %w", err)
 			}
-			t.b.Set(objectKey(id, byte(bit)), v, nil)
 		}
 		sm := e.obj.Summary()
 		sk := summaryKey(e.obj.Repo, typeCode(e.obj.Type), stateCode(sm.State), id)
 		if e.storedKey != nil && string(e.storedKey) != string(sk) {
 			t.b.Delete(e.storedKey, nil)
 		}
-		sv, err := encMode.Marshal(&sm)
-		if err != nil {
+		if err := t.set(sk, &sm); err != nil {
 			return fmt.Errorf("storage: encode summary: %w", err)
 		}
-		t.b.Set(sk, sv, nil)
 	}
 	for id := range t.dirty {
 		c := t.comments[id]
-		v, err := encMode.Marshal(c)
-		if err != nil {
+		if err := t.set(commentKey(c.Object, id), c); err != nil {
 			return fmt.Errorf("storage: encode comment: %w", err)
 		}
-		t.b.Set(commentKey(c.Object, id), v, nil)
 	}
 	var err error
 	if t.noSyncWait {
@@ -510,6 +514,17 @@ func (t *txn) commit() error {
 		t.s.cacheRoles(id, r)
 	}
 	t.keep()
+	return nil
+}
+
+// set encodes v as CBOR into the transaction's scratch buffer and sets
+// key to it; the batch copies both.
+func (t *txn) set(key []byte, v any) error {
+	t.scratch.Reset()
+	if err := encMode.MarshalToBuffer(v, &t.scratch); err != nil {
+		return err
+	}
+	t.b.Set(key, t.scratch.Bytes(), nil)
 	return nil
 }
 
@@ -565,7 +580,7 @@ func (s *Store) Ingest(ops []*op.Op) (Report, error) {
 func (s *Store) IngestAsync(ops []*op.Op) (Report, *Syncing, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t := s.newTxn()
+	t := s.newTxnFor(len(ops))
 	t.noSyncWait = true
 	rep, err := t.ingest(ops)
 	if err != nil {
