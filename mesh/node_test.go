@@ -483,7 +483,7 @@ func TestCrossedSessionsMoveOpsOnce(t *testing.T) {
 				if c.n.r == Replica(rb) {
 					want = 200
 				}
-				if c.rep.Sent != want || c.rep.Sent+c.rep.Received != 500 {
+				if c.rep.Sent != want || c.rep.Sent+c.rep.Received != 500 || c.rep.OverheadBytes <= 0 {
 					t.Errorf("report %+v: want %d sent, %d received", c.rep, want, 500-want)
 				}
 			}

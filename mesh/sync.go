@@ -416,6 +416,7 @@ func (n *Node) runSession(ctx context.Context, s *Stream, id identity.PublicKey,
 	defer func() {
 		call.rep = *rep
 		call.rep.Err = err
+		call.rep.OverheadBytes = int(cs.in.Load() + cs.out.Load() - cs.opsBytes.Load())
 		n.mu.Lock()
 		delete(n.serving, key)
 		n.mu.Unlock()

@@ -294,11 +294,12 @@ func (r *replica) Ingest(peer identity.PublicKey, repo [32]byte, raws [][]byte) 
 	var syncing *storage.Syncing
 	var unannounced []storage.Applied
 	settle := func() {
-		if err := syncing.Wait(); err != nil && storeErr == nil {
-			storeErr = fmt.Errorf("node: ingest from %s: %w", peer.Short(), err)
-		}
-		if storeErr == nil {
-			r.stored(unannounced)
+		if err := syncing.Wait(); err != nil {
+			if storeErr == nil {
+				storeErr = fmt.Errorf("node: ingest from %s: %w", peer.Short(), err)
+			}
+		} else {
+			r.stored(unannounced) // stored, even if a later part failed
 		}
 		syncing, unannounced = nil, nil
 	}
