@@ -36,6 +36,23 @@ const (
 	metaFixedLen = 106
 )
 
+// metaLen is the length of m's binary form.
+func metaLen(m *forge.Meta) int {
+	n := metaFixedLen + uvarintLen(len(m.Kind)) + len(m.Kind) + uvarintLen(len(m.Reason)) + len(m.Reason)
+	if !m.Object.IsZero() {
+		n += 32
+	}
+	return n
+}
+
+func uvarintLen(x int) int {
+	n := 1
+	for ; x >= 0x80; x >>= 7 {
+		n++
+	}
+	return n
+}
+
 func appendMeta(b []byte, m *forge.Meta) []byte {
 	var flags byte
 	if m.Accepted {
@@ -106,11 +123,20 @@ func parseMeta(b []byte) (forge.Meta, error) {
 }
 
 func metaString(b []byte) ([]byte, []byte, error) {
-	n, k := binary.Uvarint(b)
-	if k <= 0 || uint64(len(b)-k) < n {
+	s, rest, ok := cutPrefixed(b)
+	if !ok {
 		return nil, nil, errMetaShort
 	}
-	return b[k : k+int(n)], b[k+int(n):], nil
+	return s, rest, nil
+}
+
+// cutPrefixed splits b after a uvarint length and that many bytes.
+func cutPrefixed(b []byte) (field, rest []byte, ok bool) {
+	n, k := binary.Uvarint(b)
+	if k <= 0 || uint64(len(b)-k) < n {
+		return nil, nil, false
+	}
+	return b[k : k+int(n)], b[k+int(n):], true
 }
 
 // metaRepo returns the repo of a meta of either format.

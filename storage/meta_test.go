@@ -49,6 +49,9 @@ func TestMetaRoundTrip(t *testing.T) {
 		if err != nil || !bytes.Equal(rest, raw) {
 			t.Fatalf("splitOpValue = %q, %v; want the op bytes", rest, err)
 		}
+		if len(mb) != metaLen(&m) || len(v) != cap(v) {
+			t.Fatalf("meta is %d bytes, metaLen says %d; value len %d cap %d", len(mb), metaLen(&m), len(v), cap(v))
+		}
 		if r, err := metaRepo(mb); err != nil || r != m.Repo {
 			t.Fatalf("metaRepo = %v, %v; want %v", r, err, m.Repo)
 		}

@@ -206,30 +206,29 @@ func Open(dir string, opts *Options) (*Store, error) {
 		}
 	}()
 	v, closer, err := db.Get(formatKey)
+	writeFormat := false
 	switch {
 	case errors.Is(err, pebble.ErrNotFound):
-		var buf [binary.MaxVarintLen64]byte
-		n := binary.PutUvarint(buf[:], FormatVersion)
-		if err := db.Set(formatKey, buf[:n], pebble.Sync); err != nil {
-			return nil, fmt.Errorf("storage: write format version: %w", err)
-		}
+		writeFormat = true
 	case err != nil:
 		return nil, fmt.Errorf("storage: read format version: %w", err)
 	default:
 		ver, n := binary.Uvarint(v)
 		closer.Close()
-		if n <= 0 {
+		switch {
+		case n <= 0:
 			return nil, fmt.Errorf("storage: %s: format version key unreadable: %w", dir, ErrCorrupt)
-		}
-		if ver > FormatVersion || ver < minFormatVersion {
+		case ver > FormatVersion:
 			return nil, fmt.Errorf("storage: %s has format %d, this murmur reads %d to %d; upgrade murmur: %w", dir, ver, minFormatVersion, FormatVersion, ErrUnknownFormat)
+		case ver < minFormatVersion:
+			return nil, fmt.Errorf("storage: %s has format %d, which no murmur wrote: %w", dir, ver, ErrUnknownFormat)
 		}
-		if ver < FormatVersion {
-			var buf [binary.MaxVarintLen64]byte
-			n := binary.PutUvarint(buf[:], FormatVersion)
-			if err := db.Set(formatKey, buf[:n], pebble.Sync); err != nil {
-				return nil, fmt.Errorf("storage: write format version: %w", err)
-			}
+		// Older formats are read as they are; new writes use this one.
+		writeFormat = ver < FormatVersion
+	}
+	if writeFormat {
+		if err := db.Set(formatKey, binary.AppendUvarint(nil, FormatVersion), pebble.Sync); err != nil {
+			return nil, fmt.Errorf("storage: write format version: %w", err)
 		}
 	}
 	if err := s.loadIDs(); err != nil {
@@ -328,26 +327,19 @@ func (s *Store) has(key []byte) (bool, error) {
 
 // splitOpValue splits an 'o' value into meta and op bytes.
 func splitOpValue(v []byte) (meta, raw []byte, err error) {
-	n, k := binary.Uvarint(v)
-	if k <= 0 || uint64(len(v)-k) < n {
+	meta, raw, ok := cutPrefixed(v)
+	if !ok {
 		return nil, nil, ErrCorrupt
 	}
-	return v[k : k+int(n)], v[k+int(n):], nil
+	return meta, raw, nil
 }
 
 // opValue makes an 'o' value: uvarint(len(meta)) ‖ meta ‖ op bytes.
 func opValue(m *forge.Meta, raw []byte) []byte {
-	n := metaFixedLen + 32 + 2*binary.MaxVarintLen32 + len(m.Kind) + len(m.Reason)
-	out := make([]byte, 1, 2+n+len(raw))
+	n := metaLen(m)
+	out := make([]byte, 0, uvarintLen(n)+n+len(raw))
+	out = binary.AppendUvarint(out, uint64(n))
 	out = appendMeta(out, m)
-	if len(out)-1 >= 0x80 {
-		// The length does not fit the one byte reserved for it.
-		meta := out[1:]
-		out = binary.AppendUvarint(make([]byte, 0, binary.MaxVarintLen32+len(meta)+len(raw)), uint64(len(meta)))
-		out = append(out, meta...)
-	} else {
-		out[0] = byte(len(out) - 1)
-	}
 	return append(out, raw...)
 }
 
