@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"murmur/identity"
-	"murmur/merkle"
+	"murmur/internal/memreplica"
 	"murmur/mesh"
 )
 
@@ -53,15 +53,15 @@ func gossip() ([]Result, error) {
 			_ = n.Close()
 		}
 	}()
-	var reps []*memReplica
+	var reps []*memreplica.Replica
 	for i := range size {
 		key, err := identity.Generate()
 		if err != nil {
 			return nil, err
 		}
-		r := newMemReplica(repo)
+		r := memreplica.New(repo, opaqueOp)
 		if i > 0 {
-			r.onStore = onStore
+			r.OnStore = onStore
 		}
 		n, err := mesh.Start(ctx, mesh.NodeConfig{
 			Key:              key,
@@ -94,8 +94,10 @@ func gossip() ([]Result, error) {
 	for i := range ops {
 		b := binary.BigEndian.AppendUint64(nil, uint64(i+1))
 		b = append(b, fmt.Sprintf("gossiped op %d with a body of about a hundred bytes ..........................", i)...)
-		id := sha256.Sum256(b)
-		reps[0].store(b)
+		id, _, err := reps[0].Add(b)
+		if err != nil {
+			return nil, err
+		}
 		mu.Lock()
 		sent[id] = time.Now()
 		mu.Unlock()
@@ -124,79 +126,11 @@ func gossip() ([]Result, error) {
 	}, nil
 }
 
-// memReplica is the smallest mesh.Replica: one repo of opaque ops, each
-// an 8-byte big-endian clock and a payload, named by its SHA-256.
-type memReplica struct {
-	repo [32]byte
-	// onStore is called for each op stored by Ingest.
-	onStore func(id [32]byte)
-
-	// mu guards tree and ops.
-	mu   sync.Mutex
-	tree *merkle.Tree
-	ops  map[[32]byte][]byte
-}
-
-var _ mesh.Replica = (*memReplica)(nil)
-
-func newMemReplica(repo [32]byte) *memReplica {
-	return &memReplica{repo: repo, tree: merkle.New(), ops: map[[32]byte][]byte{}}
-}
-
-// store adds op and reports whether it was new.
-func (r *memReplica) store(op []byte) ([32]byte, bool) {
-	id := sha256.Sum256(op)
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if _, ok := r.ops[id]; ok {
-		return id, false
+// opaqueOp names the gossip scenario's ops: an 8-byte big-endian clock
+// and a payload, named by its SHA-256.
+func opaqueOp(op []byte) (uint64, [32]byte, error) {
+	if len(op) < 8 {
+		return 0, [32]byte{}, errors.New("gossip: op shorter than its clock")
 	}
-	r.ops[id] = slices.Clone(op)
-	r.tree.Insert(merkle.Item{Clock: binary.BigEndian.Uint64(op), ID: id})
-	return id, true
-}
-
-func (r *memReplica) Followed() [][32]byte       { return [][32]byte{r.repo} }
-func (r *memReplica) Follows(repo [32]byte) bool { return repo == r.repo }
-
-func (r *memReplica) Tree(repo [32]byte) (*merkle.Tree, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.tree.Clone(), nil
-}
-
-func (r *memReplica) Root(repo [32]byte) (merkle.Root, bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.tree.Root(), repo == r.repo
-}
-
-func (r *memReplica) Get(repo [32]byte, ids [][32]byte) ([][]byte, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out [][]byte
-	for _, id := range ids {
-		if b, ok := r.ops[id]; ok {
-			out = append(out, b)
-		}
-	}
-	return out, nil
-}
-
-func (r *memReplica) Ingest(_ identity.PublicKey, repo [32]byte, ops [][]byte) (mesh.IngestResult, error) {
-	var res mesh.IngestResult
-	for _, b := range ops {
-		if len(b) < 8 || repo != r.repo {
-			res.Invalid++
-			res.InvalidReason = errors.New("malformed op")
-			continue
-		}
-		if id, ok := r.store(b); ok {
-			res.Stored++
-			if r.onStore != nil {
-				r.onStore(id)
-			}
-		}
-	}
-	return res, nil
+	return binary.BigEndian.Uint64(op), sha256.Sum256(op), nil
 }

@@ -18,8 +18,8 @@ import (
 	"murmur/crdt"
 	"murmur/forge"
 	"murmur/identity"
+	"murmur/internal/memreplica"
 	"murmur/localapi"
-	"murmur/merkle"
 	"murmur/mesh"
 	"murmur/node"
 	"murmur/op"
@@ -379,8 +379,10 @@ func forgeRef(t *testing.T, a *cli, repoID string, da *daemon) op.ID {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &forgeReplica{repo: repo, ops: map[[32]byte][]byte{o.ID(): o.Bytes()}}
-	r.tree = merkle.FromItems([]merkle.Item{{Clock: uint64(o.Clock), ID: o.ID()}})
+	r := memreplica.New(repo, namedOp)
+	if _, _, err := r.Add(o.Bytes()); err != nil {
+		t.Fatal(err)
+	}
 	m, err := mesh.Start(ctx, mesh.NodeConfig{Key: key, Transport: mesh.Config{ListenAddr: "127.0.0.1:0"}, Join: []string{da.addr}}, r)
 	if err != nil {
 		t.Fatal(err)
@@ -398,51 +400,12 @@ func forgeRef(t *testing.T, a *cli, repoID string, da *daemon) op.ID {
 	return o.ID()
 }
 
-// forgeReplica holds one forged op and accepts whatever it is sent.
-type forgeReplica struct {
-	repo op.ID
-	mu   sync.Mutex
-	tree *merkle.Tree
-	ops  map[[32]byte][]byte
-}
-
-func (r *forgeReplica) Followed() [][32]byte       { return [][32]byte{r.repo} }
-func (r *forgeReplica) Follows(repo [32]byte) bool { return repo == r.repo }
-
-func (r *forgeReplica) Tree(repo [32]byte) (*merkle.Tree, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.tree.Clone(), nil
-}
-
-func (r *forgeReplica) Root(repo [32]byte) (merkle.Root, bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.tree.Root(), repo == r.repo
-}
-
-func (r *forgeReplica) Get(repo [32]byte, ids [][32]byte) ([][]byte, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out [][]byte
-	for _, id := range ids {
-		if b, ok := r.ops[id]; ok {
-			out = append(out, b)
-		}
+// namedOp names a murmur op for memreplica: it must decode; signatures
+// and authorization are the real nodes' business.
+func namedOp(b []byte) (uint64, [32]byte, error) {
+	o, err := op.Decode(b)
+	if err != nil {
+		return 0, [32]byte{}, err
 	}
-	return out, nil
-}
-
-func (r *forgeReplica) Ingest(_ identity.PublicKey, _ [32]byte, ops [][]byte) (mesh.IngestResult, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, b := range ops {
-		o, err := op.Decode(b)
-		if err != nil {
-			return mesh.IngestResult{}, err
-		}
-		r.ops[o.ID()] = b
-		r.tree.Insert(merkle.Item{Clock: uint64(o.Clock), ID: o.ID()})
-	}
-	return mesh.IngestResult{Stored: len(ops)}, nil
+	return uint64(o.Clock), o.ID(), nil
 }
