@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"charm.land/bubbles/v2/key"
-	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
@@ -62,49 +61,22 @@ func threaded(cs []api.Comment) []entry {
 // issue itself (0) or a comment (1…); it is kept by comment ID across
 // refetches.
 type issueScreen struct {
-	c      *common
-	repo   api.Repo
-	id     string
-	title  string
-	issue  api.Issue
-	loaded bool
-	load   refetch
+	objectView
+	issue api.Issue
 
 	timeline []entry
 	sel      int
 	starts   []int // first content line of each selectable block
-	vp       viewport.Model
-	comp     *composer
-	w, h     int
 }
 
 func newIssueScreen(c *common, repo api.Repo, id, title string) *issueScreen {
-	vp := viewport.New()
-	vp.MouseWheelEnabled = true
-	return &issueScreen{c: c, repo: repo, id: id, title: title, vp: vp}
+	s := &issueScreen{objectView: newObjectView(c, repo, id, title)}
+	s.fetch = func() tea.Cmd { return fetchIssue(s.c, s.repo.ID, s.id) }
+	s.draw, s.send = s.render, s.submit
+	return s
 }
-
-func (s *issueScreen) Init() tea.Cmd { return s.load.start(fetchIssue(s.c, s.repo.ID, s.id)) }
 
 func (s *issueScreen) Title() string { return "issue " + shortID(s.id) }
-
-func (s *issueScreen) SetSize(w, h int) {
-	s.w, s.h = w, h
-	s.layout()
-}
-
-func (s *issueScreen) layout() {
-	vh := s.h
-	if s.comp != nil {
-		s.comp.SetSize(s.w, min(10, max(s.h/2, 4)))
-		vh -= s.comp.Height()
-	}
-	s.vp.SetWidth(s.w)
-	s.vp.SetHeight(max(vh, 1))
-	s.render()
-}
-
-func (s *issueScreen) Capturing() bool { return s.comp != nil }
 
 func (s *issueScreen) KeyMap() keyMap {
 	if s.comp != nil {
@@ -129,81 +101,24 @@ func (s *issueScreen) selectedComment() (api.Comment, bool) {
 	return s.timeline[s.sel-1].c, true
 }
 
-func (s *issueScreen) compose(p purpose, prompt string, multi bool, initial, target string) tea.Cmd {
-	var cmd tea.Cmd
-	s.comp, cmd = newComposer(s.c, p, prompt, multi, initial, s.w)
-	s.comp.target = target
-	s.layout()
-	return cmd
-}
-
 func (s *issueScreen) Update(msg tea.Msg) (tea.Cmd, bool) {
-	switch msg := msg.(type) {
-	case issueMsg:
+	if msg, ok := msg.(issueMsg); ok {
 		if msg.repo != s.repo.ID || msg.id != s.id {
 			return nil, false
 		}
-		cmd := s.load.done(fetchIssue(s.c, s.repo.ID, s.id))
+		cmd := s.fetched()
 		if msg.err == nil {
 			s.setIssue(msg.issue)
 		}
 		return cmd, true
-	case eventMsg:
-		if msg.ev.Repo != s.repo.ID {
-			return nil, false
-		}
-		return s.load.start(fetchIssue(s.c, s.repo.ID, s.id)), false
-	case writtenMsg:
-		if msg.repo != s.repo.ID || msg.object != s.id {
-			return nil, false
-		}
-		if msg.composed && s.comp != nil {
-			if msg.err != nil {
-				s.comp.busy = false
-				return nil, true
-			}
-			s.comp = nil
-			s.layout()
-		}
-		if msg.err != nil {
-			return nil, true
-		}
-		return s.load.start(fetchIssue(s.c, s.repo.ID, s.id)), true
-	case editorMsg:
-		if s.comp != nil {
-			cmd, _ := s.comp.Update(msg)
-			return cmd, true
-		}
-		return nil, false
-	case mdRenderedMsg:
-		if s.loaded {
-			s.render()
-		}
-		return nil, false
-	case tea.MouseWheelMsg:
-		var cmd tea.Cmd
-		s.vp, cmd = s.vp.Update(msg)
-		return cmd, true
-	case tea.KeyPressMsg:
-		if s.comp != nil {
-			return s.composeKey(msg), true
-		}
-		return s.key(msg)
+	}
+	if cmd, consumed, handled := s.update(msg); handled {
+		return cmd, consumed
+	}
+	if k, ok := msg.(tea.KeyPressMsg); ok {
+		return s.key(k)
 	}
 	return nil, false
-}
-
-func (s *issueScreen) composeKey(k tea.KeyPressMsg) tea.Cmd {
-	cmd, act := s.comp.Update(k)
-	switch act {
-	case composeCancel:
-		s.comp = nil
-		s.layout()
-	case composeSubmit:
-		s.comp.busy = true
-		return s.submit(s.comp)
-	}
-	return cmd
 }
 
 func (s *issueScreen) submit(comp *composer) tea.Cmd {
@@ -325,18 +240,18 @@ func (s *issueScreen) key(k tea.KeyPressMsg) (tea.Cmd, bool) {
 	case !s.loaded:
 		return nil, false
 	case key.Matches(k, issueKeys.Comment):
-		return s.compose(forComment, "Comment on "+shortID(id), true, "", ""), true
+		return s.openComposer(forComment, "Comment on "+shortID(id), true, "", ""), true
 	case key.Matches(k, issueKeys.Reply):
 		if c, ok := s.selectedComment(); ok {
-			return s.compose(forReply, "Reply to "+displayName(c.Author), true, "", c.ID), true
+			return s.openComposer(forReply, "Reply to "+displayName(c.Author), true, "", c.ID), true
 		}
-		return s.compose(forComment, "Comment on "+shortID(id), true, "", ""), true
+		return s.openComposer(forComment, "Comment on "+shortID(id), true, "", ""), true
 	case key.Matches(k, issueKeys.Edit):
-		return s.compose(forTitle, "Title", false, s.issue.Title, ""), true
+		return s.openComposer(forTitle, "Title", false, s.issue.Title, ""), true
 	case key.Matches(k, issueKeys.Label):
-		return s.compose(forLabel, "Labels (comma separated; delete one to remove it)", false, strings.Join(cleanAll(s.issue.Labels), ", "), ""), true
+		return s.openComposer(forLabel, "Labels (comma separated; delete one to remove it)", false, strings.Join(cleanAll(s.issue.Labels), ", "), ""), true
 	case key.Matches(k, issueKeys.Assign):
-		return s.compose(forAssign, "Assignees (DID or alias; delete one to unassign)", false, strings.Join(names(s.issue.Assignees), ", "), ""), true
+		return s.openComposer(forAssign, "Assignees (DID or alias; delete one to unassign)", false, strings.Join(names(s.issue.Assignees), ", "), ""), true
 	case key.Matches(k, issueKeys.EditComment):
 		c, ok := s.selectedComment()
 		switch {
@@ -345,7 +260,7 @@ func (s *issueScreen) key(k tea.KeyPressMsg) (tea.Cmd, bool) {
 		case c.Author.ID != s.c.identity.ID:
 			return s.note("only its author can edit a comment"), true
 		}
-		return s.compose(forEditComment, "Edit comment", true, c.Body, c.ID), true
+		return s.openComposer(forEditComment, "Edit comment", true, c.Body, c.ID), true
 	case key.Matches(k, issueKeys.Hide):
 		c, ok := s.selectedComment()
 		if !ok {

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"charm.land/bubbles/v2/key"
-	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
@@ -19,45 +18,18 @@ import (
 // patchScreen shows a patch: revisions, reviews, the discussion and the
 // inline comments grouped by file and line.
 type patchScreen struct {
-	c      *common
-	repo   api.Repo
-	id     string
-	title  string
-	patch  api.Patch
-	loaded bool
-	load   refetch
-	vp     viewport.Model
-	comp   *composer
-	w, h   int
+	objectView
+	patch api.Patch
 }
 
 func newPatchScreen(c *common, repo api.Repo, id, title string) *patchScreen {
-	vp := viewport.New()
-	vp.MouseWheelEnabled = true
-	return &patchScreen{c: c, repo: repo, id: id, title: title, vp: vp}
+	s := &patchScreen{objectView: newObjectView(c, repo, id, title)}
+	s.fetch = func() tea.Cmd { return fetchPatch(s.c, s.repo.ID, s.id) }
+	s.draw, s.send = s.render, s.submit
+	return s
 }
-
-func (s *patchScreen) Init() tea.Cmd { return s.load.start(fetchPatch(s.c, s.repo.ID, s.id)) }
 
 func (s *patchScreen) Title() string { return "patch " + shortID(s.id) }
-
-func (s *patchScreen) SetSize(w, h int) {
-	s.w, s.h = w, h
-	s.layout()
-}
-
-func (s *patchScreen) layout() {
-	vh := s.h
-	if s.comp != nil {
-		s.comp.SetSize(s.w, min(10, max(s.h/2, 4)))
-		vh -= s.comp.Height()
-	}
-	s.vp.SetWidth(s.w)
-	s.vp.SetHeight(max(vh, 1))
-	s.render()
-}
-
-func (s *patchScreen) Capturing() bool { return s.comp != nil }
 
 func (s *patchScreen) KeyMap() keyMap {
 	if s.comp != nil {
@@ -83,76 +55,28 @@ func (s *patchScreen) latest() int {
 }
 
 func (s *patchScreen) compose(p purpose, prompt string, multi bool, target string) tea.Cmd {
-	var cmd tea.Cmd
-	s.comp, cmd = newComposer(s.c, p, prompt, multi, "", s.w)
-	s.comp.target = target
+	cmd := s.openComposer(p, prompt, multi, "", target)
 	s.comp.allowEmpty = target == "approve"
-	s.layout()
 	return cmd
 }
 
 func (s *patchScreen) Update(msg tea.Msg) (tea.Cmd, bool) {
-	switch msg := msg.(type) {
-	case patchMsg:
+	if msg, ok := msg.(patchMsg); ok {
 		if msg.repo != s.repo.ID || msg.id != s.id {
 			return nil, false
 		}
-		cmd := s.load.done(fetchPatch(s.c, s.repo.ID, s.id))
+		cmd := s.fetched()
 		if msg.err == nil {
 			s.patch, s.loaded, s.title = msg.patch, true, msg.patch.Title
 			s.render()
 		}
 		return cmd, true
-	case eventMsg:
-		if msg.ev.Repo != s.repo.ID {
-			return nil, false
-		}
-		return s.load.start(fetchPatch(s.c, s.repo.ID, s.id)), false
-	case writtenMsg:
-		if msg.repo != s.repo.ID || msg.object != s.id {
-			return nil, false
-		}
-		if msg.composed && s.comp != nil {
-			if msg.err != nil {
-				s.comp.busy = false
-				return nil, true
-			}
-			s.comp = nil
-			s.layout()
-		}
-		if msg.err != nil {
-			return nil, true
-		}
-		return s.load.start(fetchPatch(s.c, s.repo.ID, s.id)), true
-	case editorMsg:
-		if s.comp != nil {
-			cmd, _ := s.comp.Update(msg)
-			return cmd, true
-		}
-		return nil, false
-	case mdRenderedMsg:
-		if s.loaded {
-			s.render()
-		}
-		return nil, false
-	case tea.MouseWheelMsg:
-		var cmd tea.Cmd
-		s.vp, cmd = s.vp.Update(msg)
-		return cmd, true
-	case tea.KeyPressMsg:
-		if s.comp != nil {
-			cmd, act := s.comp.Update(msg)
-			switch act {
-			case composeCancel:
-				s.comp = nil
-				s.layout()
-			case composeSubmit:
-				s.comp.busy = true
-				return s.submit(s.comp), true
-			}
-			return cmd, true
-		}
-		return s.key(msg)
+	}
+	if cmd, consumed, handled := s.update(msg); handled {
+		return cmd, consumed
+	}
+	if k, ok := msg.(tea.KeyPressMsg); ok {
+		return s.key(k)
 	}
 	return nil, false
 }
