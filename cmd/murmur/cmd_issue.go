@@ -168,30 +168,36 @@ tab-separated line: id, state, title, labels (comma-separated), updated.`,
   murmur issue list -s closed --json | jq -r '.[].title'`,
 		Args: args(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			if err := lf.validate("open", "closed", "all"); err != nil {
-				return err
-			}
-			s, err := a.open(ctx)
-			if err != nil {
-				return err
-			}
-			if err := lf.resolve(ctx, a, s.svc); err != nil {
-				return err
-			}
-			list, err := s.svc.Issues(ctx, s.repo, lf.f)
-			if err != nil {
-				return err
-			}
-			if lf.asJSON {
-				return printJSONList(a, list)
-			}
-			a.writeIssueList(list, lf.f.State)
-			return nil
+			return runList(cmd.Context(), a, &lf, []string{"open", "closed", "all"}, api.Service.Issues, a.writeIssueList)
 		},
 	}
 	addListFlags(c, &lf, "open, closed or all")
 	return c
+}
+
+// runList is a list command: check and resolve the filter flags, fetch,
+// and print as JSON or with write.
+func runList[T any](ctx context.Context, a *app, lf *listFlags, states []string,
+	fetch func(api.Service, context.Context, string, api.ListFilter) ([]T, error), write func([]T, string)) error {
+	if err := lf.validate(states...); err != nil {
+		return err
+	}
+	s, err := a.open(ctx)
+	if err != nil {
+		return err
+	}
+	if err := lf.resolve(ctx, a, s.svc); err != nil {
+		return err
+	}
+	list, err := fetch(s.svc, ctx, s.repo, lf.f)
+	if err != nil {
+		return err
+	}
+	if lf.asJSON {
+		return printJSONList(a, list)
+	}
+	write(list, lf.f.State)
+	return nil
 }
 
 func (a *app) writeIssueList(list []api.IssueSummary, state string) {
@@ -486,6 +492,29 @@ func (ef *editFlags) edit(ctx context.Context, a *app, cmd *cobra.Command, bodyW
 	return e, nil
 }
 
+// runEdit applies e to the object id of the given kind, once the people it
+// names are resolved, and prints the result.
+func runEdit[T any](ctx context.Context, a *app, kind, id string, e api.Edit, asJSON bool,
+	apply func(api.Service, context.Context, string, string, api.Edit) (T, error), describe func(T) (id, title string)) error {
+	s, err := a.open(ctx)
+	if err != nil {
+		return err
+	}
+	if err := a.resolveEditPeople(ctx, s.svc, &e); err != nil {
+		return err
+	}
+	v, err := apply(s.svc, ctx, s.repo, strings.TrimSpace(id), e)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return a.printJSON(v)
+	}
+	oid, title := describe(v)
+	a.confirm(short(oid), "Updated %s %s %s", kind, a.paint(styleCyan, short(oid)), clean(title))
+	return nil
+}
+
 func editIsEmpty(e api.Edit) bool {
 	return e.Title == nil && e.Body == nil && len(e.AddLabels) == 0 && len(e.RemoveLabels) == 0 &&
 		len(e.AddAssignees) == 0 && len(e.RemoveAssignees) == 0 && e.State == "" && e.Base == ""
@@ -520,22 +549,7 @@ labels and assignees are for maintainers.`,
 			if editIsEmpty(e) {
 				return usagef("nothing to change; pass -t, -b, -F, --add-label, --remove-label, --add-assignee or --remove-assignee")
 			}
-			s, err := a.open(ctx)
-			if err != nil {
-				return err
-			}
-			if err := a.resolveEditPeople(ctx, s.svc, &e); err != nil {
-				return err
-			}
-			is, err := s.svc.EditIssue(ctx, s.repo, strings.TrimSpace(argv[0]), e)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return a.printJSON(is)
-			}
-			a.confirm(short(is.ID), "Updated issue %s %s", a.paint(styleCyan, short(is.ID)), clean(is.Title))
-			return nil
+			return runEdit(ctx, a, "issue", argv[0], e, asJSON, api.Service.EditIssue, func(is api.Issue) (string, string) { return is.ID, is.Title })
 		},
 	}
 	addEditFlags(c, &ef, "issue body")

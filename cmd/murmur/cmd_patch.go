@@ -129,47 +129,32 @@ tab-separated line: id, state, title, base, revisions, updated.`,
   murmur patch list -s all --json | jq -r '.[] | [.id, .state] | @tsv'`,
 		Args: args(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			if err := lf.validate("open", "draft", "closed", "merged", "all"); err != nil {
-				return err
-			}
-			s, err := a.open(ctx)
-			if err != nil {
-				return err
-			}
-			if err := lf.resolve(ctx, a, s.svc); err != nil {
-				return err
-			}
-			list, err := s.svc.Patches(ctx, s.repo, lf.f)
-			if err != nil {
-				return err
-			}
-			if lf.asJSON {
-				return printJSONList(a, list)
-			}
-			if len(list) == 0 {
-				if a.pretty() {
-					fmt.Fprintf(&a.out, "No %spatches match.\n", statePrefix(lf.f.State))
-				}
-				return nil
-			}
-			ids := make([]string, len(list))
-			for i, p := range list {
-				ids[i] = p.ID
-			}
-			idLen := uniqueLen(ids)
-			t := newTable(2, "ID", "STATE", "TITLE", "BASE", "REVS", "UPDATED")
-			for _, p := range list {
-				t.add(cell{text: prefix(p.ID, idLen), style: styleCyan}, cell{text: p.State, style: stateStyle(p.State)},
-					cell{text: p.Title}, cell{text: strings.TrimPrefix(p.Base, "refs/heads/")},
-					cell{text: strconv.Itoa(p.Revisions)}, cell{text: a.when(p.Updated), style: styleDim})
-			}
-			a.writeTable(&a.out, t)
-			return nil
+			return runList(cmd.Context(), a, &lf, []string{"open", "draft", "closed", "merged", "all"}, api.Service.Patches, a.writePatchList)
 		},
 	}
 	addListFlags(c, &lf, "open, draft, closed, merged or all")
 	return c
+}
+
+func (a *app) writePatchList(list []api.PatchSummary, state string) {
+	if len(list) == 0 {
+		if a.pretty() {
+			fmt.Fprintf(&a.out, "No %spatches match.\n", statePrefix(state))
+		}
+		return
+	}
+	ids := make([]string, len(list))
+	for i, p := range list {
+		ids[i] = p.ID
+	}
+	idLen := uniqueLen(ids)
+	t := newTable(2, "ID", "STATE", "TITLE", "BASE", "REVS", "UPDATED")
+	for _, p := range list {
+		t.add(cell{text: prefix(p.ID, idLen), style: styleCyan}, cell{text: p.State, style: stateStyle(p.State)},
+			cell{text: p.Title}, cell{text: strings.TrimPrefix(p.Base, "refs/heads/")},
+			cell{text: strconv.Itoa(p.Revisions)}, cell{text: a.when(p.Updated), style: styleDim})
+	}
+	a.writeTable(&a.out, t)
 }
 
 func (a *app) patchViewCmd() *cobra.Command {
@@ -400,22 +385,7 @@ func (a *app) patchEditCmd() *cobra.Command {
 			if editIsEmpty(e) {
 				return usagef("nothing to change; pass -t, -b, -F, --base, --add-label, --remove-label, --add-assignee or --remove-assignee")
 			}
-			s, err := a.open(ctx)
-			if err != nil {
-				return err
-			}
-			if err := a.resolveEditPeople(ctx, s.svc, &e); err != nil {
-				return err
-			}
-			p, err := s.svc.EditPatch(ctx, s.repo, strings.TrimSpace(argv[0]), e)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return a.printJSON(p)
-			}
-			a.confirm(short(p.ID), "Updated patch %s %s", a.paint(styleCyan, short(p.ID)), clean(p.Title))
-			return nil
+			return runEdit(ctx, a, "patch", argv[0], e, asJSON, api.Service.EditPatch, func(p api.Patch) (string, string) { return p.ID, p.Title })
 		},
 	}
 	addEditFlags(c, &ef, "patch description")
