@@ -122,11 +122,11 @@ func pipeHandshakeB(client, server *localIdentity, prologue []byte) (clientErr, 
 	sr, cw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		_, err := serverHandshake(rwPair{sr, sw}, prologue, server)
+		_, _, err := serverHandshake(rwPair{sr, sw}, prologue, server, currentHello, alpnV2)
 		sw.Close()
 		done <- err
 	}()
-	_, clientErr = clientHandshake(rwPair{cr, cw}, prologue, client, nil)
+	_, _, clientErr = clientHandshake(rwPair{cr, cw}, prologue, client, currentHello, alpnV2, nil)
 	cw.Close()
 	return clientErr, <-done
 }

@@ -72,6 +72,11 @@ type Config struct {
 	// Logger receives operational events (handshake failures, refused
 	// connections) at debug and warn levels. Default: discard.
 	Logger *slog.Logger
+
+	// versions overrides the protocol versions this endpoint speaks
+	// (zero: ProtocolVersion and MinProtocolVersion). Tests use it to
+	// stand in for older and newer releases.
+	versions Hello
 }
 
 // DefaultConfig returns the configuration used for zero-valued fields.

@@ -59,10 +59,14 @@
 // fetching it from the relay it names over an authenticated stream; the
 // relay is penalized only if it serves the invalid op itself.
 //
-// # Wire format, version 1
+// # Wire format
 //
-// Connections are QUIC version 1 with ALPN "murmur/1", TLS 1.3 and the
-// datagram extension (RFC 9221) enabled.
+// Connections are QUIC version 1 with TLS 1.3 and the datagram extension
+// (RFC 9221) enabled. The ALPN selects the handshake: "murmur/2" (from
+// protocol version 2 on) or "murmur/1" (version 1). A node offers and
+// accepts both while it still speaks version 1 (MinProtocolVersion), best
+// first; a dialer that shares no ALPN with the acceptor gets TLS alert
+// no_application_protocol, reported as a *VersionError.
 //
 // Handshake. The dialer opens bidirectional stream 0. Each handshake
 // message is framed as a big-endian uint16 length (1 to 1024) followed by
@@ -77,7 +81,16 @@
 //
 // The identity payload is 97 bytes: version (1 byte, value 1), the
 // Ed25519 public key (32 bytes), and the 64-byte signature
-// identity.Sign(StaticKeyDomain, sender's Noise static public key). Both
+// identity.Sign(StaticKeyDomain, sender's Noise static public key).
+// Under "murmur/2" a hello follows it: the protocol version the sender
+// speaks best and the oldest it still speaks (big-endian uint16 each) and
+// its capabilities (uint64; bit k set when it serves stream kind k).
+// Bytes after the hello are extensions of later versions and are ignored,
+// so later versions are negotiated here and keep the ALPN. Two nodes talk
+// when each one's version is at least the other's oldest. The dialer
+// checks after message 2 and, on a mismatch, still sends message 3 and
+// waits for the acceptor, which checks after message 3 and closes with
+// code 0x108; both report a *VersionError naming both versions. Both
 // ends then close stream 0. The Noise transport keys are not used after
 // the confirmation; QUIC's encryption protects the connection.
 //
@@ -95,9 +108,11 @@
 // Connection close codes: 0x100 handshake failed, 0x101 peer identity
 // mismatch, 0x102 too many connections, 0x103 replaced by a newer
 // connection, 0x104 shutting down, 0x105 connected to self, 0x106 closed
-// by the application.
+// by the application, 0x107 refused by the admit check, 0x108 no common
+// protocol version.
 //
-// This format is stable. An incompatible change takes a new ALPN
-// ("murmur/2"); new stream and datagram kinds may be added within version
-// 1, since peers reset or drop kinds they do not know.
+// This format is stable. An incompatible change takes a new protocol
+// version, negotiated in the hello; new stream and datagram kinds may be
+// added within a version, since peers reset or drop kinds they do not
+// know, and the capabilities say which kinds a peer serves.
 package mesh

@@ -79,6 +79,7 @@ const (
 	codeSelf            quic.ApplicationErrorCode = 0x105
 	codeClosedByApp     quic.ApplicationErrorCode = 0x106
 	codeRefused         quic.ApplicationErrorCode = 0x107 // the admit check refused the peer
+	codeVersion         quic.ApplicationErrorCode = 0x108 // no common protocol version
 )
 
 // QUIC stream error codes used when this package resets a stream.

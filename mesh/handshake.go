@@ -1,6 +1,7 @@
 package mesh
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
@@ -13,11 +14,8 @@ import (
 )
 
 // Handshake parameters. They are part of the wire protocol (see the
-// package documentation); changing any of them requires a new ALPN.
+// package documentation).
 const (
-	// alpn is the TLS application protocol of every QUIC connection.
-	alpn = "murmur/1"
-
 	// exporterLabel and exporterLen select the TLS exporter value
 	// (RFC 5705 / RFC 8446 §7.5) used as the Noise prologue.
 	exporterLabel = "murmur noise binding"
@@ -73,9 +71,40 @@ func encodePayload(id identity.PublicKey, sig []byte) []byte {
 	return append(p, sig...)
 }
 
-// verifyPayload parses an identity payload and checks its signature over
-// the peer's Noise static key.
-func verifyPayload(p, peerStatic []byte) (identity.PublicKey, error) {
+// payloadFor returns the payload this node sends under the negotiated
+// ALPN: the identity payload, followed from "murmur/2" on by the hello.
+func (l *localIdentity) payloadFor(proto string, hello Hello) []byte {
+	if proto == alpnV1 {
+		return l.payload
+	}
+	return appendHello(bytes.Clone(l.payload), hello)
+}
+
+// v1Hello is what a peer speaking only version 1 implies: it serves the
+// stream kinds of version 1.
+var v1Hello = Hello{Version: 1, MinVersion: 1, Caps: 1<<KindMemberlist | 1<<KindSync | 1<<KindFetch}
+
+// verifyPayload parses the payload a peer sent under the negotiated ALPN
+// and checks its signature over the peer's Noise static key.
+func verifyPayload(p, peerStatic []byte, proto string) (identity.PublicKey, Hello, error) {
+	if proto == alpnV1 {
+		id, err := verifyIdentity(p, peerStatic)
+		return id, v1Hello, err
+	}
+	if len(p) < payloadLen {
+		return identity.PublicKey{}, Hello{}, fmt.Errorf("payload is %d bytes, want at least %d", len(p), payloadLen+helloLen)
+	}
+	hello, err := parseHello(p[payloadLen:])
+	if err != nil {
+		return identity.PublicKey{}, Hello{}, err
+	}
+	id, err := verifyIdentity(p[:payloadLen], peerStatic)
+	return id, hello, err
+}
+
+// verifyIdentity parses an identity payload and checks its signature
+// over the peer's Noise static key.
+func verifyIdentity(p, peerStatic []byte) (identity.PublicKey, error) {
 	var id identity.PublicKey
 	if len(p) != payloadLen {
 		return id, fmt.Errorf("identity payload is %d bytes, want %d", len(p), payloadLen)
@@ -111,8 +140,15 @@ func handshakeError(format string, args ...any) error {
 //	<- e, ee, s, es    + responder payload message 2
 //	-> s, se           + initiator payload message 3
 //	<- confirmation                        AEAD of the empty string
-func clientHandshake(rw io.ReadWriter, prologue []byte, local *localIdentity, want *identity.PublicKey) (identity.PublicKey, error) {
+//
+// proto is the negotiated ALPN: from "murmur/2" on, both identity
+// payloads carry a hello and the initiator checks the versions after
+// message 2. On a mismatch it still sends message 3, so that the
+// responder can name both versions too, and waits for the responder's
+// refusal before reporting a *VersionError.
+func clientHandshake(rw io.ReadWriter, prologue []byte, local *localIdentity, hello Hello, proto string, want *identity.PublicKey) (identity.PublicKey, Hello, error) {
 	var peer identity.PublicKey
+	var peerHello Hello
 	hs, err := noise.NewHandshakeState(noise.Config{
 		CipherSuite:   cipherSuite,
 		Pattern:       noise.HandshakeXX,
@@ -121,58 +157,67 @@ func clientHandshake(rw io.ReadWriter, prologue []byte, local *localIdentity, wa
 		StaticKeypair: local.static,
 	})
 	if err != nil {
-		return peer, handshakeError("init: %w", err)
+		return peer, peerHello, handshakeError("init: %w", err)
 	}
 
 	msg1, _, _, err := hs.WriteMessage(nil, nil)
 	if err != nil {
-		return peer, handshakeError("write message 1: %w", err)
+		return peer, peerHello, handshakeError("write message 1: %w", err)
 	}
 	if err := writeHandshakeMsg(rw, msg1); err != nil {
-		return peer, handshakeError("send message 1: %w", err)
+		return peer, peerHello, handshakeError("send message 1: %w", err)
 	}
 
 	msg2, err := readHandshakeMsg(rw)
 	if err != nil {
-		return peer, handshakeError("receive message 2: %w", err)
+		return peer, peerHello, handshakeError("receive message 2: %w", err)
 	}
 	payload, _, _, err := hs.ReadMessage(nil, msg2)
 	if err != nil {
-		return peer, handshakeError("decrypt message 2: %w", err)
+		return peer, peerHello, handshakeError("decrypt message 2: %w", err)
 	}
-	peer, err = verifyPayload(payload, hs.PeerStatic())
+	peer, peerHello, err = verifyPayload(payload, hs.PeerStatic(), proto)
 	if err != nil {
-		return peer, handshakeError("responder: %w", err)
+		return peer, peerHello, handshakeError("responder: %w", err)
 	}
 	if peer == local.id {
-		return peer, ErrSelfDial
+		return peer, peerHello, ErrSelfDial
 	}
 	if want != nil && peer != *want {
-		return peer, &PeerMismatchError{Want: *want, Got: peer}
+		return peer, peerHello, &PeerMismatchError{Want: *want, Got: peer}
+	}
+	var versionErr error
+	if !compatible(hello, peerHello) {
+		versionErr = &VersionError{Local: hello, Peer: peerHello}
 	}
 
-	msg3, _, fromResponder, err := hs.WriteMessage(nil, local.payload)
+	msg3, _, fromResponder, err := hs.WriteMessage(nil, local.payloadFor(proto, hello))
 	if err != nil {
-		return peer, handshakeError("write message 3: %w", err)
+		return peer, peerHello, handshakeError("write message 3: %w", err)
 	}
 	if err := writeHandshakeMsg(rw, msg3); err != nil {
-		return peer, handshakeError("send message 3: %w", err)
+		return peer, peerHello, handshakeError("send message 3: %w", err)
 	}
 
 	confirm, err := readHandshakeMsg(rw)
+	if versionErr != nil {
+		return peer, peerHello, versionErr
+	}
 	if err != nil {
-		return peer, handshakeError("receive confirmation (peer rejected us?): %w", err)
+		return peer, peerHello, handshakeError("receive confirmation (peer rejected us?): %w", err)
 	}
 	if pt, err := fromResponder.Decrypt(nil, nil, confirm); err != nil || len(pt) != 0 {
-		return peer, handshakeError("invalid confirmation")
+		return peer, peerHello, handshakeError("invalid confirmation")
 	}
-	return peer, nil
+	return peer, peerHello, nil
 }
 
 // serverHandshake runs the responder side of Noise XX over rw and returns
-// the initiator's verified identity.
-func serverHandshake(rw io.ReadWriter, prologue []byte, local *localIdentity) (identity.PublicKey, error) {
+// the initiator's verified identity and hello. On a version mismatch it
+// sends no confirmation and returns a *VersionError.
+func serverHandshake(rw io.ReadWriter, prologue []byte, local *localIdentity, hello Hello, proto string) (identity.PublicKey, Hello, error) {
 	var peer identity.PublicKey
+	var peerHello Hello
 	hs, err := noise.NewHandshakeState(noise.Config{
 		CipherSuite:   cipherSuite,
 		Pattern:       noise.HandshakeXX,
@@ -181,53 +226,56 @@ func serverHandshake(rw io.ReadWriter, prologue []byte, local *localIdentity) (i
 		StaticKeypair: local.static,
 	})
 	if err != nil {
-		return peer, handshakeError("init: %w", err)
+		return peer, peerHello, handshakeError("init: %w", err)
 	}
 
 	msg1, err := readHandshakeMsg(rw)
 	if err != nil {
-		return peer, handshakeError("receive message 1: %w", err)
+		return peer, peerHello, handshakeError("receive message 1: %w", err)
 	}
 	payload, _, _, err := hs.ReadMessage(nil, msg1)
 	if err != nil {
-		return peer, handshakeError("read message 1: %w", err)
+		return peer, peerHello, handshakeError("read message 1: %w", err)
 	}
 	if len(payload) != 0 {
-		return peer, handshakeError("message 1 carries a %d-byte payload, want none", len(payload))
+		return peer, peerHello, handshakeError("message 1 carries a %d-byte payload, want none", len(payload))
 	}
 
-	msg2, _, _, err := hs.WriteMessage(nil, local.payload)
+	msg2, _, _, err := hs.WriteMessage(nil, local.payloadFor(proto, hello))
 	if err != nil {
-		return peer, handshakeError("write message 2: %w", err)
+		return peer, peerHello, handshakeError("write message 2: %w", err)
 	}
 	if err := writeHandshakeMsg(rw, msg2); err != nil {
-		return peer, handshakeError("send message 2: %w", err)
+		return peer, peerHello, handshakeError("send message 2: %w", err)
 	}
 
 	msg3, err := readHandshakeMsg(rw)
 	if err != nil {
-		return peer, handshakeError("receive message 3: %w", err)
+		return peer, peerHello, handshakeError("receive message 3: %w", err)
 	}
 	payload, _, toInitiator, err := hs.ReadMessage(nil, msg3)
 	if err != nil {
-		return peer, handshakeError("decrypt message 3: %w", err)
+		return peer, peerHello, handshakeError("decrypt message 3: %w", err)
 	}
-	peer, err = verifyPayload(payload, hs.PeerStatic())
+	peer, peerHello, err = verifyPayload(payload, hs.PeerStatic(), proto)
 	if err != nil {
-		return peer, handshakeError("initiator: %w", err)
+		return peer, peerHello, handshakeError("initiator: %w", err)
 	}
 	if peer == local.id {
-		return peer, ErrSelfDial
+		return peer, peerHello, ErrSelfDial
+	}
+	if !compatible(hello, peerHello) {
+		return peer, peerHello, &VersionError{Local: hello, Peer: peerHello}
 	}
 
 	confirm, err := toInitiator.Encrypt(nil, nil, nil)
 	if err != nil {
-		return peer, handshakeError("encrypt confirmation: %w", err)
+		return peer, peerHello, handshakeError("encrypt confirmation: %w", err)
 	}
 	if err := writeHandshakeMsg(rw, confirm); err != nil {
-		return peer, handshakeError("send confirmation: %w", err)
+		return peer, peerHello, handshakeError("send confirmation: %w", err)
 	}
-	return peer, nil
+	return peer, peerHello, nil
 }
 
 // writeHandshakeMsg writes uint16-be(len(msg)) || msg in one Write.

@@ -22,13 +22,24 @@ func newLocal(t *testing.T) (*identity.Key, *localIdentity) {
 }
 
 type handshakeOutcome struct {
-	peer identity.PublicKey
-	err  error
+	peer  identity.PublicKey
+	hello Hello
+	err   error
 }
+
+// currentHello is what an endpoint of this release says.
+var currentHello = Hello{Version: ProtocolVersion, MinVersion: MinProtocolVersion, Caps: 1<<KindSync | 1<<KindFetch}
 
 // pipeHandshake runs both sides of the handshake over an in-memory pipe;
 // each side closes its end when done, as a QUIC stream would be.
 func pipeHandshake(t *testing.T, client, server *localIdentity, clientPrologue, serverPrologue []byte, want *identity.PublicKey) (c, s handshakeOutcome) {
+	t.Helper()
+	return pipeHandshakeVersions(t, client, server, currentHello, currentHello, alpnV2, clientPrologue, serverPrologue, want)
+}
+
+// pipeHandshakeVersions is pipeHandshake with each side's hello and the
+// negotiated ALPN given.
+func pipeHandshakeVersions(t *testing.T, client, server *localIdentity, clientHello, serverHello Hello, proto string, clientPrologue, serverPrologue []byte, want *identity.PublicKey) (c, s handshakeOutcome) {
 	t.Helper()
 	cc, sc := net.Pipe()
 	deadline := time.Now().Add(waitTimeout)
@@ -37,12 +48,12 @@ func pipeHandshake(t *testing.T, client, server *localIdentity, clientPrologue, 
 	done := make(chan handshakeOutcome, 1)
 	go func() {
 		defer sc.Close()
-		p, err := serverHandshake(sc, serverPrologue, server)
-		done <- handshakeOutcome{p, err}
+		p, h, err := serverHandshake(sc, serverPrologue, server, serverHello, proto)
+		done <- handshakeOutcome{p, h, err}
 	}()
-	p, err := clientHandshake(cc, clientPrologue, client, want)
+	p, h, err := clientHandshake(cc, clientPrologue, client, clientHello, proto, want)
 	cc.Close()
-	return handshakeOutcome{p, err}, <-done
+	return handshakeOutcome{p, h, err}, <-done
 }
 
 func TestHandshakeOverPipe(t *testing.T) {
@@ -199,7 +210,7 @@ func TestServerHandshakeMalformedMessages(t *testing.T) {
 	for name, input := range tests {
 		t.Run(name, func(t *testing.T) {
 			rw := &scriptedConn{in: bytes.NewReader(input)}
-			_, err := serverHandshake(rw, p, b)
+			_, _, err := serverHandshake(rw, p, b, currentHello, alpnV2)
 			if !isHandshakeErr(err) {
 				t.Errorf("serverHandshake error = %v, want ErrHandshake", err)
 			}

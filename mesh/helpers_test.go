@@ -132,6 +132,7 @@ func rawDial(t *testing.T, ctx context.Context, addr string) *quic.Conn {
 	if err != nil {
 		t.Fatal(err)
 	}
+	client.NextProtos = alpns(currentHello)
 	qc, err := quic.DialAddr(ctx, addr, client, &quic.Config{EnableDatagrams: true})
 	if err != nil {
 		t.Fatalf("quic.DialAddr: %v", err)

@@ -46,11 +46,9 @@ func tlsConfigs() (server, client *tls.Config, err error) {
 	server = &tls.Config{
 		MinVersion:   tls.VersionTLS13,
 		Certificates: []tls.Certificate{cert},
-		NextProtos:   []string{alpn},
 	}
 	client = &tls.Config{
 		MinVersion: tls.VersionTLS13,
-		NextProtos: []string{alpn},
 		ServerName: "murmur",
 		// Certificates are throwaway and carry no identity; the Noise
 		// handshake bound to this TLS session authenticates the peer.

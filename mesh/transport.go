@@ -81,6 +81,7 @@ type Endpoint struct {
 	ln        *quic.Listener
 	quicConf  *quic.Config
 	clientTLS *tls.Config
+	versions  Hello // this endpoint's version range (no capabilities)
 
 	ctx       context.Context
 	cancel    context.CancelFunc
@@ -165,6 +166,15 @@ func Listen(key *identity.Key, cfg Config) (*Endpoint, error) {
 	if err != nil {
 		return nil, err
 	}
+	versions := Hello{Version: ProtocolVersion, MinVersion: MinProtocolVersion}
+	if cfg.versions != (Hello{}) {
+		versions = cfg.versions
+	}
+	logger := cfg.Logger.With("component", "mesh")
+	withALPN(serverTLS, clientTLS, versions, func(offered []string) {
+		logger.Warn("refused a peer with no protocol version in common",
+			"err", &VersionError{Local: versions, PeerALPN: offered})
+	})
 	laddr, err := net.ResolveUDPAddr("udp", cfg.ListenAddr)
 	if err != nil {
 		return nil, fmt.Errorf("mesh: listen address %q: %w", cfg.ListenAddr, err)
@@ -200,8 +210,9 @@ func Listen(key *identity.Key, cfg Config) (*Endpoint, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	e := &Endpoint{
 		cfg:              cfg,
-		log:              cfg.Logger.With("component", "mesh"),
+		log:              logger,
 		local:            local,
+		versions:         versions,
 		udp:              udp,
 		tr:               tr,
 		ln:               ln,
@@ -501,7 +512,7 @@ func (e *Endpoint) releaseSlot(qc *quic.Conn) {
 func (e *Endpoint) serveInbound(qc *quic.Conn) {
 	defer e.wg.Done()
 	defer e.releaseSlot(qc)
-	peer, err := e.acceptHandshake(qc)
+	peer, hello, err := e.acceptHandshake(qc)
 	if err != nil {
 		e.handshakeFailed(qc, err)
 		return
@@ -509,7 +520,7 @@ func (e *Endpoint) serveInbound(qc *quic.Conn) {
 	if e.admitPeer(qc, peer) != nil {
 		return
 	}
-	c, err := e.register(qc, peer, false)
+	c, err := e.register(qc, peer, hello, false)
 	if err != nil {
 		return
 	}
@@ -518,45 +529,59 @@ func (e *Endpoint) serveInbound(qc *quic.Conn) {
 
 // acceptHandshake runs the responder side of the handshake on the first
 // stream the dialer opens.
-func (e *Endpoint) acceptHandshake(qc *quic.Conn) (identity.PublicKey, error) {
+func (e *Endpoint) acceptHandshake(qc *quic.Conn) (identity.PublicKey, Hello, error) {
 	ctx, cancel := context.WithTimeout(e.ctx, e.cfg.HandshakeTimeout)
 	defer cancel()
 	qs, err := qc.AcceptStream(ctx)
 	if err != nil {
-		return identity.PublicKey{}, handshakeError("accept handshake stream: %w", err)
+		return identity.PublicKey{}, Hello{}, handshakeError("accept handshake stream: %w", err)
 	}
 	defer closeQUICStream(qs)
 	if qs.StreamID() != 0 {
-		return identity.PublicKey{}, handshakeError("first stream has id %d, want 0", qs.StreamID())
+		return identity.PublicKey{}, Hello{}, handshakeError("first stream has id %d, want 0", qs.StreamID())
 	}
 	deadline, _ := ctx.Deadline()
 	if err := qs.SetDeadline(deadline); err != nil {
-		return identity.PublicKey{}, handshakeError("set deadline: %w", err)
+		return identity.PublicKey{}, Hello{}, handshakeError("set deadline: %w", err)
 	}
 	prologue, err := exporterValue(qc)
 	if err != nil {
-		return identity.PublicKey{}, err
+		return identity.PublicKey{}, Hello{}, err
 	}
-	return serverHandshake(qs, prologue, e.local)
+	return serverHandshake(qs, prologue, e.local, e.hello(), qc.ConnectionState().TLS.NegotiatedProtocol)
 }
 
 // dialHandshake runs the initiator side of the handshake on a new stream.
-func (e *Endpoint) dialHandshake(ctx context.Context, qc *quic.Conn, want *identity.PublicKey) (identity.PublicKey, error) {
+func (e *Endpoint) dialHandshake(ctx context.Context, qc *quic.Conn, want *identity.PublicKey) (identity.PublicKey, Hello, error) {
 	qs, err := qc.OpenStreamSync(ctx)
 	if err != nil {
-		return identity.PublicKey{}, handshakeError("open handshake stream: %w", err)
+		return identity.PublicKey{}, Hello{}, handshakeError("open handshake stream: %w", err)
 	}
 	defer closeQUICStream(qs)
 	if deadline, ok := ctx.Deadline(); ok {
 		if err := qs.SetDeadline(deadline); err != nil {
-			return identity.PublicKey{}, handshakeError("set deadline: %w", err)
+			return identity.PublicKey{}, Hello{}, handshakeError("set deadline: %w", err)
 		}
 	}
 	prologue, err := exporterValue(qc)
 	if err != nil {
-		return identity.PublicKey{}, err
+		return identity.PublicKey{}, Hello{}, err
 	}
-	return clientHandshake(qs, prologue, e.local, want)
+	return clientHandshake(qs, prologue, e.local, e.hello(), qc.ConnectionState().TLS.NegotiatedProtocol, want)
+}
+
+// hello is what this endpoint says in a handshake: its version range and
+// the stream kinds it serves now.
+func (e *Endpoint) hello() Hello {
+	h := e.versions
+	e.hmu.RLock()
+	for k := range e.streamHandlers {
+		if k < 64 {
+			h.Caps |= 1 << k
+		}
+	}
+	e.hmu.RUnlock()
+	return h
 }
 
 // exporterValue is the channel binding of qc: both ends of one TLS session
@@ -576,6 +601,9 @@ func (e *Endpoint) handshakeFailed(qc *quic.Conn, err error) {
 	e.stats.handshakeFailures.Add(1)
 	code, reason := codeHandshakeFailed, "handshake failed"
 	switch {
+	case errors.Is(err, ErrVersion):
+		code, reason = codeVersion, "no common protocol version"
+		e.log.Warn("refused a peer with no protocol version in common", "remote", qc.RemoteAddr(), "err", err)
 	case errors.Is(err, ErrPeerMismatch):
 		e.stats.peerMismatches.Add(1)
 		code, reason = codePeerMismatch, "peer identity mismatch"
@@ -675,6 +703,9 @@ func (e *Endpoint) connect(ap netip.AddrPort, want *identity.PublicKey) (*Conn, 
 	ctx, cancel := context.WithTimeout(e.ctx, e.cfg.DialTimeout)
 	defer cancel()
 	qc, err := e.tr.Dial(ctx, net.UDPAddrFromAddrPort(ap), e.clientTLS, e.quicConf)
+	if err != nil && isNoALPN(err) {
+		err = &VersionError{Local: e.versions}
+	}
 	if err != nil {
 		e.releaseSlot(nil)
 		if e.ctx.Err() != nil {
@@ -687,7 +718,7 @@ func (e *Endpoint) connect(ap netip.AddrPort, want *identity.PublicKey) (*Conn, 
 		e.releaseSlot(nil)
 		return nil, ErrClosed
 	}
-	peer, err := e.dialHandshake(ctx, qc, want)
+	peer, hello, err := e.dialHandshake(ctx, qc, want)
 	if err != nil {
 		e.handshakeFailed(qc, err)
 		e.releaseSlot(qc)
@@ -697,7 +728,7 @@ func (e *Endpoint) connect(ap netip.AddrPort, want *identity.PublicKey) (*Conn, 
 		e.releaseSlot(qc)
 		return nil, err
 	}
-	c, err := e.register(qc, peer, true)
+	c, err := e.register(qc, peer, hello, true)
 	if err != nil {
 		e.releaseSlot(qc)
 		return nil, err
@@ -707,8 +738,8 @@ func (e *Endpoint) connect(ap netip.AddrPort, want *identity.PublicKey) (*Conn, 
 
 // register binds an authenticated QUIC connection to its peer, replacing
 // (and closing) an older connection in the same direction.
-func (e *Endpoint) register(qc *quic.Conn, peer identity.PublicKey, outbound bool) (*Conn, error) {
-	c := &Conn{e: e, qc: qc, peer: peer, outbound: outbound, remote: addrPortOf(qc.RemoteAddr())}
+func (e *Endpoint) register(qc *quic.Conn, peer identity.PublicKey, hello Hello, outbound bool) (*Conn, error) {
+	c := &Conn{e: e, qc: qc, peer: peer, hello: hello, outbound: outbound, remote: addrPortOf(qc.RemoteAddr())}
 	e.mu.Lock()
 	if e.closed {
 		e.mu.Unlock()
@@ -832,6 +863,7 @@ type Conn struct {
 	e        *Endpoint
 	qc       *quic.Conn
 	peer     identity.PublicKey
+	hello    Hello // the peer's protocol versions and capabilities
 	outbound bool
 	remote   netip.AddrPort
 	seq      uint64 // registration order; guarded by Endpoint.mu after register
@@ -839,6 +871,10 @@ type Conn struct {
 
 // Peer returns the verified identity of the remote end.
 func (c *Conn) Peer() identity.PublicKey { return c.peer }
+
+// Hello returns what the peer said in the handshake: its protocol
+// versions and the stream kinds it serves.
+func (c *Conn) Hello() Hello { return c.hello }
 
 // RemoteAddr returns the peer's UDP address.
 func (c *Conn) RemoteAddr() net.Addr { return c.qc.RemoteAddr() }

@@ -259,6 +259,7 @@ func TestManInTheMiddle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	withALPN(serverTLS, clientTLS, Hello{Version: ProtocolVersion, MinVersion: MinProtocolVersion}, nil)
 	udp, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		t.Fatal(err)
