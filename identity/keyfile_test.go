@@ -453,3 +453,27 @@ func TestKeyFileFormat(t *testing.T) {
 		t.Errorf("Load(hand-written file) = %v, %v; want %s", got, err, k)
 	}
 }
+
+// FuzzParseKeyFile reads arbitrary key files: every refusal is an error
+// for the user (damaged or newer format), never a panic.
+func FuzzParseKeyFile(f *testing.F) {
+	k, err := Generate()
+	if err != nil {
+		f.Fatal(err)
+	}
+	path := filepath.Join(f.TempDir(), "key")
+	if err := Save(path, k, nil); err != nil {
+		f.Fatal(err)
+	}
+	good, err := os.ReadFile(path)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(good)
+	f.Add([]byte("murmur-key v2\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if _, err := parseKeyFile("key", data); err != nil && !strings.Contains(err.Error(), "key file key") {
+			t.Fatalf("error %q does not name the file", err)
+		}
+	})
+}

@@ -108,7 +108,7 @@ func benchPair(b *testing.B) (srv, cl *Endpoint, c *Conn) {
 	return srv, cl, c
 }
 
-func mustKey(b *testing.B) *identity.Key {
+func mustKey(b testing.TB) *identity.Key {
 	b.Helper()
 	k, err := identity.Generate()
 	if err != nil {

@@ -143,3 +143,32 @@ func TestEndpointVersions(t *testing.T) {
 		}
 	})
 }
+
+// FuzzPayload feeds arbitrary identity payloads, with and without a
+// hello, to the parser the handshake runs on what a peer sends.
+func FuzzPayload(f *testing.F) {
+	k := mustKey(f)
+	l, err := newLocalIdentity(k)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(l.payloadFor(alpnV2, currentHello), false)
+	f.Add(l.payload, true)
+	f.Add(appendHello(nil, currentHello), false)
+	f.Fuzz(func(t *testing.T, p []byte, v1 bool) {
+		proto := alpnV2
+		if v1 {
+			proto = alpnV1
+		}
+		id, h, err := verifyPayload(p, l.static.Public, proto)
+		if err != nil {
+			return
+		}
+		if id != k.Public() {
+			t.Fatalf("payload verified for %s, only %s signed this static key", id.Short(), k.Public().Short())
+		}
+		if !v1 && (h.Version < 2 || h.MinVersion > h.Version) {
+			t.Fatalf("accepted an impossible hello %+v", h)
+		}
+	})
+}
