@@ -15,6 +15,7 @@ var allowed = map[string][]string{
 	"murmur/crdt":     {},
 	"murmur/identity": {},
 	"murmur/merkle":   {},
+	"murmur/gitstore": {},
 	"murmur/op":       {"murmur/crdt", "murmur/identity"},
 	"murmur/forge":    {"murmur/crdt", "murmur/identity", "murmur/op"},
 	"murmur/storage":  {"murmur/crdt", "murmur/identity", "murmur/op", "murmur/forge"},
@@ -22,7 +23,7 @@ var allowed = map[string][]string{
 	"murmur/localapi": {"murmur/api"},
 	"murmur/tui":      {"murmur/api"},
 	"murmur/node": {"murmur/api", "murmur/crdt", "murmur/identity", "murmur/op", "murmur/forge",
-		"murmur/storage", "murmur/merkle", "murmur/mesh"},
+		"murmur/storage", "murmur/merkle", "murmur/mesh", "murmur/gitstore"},
 }
 
 func TestImportDirection(t *testing.T) {
