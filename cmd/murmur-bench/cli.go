@@ -128,7 +128,7 @@ func cli() ([]Result, error) {
 	startup := ms(time.Since(start))
 	var listTimes []float64
 	for range 5 {
-		d, err := run("issue", "list", "-R", repo.ID, "--json", "-s", "all")
+		d, err := run("issue", "list", "-R", repo.ID, "--json", "-s", "all", "-L", "0")
 		if err != nil {
 			return nil, err
 		}

@@ -71,10 +71,11 @@ type app struct {
 	// succeeds, so a failed command prints nothing there.
 	out bytes.Buffer
 
-	home     string // --home
-	passFile string // --passphrase-file
-	repoFlag string // -R/--repo on repo-scoped commands
-	offline  bool   // --offline: the terminal UI's node stays off the mesh
+	home     string     // --home
+	passFile string     // --passphrase-file
+	repoFlag string     // -R/--repo on repo-scoped commands
+	offline  bool       // --offline: the terminal UI's node stays off the mesh
+	json     jsonOutput // --json FIELDS and --jq
 
 	pass     []byte // the passphrase, once read
 	passRead bool
@@ -111,7 +112,7 @@ func run(ctx context.Context, args []string, e env) int {
 	}
 	a := &app{env: e}
 	root := a.newRoot()
-	root.SetArgs(args)
+	root.SetArgs(joinJSONFieldArgs(args))
 	root.SetOut(&a.out)
 	root.SetErr(a.Stderr)
 	root.SetIn(a.Stdin)

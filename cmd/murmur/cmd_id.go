@@ -58,7 +58,7 @@ for choosing an alias or a passphrase up front.`,
 		},
 	}
 	c.Flags().StringVar(&alias, "alias", "", "the `NAME` others see next to your key")
-	c.Flags().BoolVar(&asJSON, "json", false, "print the identity as JSON")
+	a.addJSONFlags(c, &asJSON, "print the identity as JSON")
 	return c
 }
 
@@ -86,7 +86,7 @@ func (a *app) idShowCmd() *cobra.Command {
 			return nil
 		},
 	}
-	c.Flags().BoolVar(&asJSON, "json", false, "print the identity as JSON")
+	a.addJSONFlags(c, &asJSON, "print the identity as JSON")
 	return c
 }
 
@@ -118,7 +118,7 @@ func (a *app) idAliasCmd() *cobra.Command {
 			return nil
 		},
 	}
-	c.Flags().BoolVar(&asJSON, "json", false, "print the identity as JSON")
+	a.addJSONFlags(c, &asJSON, "print the identity as JSON")
 	return c
 }
 

@@ -110,9 +110,12 @@ assignees are set by maintainers; -a @me assigns yourself.`,
 	addTextFlags(c, &tf, "issue body")
 	c.Flags().StringSliceVarP(&n.Labels, "label", "l", nil, "add a `LABEL` (repeat or separate with commas)")
 	c.Flags().StringSliceVarP(&n.Assignees, "assignee", "a", nil, "assign a person by `DID` (@me for yourself)")
-	c.Flags().BoolVar(&asJSON, "json", false, "print the new issue as JSON")
+	a.addJSONFlags(c, &asJSON, "print the new issue as JSON")
 	return c
 }
+
+// defaultListLimit is how many items a list shows without -L, as in gh.
+const defaultListLimit = 30
 
 // listFlags are the filters of issue and patch lists.
 type listFlags struct {
@@ -120,13 +123,13 @@ type listFlags struct {
 	asJSON bool
 }
 
-func addListFlags(c *cobra.Command, lf *listFlags, states string) {
+func (a *app) addListFlags(c *cobra.Command, lf *listFlags, states string) {
 	c.Flags().StringVarP(&lf.f.State, "state", "s", "open", "show `STATE`: "+states)
 	c.Flags().StringVarP(&lf.f.Label, "label", "l", "", "only those with this `LABEL`")
 	c.Flags().StringVarP(&lf.f.Assignee, "assignee", "a", "", "only those assigned to `WHO` (DID, alias or @me)")
 	c.Flags().StringVarP(&lf.f.Author, "author", "A", "", "only those by `WHO` (DID, alias or @me)")
-	c.Flags().IntVarP(&lf.f.Limit, "limit", "L", 0, "show at most `N` (0: all)")
-	c.Flags().BoolVar(&lf.asJSON, "json", false, "print a JSON array")
+	c.Flags().IntVarP(&lf.f.Limit, "limit", "L", defaultListLimit, "show at most `N` (0: all)")
+	a.addJSONFlags(c, &lf.asJSON, "print a JSON array")
 }
 
 // validate checks the state and limit.
@@ -171,7 +174,7 @@ tab-separated line: id, state, title, labels (comma-separated), updated.`,
 			return runList(cmd.Context(), a, &lf, []string{"open", "closed", "all"}, api.Service.Issues, a.writeIssueList)
 		},
 	}
-	addListFlags(c, &lf, "open, closed or all")
+	a.addListFlags(c, &lf, "open, closed or all")
 	return c
 }
 
@@ -197,6 +200,9 @@ func runList[T any](ctx context.Context, a *app, lf *listFlags, states []string,
 		return printJSONList(a, list)
 	}
 	write(list, lf.f.State)
+	if a.pretty() && lf.f.Limit > 0 && len(list) == lf.f.Limit {
+		fmt.Fprintf(a.Stderr, "Showing the first %d; -L 0 shows all.\n", lf.f.Limit)
+	}
 	return nil
 }
 
@@ -260,7 +266,7 @@ hex digits). --json prints the whole issue, comments included.`,
 		},
 	}
 	c.Flags().BoolVarP(&comments, "comments", "c", false, "show the comments")
-	c.Flags().BoolVar(&asJSON, "json", false, "print the issue as JSON (always with comments)")
+	a.addJSONFlags(c, &asJSON, "print the issue as JSON (always with comments)")
 	return c
 }
 
@@ -435,7 +441,7 @@ or from $EDITOR when neither is given and stdin is a terminal.`,
 	}
 	addTextFlags(c, &tf, "comment text")
 	c.Flags().StringVar(&replyTo, "reply-to", "", "reply to the `COMMENT` with this ID or prefix")
-	c.Flags().BoolVar(&asJSON, "json", false, "print the comment as JSON")
+	a.addJSONFlags(c, &asJSON, "print the comment as JSON")
 	return c
 }
 
@@ -553,7 +559,7 @@ labels and assignees are for maintainers.`,
 		},
 	}
 	addEditFlags(c, &ef, "issue body")
-	c.Flags().BoolVar(&asJSON, "json", false, "print the issue as JSON")
+	a.addJSONFlags(c, &asJSON, "print the issue as JSON")
 	return c
 }
 
@@ -587,7 +593,7 @@ func (a *app) issueCloseCmd() *cobra.Command {
 	}
 	c.Flags().StringVarP(&reason, "reason", "r", "completed", "why: completed or not-planned")
 	c.Flags().StringVarP(&comment, "comment", "c", "", "leave a closing `COMMENT`")
-	c.Flags().BoolVar(&asJSON, "json", false, "print the issue as JSON")
+	a.addJSONFlags(c, &asJSON, "print the issue as JSON")
 	return c
 }
 
@@ -604,7 +610,7 @@ func (a *app) issueReopenCmd() *cobra.Command {
 		},
 	}
 	c.Flags().StringVarP(&comment, "comment", "c", "", "leave a `COMMENT`")
-	c.Flags().BoolVar(&asJSON, "json", false, "print the issue as JSON")
+	a.addJSONFlags(c, &asJSON, "print the issue as JSON")
 	return c
 }
 

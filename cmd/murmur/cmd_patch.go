@@ -27,6 +27,7 @@ func (a *app) patchCmd() *cobra.Command {
 		a.patchEditCmd(),
 		a.reactCmd("a patch", "  murmur patch react 9c1e rocket"),
 	)
+	c.Aliases = []string{"pr"} // gh's name for it
 	c.PersistentFlags().StringVarP(&a.repoFlag, "repo", "R", "", "the `REPO`: ID, ID prefix or name (default: the working copy's, or the only one)")
 	return c
 }
@@ -112,7 +113,7 @@ description comes from -b, -F (- for stdin) or $EDITOR on a terminal.`,
 	addTextFlags(c, &tf, "patch description")
 	c.Flags().BoolVar(&n.Draft, "draft", false, "open it as a draft")
 	c.Flags().StringSliceVarP(&n.Labels, "label", "l", nil, "add a `LABEL` (maintainers)")
-	c.Flags().BoolVar(&asJSON, "json", false, "print the new patch as JSON")
+	a.addJSONFlags(c, &asJSON, "print the new patch as JSON")
 	return c
 }
 
@@ -132,7 +133,7 @@ tab-separated line: id, state, title, base, revisions, updated.`,
 			return runList(cmd.Context(), a, &lf, []string{"open", "draft", "closed", "merged", "all"}, api.Service.Patches, a.writePatchList)
 		},
 	}
-	addListFlags(c, &lf, "open, draft, closed, merged or all")
+	a.addListFlags(c, &lf, "open, draft, closed, merged or all")
 	return c
 }
 
@@ -185,7 +186,7 @@ func (a *app) patchViewCmd() *cobra.Command {
 			return nil
 		},
 	}
-	c.Flags().BoolVar(&asJSON, "json", false, "print the patch as JSON")
+	a.addJSONFlags(c, &asJSON, "print the patch as JSON")
 	return c
 }
 
@@ -321,7 +322,7 @@ copy --commit defaults to HEAD and may be anything git resolves to a commit.`,
 	c.Flags().StringVar(&r.Commit, "commit", "", "the new `COMMIT` (default: HEAD of the working copy)")
 	c.Flags().StringVar(&r.BaseCommit, "base-commit", "", "the `COMMIT` it is based on")
 	c.Flags().StringVarP(&r.Note, "message", "m", "", "a `NOTE` on what changed")
-	c.Flags().BoolVar(&asJSON, "json", false, "print the patch as JSON")
+	a.addJSONFlags(c, &asJSON, "print the patch as JSON")
 	return c
 }
 
@@ -355,7 +356,7 @@ func (a *app) patchStateCmd(verb, state, short1, example string) *cobra.Command 
 		},
 	}
 	c.Flags().StringVarP(&comment, "comment", "c", "", "leave a `COMMENT`")
-	c.Flags().BoolVar(&asJSON, "json", false, "print the patch as JSON")
+	a.addJSONFlags(c, &asJSON, "print the patch as JSON")
 	return c
 }
 
@@ -390,7 +391,7 @@ func (a *app) patchEditCmd() *cobra.Command {
 	}
 	addEditFlags(c, &ef, "patch description")
 	c.Flags().StringVar(&base, "base", "", "the new base `REF`")
-	c.Flags().BoolVar(&asJSON, "json", false, "print the patch as JSON")
+	a.addJSONFlags(c, &asJSON, "print the patch as JSON")
 	return c
 }
 
@@ -504,6 +505,6 @@ does not.`,
 	c.Flags().StringVar(&file, "file", "", "comment on lines of `PATH` in the revision")
 	c.Flags().StringVar(&lines, "line", "", "the line `N` or lines N-M for --file")
 	c.Flags().IntVar(&revision, "revision", 0, "review revision `N` (default: the latest)")
-	c.Flags().BoolVar(&asJSON, "json", false, "print the patch as JSON")
+	a.addJSONFlags(c, &asJSON, "print the patch as JSON")
 	return c
 }

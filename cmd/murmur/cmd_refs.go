@@ -60,7 +60,7 @@ func (a *app) refsListCmd() *cobra.Command {
 		},
 	}
 	a.addRepoFlag(c)
-	c.Flags().BoolVar(&asJSON, "json", false, "print the refs as a JSON array")
+	a.addJSONFlags(c, &asJSON, "print the refs as a JSON array")
 	return c
 }
 

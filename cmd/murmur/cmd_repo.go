@@ -25,16 +25,21 @@ func (a *app) repoCreateCmd() *cobra.Command {
 	var n api.NewRepo
 	var asJSON bool
 	c := &cobra.Command{
-		Use:   "create --name NAME [--description D] [--default-branch main] [--json]",
+		Use:   "create NAME [--description D] [--default-branch main] [--json]",
 		Short: "Create a repo",
 		Long: `Create a repo. You become its owner and first maintainer. Inside a git
 working copy, 'murmur repo init' also records the repo in the git config.`,
-		Example: `  murmur repo create --name project
-  murmur repo create --name project --description "A tool" --default-branch trunk --json`,
-		Args: args(),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if !cmd.Flags().Changed("name") {
-				return usagef("--name is required")
+		Example: `  murmur repo create project
+  murmur repo create project --description "A tool" --default-branch trunk --json`,
+		Args: args("[NAME]"),
+		RunE: func(cmd *cobra.Command, pos []string) error {
+			switch {
+			case len(pos) == 1 && cmd.Flags().Changed("name"):
+				return usagef("name the repo once: as NAME or with --name")
+			case len(pos) == 1:
+				n.Name = pos[0]
+			case !cmd.Flags().Changed("name"):
+				return usagef("missing NAME")
 			}
 			ctx := cmd.Context()
 			n.Name = strings.TrimSpace(n.Name)
@@ -53,10 +58,10 @@ working copy, 'murmur repo init' also records the repo in the git config.`,
 			return a.printCreatedRepo(r, asJSON)
 		},
 	}
-	c.Flags().StringVar(&n.Name, "name", "", "the repo's `NAME`")
+	c.Flags().StringVar(&n.Name, "name", "", "the repo's `NAME` (the same as the NAME argument)")
 	c.Flags().StringVar(&n.Description, "description", "", "a one-line description")
 	c.Flags().StringVar(&n.DefaultBranch, "default-branch", "main", "the default `BRANCH`")
-	c.Flags().BoolVar(&asJSON, "json", false, "print the repo as JSON")
+	a.addJSONFlags(c, &asJSON, "print the repo as JSON")
 	return c
 }
 
@@ -128,7 +133,7 @@ current branch, else init.defaultBranch, else main. Flags override both.`,
 	c.Flags().StringVar(&name, "name", "", "the repo's `NAME` (default from git)")
 	c.Flags().StringVar(&desc, "description", "", "a one-line description")
 	c.Flags().StringVar(&branch, "default-branch", "", "the default `BRANCH` (default from git)")
-	c.Flags().BoolVar(&asJSON, "json", false, "print the repo as JSON")
+	a.addJSONFlags(c, &asJSON, "print the repo as JSON")
 	return c
 }
 
@@ -170,7 +175,7 @@ func (a *app) repoListCmd() *cobra.Command {
 			return nil
 		},
 	}
-	c.Flags().BoolVar(&asJSON, "json", false, "print the repos as a JSON array")
+	a.addJSONFlags(c, &asJSON, "print the repos as a JSON array")
 	return c
 }
 
@@ -203,7 +208,7 @@ func (a *app) repoViewCmd() *cobra.Command {
 		},
 	}
 	a.addRepoFlag(c)
-	c.Flags().BoolVar(&asJSON, "json", false, "print the repo as JSON")
+	a.addJSONFlags(c, &asJSON, "print the repo as JSON")
 	return c
 }
 
@@ -287,7 +292,7 @@ func (a *app) repoEditCmd() *cobra.Command {
 	c.Flags().StringVar(&name, "name", "", "the new `NAME`")
 	c.Flags().StringVar(&desc, "description", "", "the new description")
 	c.Flags().StringVar(&branch, "default-branch", "", "the new default `BRANCH`")
-	c.Flags().BoolVar(&asJSON, "json", false, "print the repo as JSON")
+	a.addJSONFlags(c, &asJSON, "print the repo as JSON")
 	return c
 }
 

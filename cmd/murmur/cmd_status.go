@@ -94,6 +94,6 @@ func (a *app) statusCmd() *cobra.Command {
 			return nil
 		},
 	}
-	c.Flags().BoolVar(&asJSON, "json", false, "print the status as JSON")
+	a.addJSONFlags(c, &asJSON, "print the status as JSON")
 	return c
 }

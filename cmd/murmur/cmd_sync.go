@@ -49,7 +49,7 @@ peer; otherwise the status is 1 and the repos that failed are named.`,
 	}
 	c.Flags().StringArrayVar(&peers, "peer", nil, "a peer `ADDR` (host:port) to sync with; repeatable")
 	c.Flags().DurationVar(&timeout, "timeout", 30*time.Second, "give up after `D`")
-	c.Flags().BoolVar(&asJSON, "json", false, "print the results as JSON")
+	a.addJSONFlags(c, &asJSON, "print the results as JSON")
 	return c
 }
 
@@ -170,7 +170,7 @@ Without, it arrives with the next sync ('murmur sync', or a running
 		},
 	}
 	c.Flags().StringArrayVar(&peers, "peer", nil, "fetch the repo from the peer at `ADDR` (host:port); repeatable")
-	c.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
+	a.addJSONFlags(c, &asJSON, "print the result as JSON")
 	return c
 }
 
@@ -198,6 +198,6 @@ func (a *app) unfollowCmd() *cobra.Command {
 			return nil
 		},
 	}
-	c.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
+	a.addJSONFlags(c, &asJSON, "print the result as JSON")
 	return c
 }

@@ -282,7 +282,7 @@ func TestE2EStory(t *testing.T) {
 
 	// Lists.
 	var all []api.IssueSummary
-	a.json(&all, "issue", "list", "-s", "all", "--json")
+	a.json(&all, "issue", "list", "-s", "all", "-L", "0", "--json")
 	if len(all) != len(issues) {
 		t.Fatalf("issue list -s all --json: %d issues, want %d", len(all), len(issues))
 	}
@@ -309,7 +309,7 @@ func TestE2EStory(t *testing.T) {
 	countList := func(want int, args ...string) {
 		t.Helper()
 		var l []api.IssueSummary
-		a.json(&l, append([]string{"issue", "list", "--json"}, args...)...)
+		a.json(&l, append([]string{"issue", "list", "--json", "-L", "0"}, args...)...)
 		if len(l) != want {
 			t.Errorf("issue list %v: %d issues, want %d", args, len(l), want)
 		}
@@ -320,7 +320,7 @@ func TestE2EStory(t *testing.T) {
 	countList(bobs, "-s", "all", "-a", bobDID)
 	countList(len(issues), "-s", "all", "-A", "alice")
 	countList(5, "-s", "all", "-L", "5")
-	tsv := strings.Split(strings.TrimSuffix(a.ok("issue", "list", "-s", "all"), "\n"), "\n")
+	tsv := strings.Split(strings.TrimSuffix(a.ok("issue", "list", "-s", "all", "-L", "0"), "\n"), "\n")
 	if len(tsv) != len(issues) {
 		t.Errorf("issue list (tab-separated): %d lines, want %d", len(tsv), len(issues))
 	}

@@ -59,6 +59,7 @@ type fakeService struct {
 	newReview  api.NewReview
 	newComment api.NewComment
 	setRefs    map[string]string
+	newRepo    api.NewRepo
 }
 
 // call records a call and returns f.err, except for the repo lookups
@@ -96,6 +97,11 @@ func (f *fakeService) Repo(ctx context.Context, repo string) (api.Repo, error) {
 		}
 	}
 	return api.Repo{}, api.Errorf(api.CodeNotFound, "no repo named or with ID %q", repo)
+}
+
+func (f *fakeService) CreateRepo(ctx context.Context, n api.NewRepo) (api.Repo, error) {
+	f.newRepo = n
+	return api.Repo{ID: repoA, Name: n.Name, DefaultBranch: n.DefaultBranch}, f.call("CreateRepo", "")
 }
 
 func (f *fakeService) Refs(ctx context.Context, repo string) ([]api.Ref, error) {

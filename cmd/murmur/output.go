@@ -16,6 +16,9 @@ import (
 
 // printJSON writes v as one indented JSON document.
 func (a *app) printJSON(v any) error {
+	if a.json.shaped() {
+		return a.printShaped(v)
+	}
 	enc := json.NewEncoder(&a.out)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
@@ -29,6 +32,9 @@ func (a *app) printJSON(v any) error {
 // encoded one at a time into a reused buffer, which for long lists costs a
 // fraction of indenting one large document.
 func printJSONList[T any](a *app, list []T) error {
+	if a.json.shaped() {
+		return a.printShaped(nonNil(list))
+	}
 	if len(list) == 0 {
 		a.out.WriteString("[]\n")
 		return nil

@@ -103,7 +103,9 @@ used wrongly.`,
 		a.statusCmd(),
 		a.serveCmd(),
 		a.syncCmd(),
+		a.versionCmd(),
 	)
+	root.SetVersionTemplate("murmur version {{.Version}}\n")
 	root.InitDefaultHelpCmd()
 	root.InitDefaultCompletionCmd()
 	for _, c := range root.Commands() {
