@@ -134,6 +134,11 @@ func (f *fakeService) EditIssue(ctx context.Context, repo, id string, e api.Edit
 	return f.issue, f.call("EditIssue", repo)
 }
 
+func (f *fakeService) Patches(ctx context.Context, repo string, fl api.ListFilter) ([]api.PatchSummary, error) {
+	f.filter = fl
+	return []api.PatchSummary{f.patch.PatchSummary}, f.call("Patches", repo)
+}
+
 func (f *fakeService) Patch(ctx context.Context, repo, id string) (api.Patch, error) {
 	return f.patch, f.call("Patch", repo)
 }

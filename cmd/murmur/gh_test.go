@@ -98,3 +98,24 @@ func TestRepoCreatePositionalName(t *testing.T) {
 	checkFailure(t, h.run("repo", "create", "a", "--name", "b"), exitUsage, "name the repo once")
 	checkFailure(t, h.run("repo", "create"), exitUsage, "missing NAME")
 }
+
+func TestCompletesIDs(t *testing.T) {
+	svc := oneRepo()
+	h := newHarness(t, svc)
+	r := h.run("__complete", "issue", "view", "")
+	if r.code != exitOK || !strings.Contains(r.stdout, issue1[:4]) || !strings.Contains(r.stdout, "Crash on empty config") || !strings.Contains(r.stdout, issue2[:4]) {
+		t.Errorf("complete issue view: code %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	r = h.run("__complete", "issue", "close", issue1[:3])
+	if strings.Contains(r.stdout, issue2[:4]) || !strings.Contains(r.stdout, issue1[:4]) {
+		t.Errorf("complete issue close %s: stdout %q", issue1[:3], r.stdout)
+	}
+	r = h.run("__complete", "issue", "list", "-R", "al")
+	if !strings.Contains(r.stdout, "alpha") {
+		t.Errorf("complete -R al: stdout %q", r.stdout)
+	}
+	r = h.run("__complete", "pr", "view", "")
+	if r.code != exitOK || !strings.Contains(r.stdout, patch1[:4]) {
+		t.Errorf("complete pr view: code %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+}

@@ -105,6 +105,7 @@ used wrongly.`,
 		a.syncCmd(),
 		a.versionCmd(),
 	)
+	a.addCompletions(root)
 	root.SetVersionTemplate("murmur version {{.Version}}\n")
 	root.InitDefaultHelpCmd()
 	root.InitDefaultCompletionCmd()
