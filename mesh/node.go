@@ -527,7 +527,11 @@ func (n *Node) Join(ctx context.Context, addrs []string) (int, error) {
 		}
 		return r.n, nil
 	case <-ctx.Done():
-		return 0, fmt.Errorf("mesh: join: %w", ctx.Err())
+		je := &JoinError{Addrs: addrs}
+		for range addrs {
+			je.Causes = append(je.Causes, ctx.Err())
+		}
+		return 0, je
 	}
 }
 
