@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -258,9 +257,10 @@ const statusVerify = 2 * time.Second
 
 // meshStatus fills the networking part of st. Without networking the
 // known peers are the address book's. A repo is in sync when every
-// member that follows it has its root; a root learned before our last
-// change is checked with a session first (one round trip when the roots
-// are equal), so that status does not wait for the next push-pull.
+// member that follows it has its root; a known root that differs from
+// ours is checked with a session first (one round trip when the roots
+// are in fact equal), so that status does not wait for the next
+// push-pull to learn what gossip already did.
 func (n *Node) meshStatus(ctx context.Context, st *api.Status) {
 	if n.mesh == nil {
 		for _, e := range n.book() {
@@ -358,7 +358,7 @@ func rootHex(sum [32]byte) string { return hex.EncodeToString(sum[:]) }
 // address book.
 func (n *Node) syncDirect(ctx context.Context, addrs []string, reachTimeout time.Duration) ([]mesh.SyncReport, int, []error) {
 	if len(addrs) == 0 {
-		addrs = append(slices.Clone(n.cfg.Mesh.Join), n.book()...)
+		addrs = n.knownAddrs()
 	}
 	addrs = dedupe(addrs)
 	type reached struct {

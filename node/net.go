@@ -200,7 +200,7 @@ func (n *Node) rejoinTargets() []string {
 		}
 	}
 	if members == 0 {
-		return dedupe(append(slices.Clone(n.cfg.Mesh.Join), n.book()...))
+		return n.knownAddrs()
 	}
 	return back
 }
@@ -274,7 +274,7 @@ func (n *Node) joinKnown(ctx context.Context, addrs []string, timeout time.Durat
 		return 0, nil
 	}
 	if len(addrs) == 0 && n.cfg.Mesh != nil {
-		addrs = append(slices.Clone(n.cfg.Mesh.Join), n.book()...)
+		addrs = n.knownAddrs()
 	}
 	addrs = dedupe(addrs)
 	var (
@@ -349,6 +349,12 @@ func joinErrorText(errs []error) string {
 	}
 	slices.Sort(parts)
 	return strings.Join(parts, "; ")
+}
+
+// knownAddrs returns the configured peers and the address book, most
+// recently seen first, without repeats.
+func (n *Node) knownAddrs() []string {
+	return dedupe(append(slices.Clone(n.cfg.Mesh.Join), n.book()...))
 }
 
 // dedupe drops repeated addresses and, of a "did/addr" and a bare "addr"
