@@ -323,22 +323,31 @@ func memberRepo(p mesh.PeerInfo, repo op.ID) (mesh.PeerRepo, bool) {
 	return mesh.PeerRepo{}, false
 }
 
-// verifyRoots runs a session, bounded by statusVerify, with every member
-// whose known root of a followed repo differs from ours, and returns the
-// peers as they are afterwards. A session ends with both sides holding
-// the same ops, so it settles whether the difference was real.
+// verifyRoots runs a session, four at a time and all bounded by
+// statusVerify, with every member whose known root of a followed repo
+// differs from ours, and returns the peers as they are afterwards. A
+// session ends with both sides holding the same ops, so it settles
+// whether the difference was real.
 func (n *Node) verifyRoots(ctx context.Context, peers []mesh.PeerInfo) []mesh.PeerInfo {
 	ctx, cancel := context.WithTimeout(ctx, statusVerify)
 	defer cancel()
 	var wg sync.WaitGroup
+	sem := make(chan struct{}, 4)
 	for _, p := range peers {
 		for _, r := range p.Repos {
 			if _, ok := memberRepo(p, r.Repo); !ok || r.InSync || !n.rep.Follows(r.Repo) {
 				continue
 			}
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+			}
+			if ctx.Err() != nil {
+				break
+			}
 			wg.Add(1)
 			go func() {
-				defer wg.Done()
+				defer func() { <-sem; wg.Done() }()
 				_, _ = n.mesh.SyncWith(ctx, p.ID, r.Repo)
 			}()
 		}
