@@ -213,6 +213,7 @@ type RepoSync struct {
 	Ops        int    `json:"ops"`
 	MerkleRoot string `json:"merkle_root"`
 	InSync     bool   `json:"in_sync"` // roots equal with every connected peer that follows it
+	Peers      int    `json:"peers"`   // connected peers known to follow it; 0: nobody else does
 }
 
 // Status is the node's state.

@@ -60,6 +60,12 @@ type NodeConfig struct {
 	PushPullInterval time.Duration
 	// ProbeInterval is memberlist's failure-detection period. Default 1s.
 	ProbeInterval time.Duration
+	// AntiEntropyInterval is how often, jittered, the node reconciles
+	// its repos with one known peer on its own timer, whatever
+	// memberlist's view: a peer memberlist marked failed, or a node that
+	// lost every member, still converges. Default 30s; negative turns
+	// it off.
+	AntiEntropyInterval time.Duration
 
 	// MaxOpSize bounds one encoded op received. Default 64 KiB, the
 	// data model's limit.
@@ -120,6 +126,7 @@ func DefaultNodeConfig() NodeConfig {
 		GossipInterval:      100 * time.Millisecond,
 		GossipNodes:         4,
 		PushPullInterval:    30 * time.Second,
+		AntiEntropyInterval: 30 * time.Second,
 		ProbeInterval:       time.Second,
 		MaxOpSize:           64 << 10,
 		MaxInlineOp:         maxInlineOp,
@@ -166,6 +173,7 @@ func (c NodeConfig) withDefaults() NodeConfig {
 	}
 	setDur(&c.GossipInterval, d.GossipInterval)
 	setDur(&c.PushPullInterval, d.PushPullInterval)
+	setDur(&c.AntiEntropyInterval, d.AntiEntropyInterval)
 	setDur(&c.ProbeInterval, d.ProbeInterval)
 	setDur(&c.SyncTimeout, d.SyncTimeout)
 	setDur(&c.FetchTimeout, d.FetchTimeout)
@@ -283,14 +291,23 @@ type Node struct {
 type peer struct {
 	addr        string // last advertised memberlist address
 	member      bool   // currently a live memberlist member
+	failed      bool   // memberlist declared it dead (not left) and it has not come back
 	since       time.Time
 	lastSync    time.Time
 	repos       map[[32]byte]digest // from its last push-pull state
 	stateAt     time.Time
-	syncLimit   *rate.Limiter // sessions it opens, and automatic ones we open
+	synced      map[[32]byte]syncedRoot // roots both sides held after a session
+	syncLimit   *rate.Limiter           // sessions it opens, and automatic ones we open
 	fetchLimit  *rate.Limiter
 	penaltyTill time.Time
 	penaltyWhy  string
+}
+
+// syncedRoot is the root a repo had here when a session with a peer
+// ended: both sides then held the same ops.
+type syncedRoot struct {
+	d  digest
+	at time.Time
 }
 
 type pairKey struct {
@@ -337,6 +354,7 @@ type PeerInfo struct {
 	ID             identity.PublicKey
 	Addr           string    // advertised address, "" if unknown
 	Member         bool      // a live memberlist member
+	Failed         bool      // memberlist declared it dead (not left) and it has not rejoined
 	Connected      bool      // has a live authenticated connection
 	ConnectedSince time.Time // when it joined (zero if not a member)
 	LastSync       time.Time // last completed sync session with it, either side
@@ -350,6 +368,9 @@ type PeerRepo struct {
 	Repo   [32]byte
 	Count  uint64 // ops the peer had
 	InSync bool   // its root equals ours (false for repos we do not follow)
+	// Known is when the peer's root was last learned: from its
+	// push-pull state, or a session that ended with both sides equal.
+	Known time.Time
 }
 
 // Start opens the endpoint, starts memberlist on it, registers the sync
@@ -445,6 +466,10 @@ func Start(ctx context.Context, cfg NodeConfig, r Replica) (*Node, error) {
 		n.wg.Add(1)
 		go n.gossipWorker()
 	}
+	if cfg.AntiEntropyInterval > 0 {
+		n.wg.Add(1)
+		go n.antiEntropyLoop()
+	}
 	ok = true
 	if len(cfg.Join) > 0 {
 		if _, err := n.Join(ctx, cfg.Join); err != nil {
@@ -483,7 +508,8 @@ func (n *Node) numMembers() int {
 // Join contacts the given addresses ("host:port", or
 // "did:key:.../host:port" to require that identity), exchanges state
 // with them and so starts syncing repos whose roots differ. It returns
-// how many it reached; it fails only if it reached none.
+// how many it reached; it fails only if it reached none, with a
+// *JoinError naming each address and why it failed.
 func (n *Node) Join(ctx context.Context, addrs []string) (int, error) {
 	type result struct {
 		n   int
@@ -497,46 +523,63 @@ func (n *Node) Join(ctx context.Context, addrs []string) (int, error) {
 	select {
 	case r := <-ch:
 		if r.err != nil && r.n == 0 {
-			return 0, fmt.Errorf("mesh: join: %w", r.err)
+			return 0, joinError(addrs, r.err)
 		}
 		return r.n, nil
 	case <-ctx.Done():
-		return 0, fmt.Errorf("mesh: join: %w", ctx.Err())
+		je := &JoinError{Addrs: addrs}
+		for range addrs {
+			je.Causes = append(je.Causes, ctx.Err())
+		}
+		return 0, je
 	}
 }
 
 // Peers returns what the node knows about other nodes, ordered by ID.
+// A peer's root for a repo is the newer of its last push-pull state and
+// the last session with it, so a session (or Verify) brings it up to
+// date before the next push-pull.
 func (n *Node) Peers() []PeerInfo {
 	connected := make(map[identity.PublicKey]bool)
 	for _, p := range n.ep.Peers() {
 		connected[p] = true
 	}
+	type known struct {
+		d  digest
+		at time.Time
+	}
 	now := time.Now()
 	n.mu.Lock()
 	out := make([]PeerInfo, 0, len(n.peers))
+	roots := make([]map[[32]byte]known, 0, len(n.peers))
 	for id, p := range n.peers {
 		pi := PeerInfo{
-			ID: id, Addr: p.addr, Member: p.member, Connected: connected[id],
+			ID: id, Addr: p.addr, Member: p.member, Failed: p.failed, Connected: connected[id],
 			ConnectedSince: p.since, LastSync: p.lastSync,
 		}
 		if now.Before(p.penaltyTill) {
 			pi.PenalizedUntil, pi.PenaltyReason = p.penaltyTill, p.penaltyWhy
 		}
+		r := make(map[[32]byte]known, len(p.repos))
 		for repo, d := range p.repos {
-			pi.Repos = append(pi.Repos, PeerRepo{Repo: repo, Count: d.Count})
+			r[repo] = known{d, p.stateAt}
+		}
+		for repo, sr := range p.synced {
+			if k, ok := r[repo]; !ok || sr.at.After(k.at) {
+				r[repo] = known{sr.d, sr.at}
+			}
 		}
 		out = append(out, pi)
+		roots = append(roots, r)
 	}
 	n.mu.Unlock()
 	for i := range out {
-		for j := range out[i].Repos {
-			pr := &out[i].Repos[j]
-			if root, ok := n.r.Root(pr.Repo); ok {
-				n.mu.Lock()
-				d := n.peers[out[i].ID].repos[pr.Repo]
-				n.mu.Unlock()
-				pr.InSync = d == digestOf(root)
+		for repo, k := range roots[i] {
+			pr := PeerRepo{Repo: repo, Count: k.d.Count, Known: k.at}
+			if root, ok := n.r.Root(repo); ok {
+				pr.InSync = k.d == digestOf(root)
 			}
+			out[i].Repos = append(out[i].Repos, pr)
 		}
 		slices.SortFunc(out[i].Repos, func(a, b PeerRepo) int { return compareIDs(a.Repo, b.Repo) })
 	}
@@ -831,6 +874,7 @@ func (n *Node) memberEvent(m *memberlist.Node, alive bool) {
 		p.since = time.Now()
 	}
 	p.member = alive
+	p.failed = !alive && m.State == memberlist.StateDead
 	if !alive {
 		p.since = time.Time{}
 	}

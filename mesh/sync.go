@@ -242,7 +242,7 @@ func (n *Node) initiate(ctx context.Context, id identity.PublicKey, repo [32]byt
 				n.penalize(id, rep.Err)
 			}
 		} else {
-			n.syncedWith(id)
+			n.syncedWith(id, repo)
 		}
 	}()
 	if !n.r.Follows(repo) {
@@ -299,7 +299,7 @@ func (n *Node) handleSync(ctx context.Context, id identity.PublicKey, s *Stream)
 			n.log.Debug("inbound sync failed", "peer", id.Short(), "repo", shortID(rep.Repo), "err", err)
 		}
 	default:
-		n.syncedWith(id)
+		n.syncedWith(id, rep.Repo)
 		n.log.Debug("inbound sync done", "peer", id.Short(), "repo", shortID(rep.Repo),
 			"sent", rep.Sent, "received", rep.Received, "round_trips", rep.RoundTrips)
 	}
@@ -308,10 +308,22 @@ func (n *Node) handleSync(ctx context.Context, id identity.PublicKey, s *Stream)
 // errRefusedHere marks an inbound session this node declined.
 var errRefusedHere = errors.New("mesh: session refused")
 
-func (n *Node) syncedWith(id identity.PublicKey) {
+// syncedWith records a finished session with id for repo: both sides
+// then held the same ops, so the peer's root is ours.
+func (n *Node) syncedWith(id identity.PublicKey, repo [32]byte) {
+	root, ok := n.r.Root(repo)
+	now := time.Now()
 	n.mu.Lock()
-	n.peerLocked(id).lastSync = time.Now()
-	n.mu.Unlock()
+	defer n.mu.Unlock()
+	p := n.peerLocked(id)
+	p.lastSync = now
+	if !ok {
+		return
+	}
+	if p.synced == nil {
+		p.synced = make(map[[32]byte]syncedRoot)
+	}
+	p.synced[repo] = syncedRoot{d: digestOf(root), at: now}
 }
 
 // runSession runs either side of a session on s: the handshake, the

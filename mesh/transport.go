@@ -2,6 +2,7 @@ package mesh
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -54,6 +55,10 @@ type Handler func(ctx context.Context, peer identity.PublicKey, s *Stream)
 // called on the connection's receive goroutine and must not block: copy
 // or queue, drop when full. payload is owned by the handler.
 type DatagramHandler func(peer identity.PublicKey, from net.Addr, payload []byte)
+
+// resetKeyDomain separates the signature that derives the QUIC stateless
+// reset key from every other use of the identity key.
+const resetKeyDomain = "murmur/mesh/quic-stateless-reset/v1"
 
 // Endpoint is a QUIC endpoint on one UDP socket that dials and accepts
 // Noise-authenticated connections. Every connection it hands out is bound
@@ -200,7 +205,13 @@ func Listen(key *identity.Key, cfg Config) (*Endpoint, error) {
 		MaxConnectionReceiveWindow: uint64(cfg.MaxConnReceiveWindow),
 		EnableDatagrams:            true,
 	}
-	tr := &quic.Transport{Conn: udp}
+	// A stateless reset key that survives restarts: a peer that kept a
+	// connection this endpoint has forgotten (it slept through the idle
+	// timeout, or this process restarted) is told at its next packet,
+	// instead of sending into a dead connection until its own idle
+	// timeout, which its keep-alives keep pushing back.
+	resetKey := quic.StatelessResetKey(sha256.Sum256(key.Sign(resetKeyDomain, nil)))
+	tr := &quic.Transport{Conn: udp, StatelessResetKey: &resetKey}
 	ln, err := tr.Listen(serverTLS, quicConf)
 	if err != nil {
 		_ = tr.Close()

@@ -3,9 +3,11 @@ package node
 import (
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"murmur/api"
@@ -89,7 +91,7 @@ func (n *Node) Follow(ctx context.Context, repo string, peers []string) (api.Fol
 		joined, errs := n.joinKnown(ctx, peers, joinTimeout)
 		if joined == 0 {
 			return n.followResult(id), api.Errorf(api.CodeUnavailable,
-				"following repo %s, but no peer answered (%v); it will be fetched when one is reachable", id.Short(), errors.Join(errs...))
+				"following repo %s, but no peer answered (%s); it will be fetched when one is reachable", id.Short(), joinErrorText(errs))
 		}
 	}
 	res := n.followResult(id)
@@ -177,7 +179,20 @@ func (n *Node) Sync(ctx context.Context, req api.SyncRequest) ([]api.SyncResult,
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	// Unreachable peers must not use up the time the sessions need.
-	joined, joinErrs := n.joinKnown(ctx, peers, min(joinTimeout, max(timeout/3, time.Second)))
+	reachTimeout := min(joinTimeout, max(timeout/3, time.Second))
+	var (
+		joined   int
+		joinErrs []error
+		reports  []mesh.SyncReport
+	)
+	if n.cfg.Mesh.Manual {
+		// A node started for this command syncs once: a handshake with
+		// each peer and the sessions, without joining memberlist.
+		reports, joined, joinErrs = n.syncDirect(ctx, peers, reachTimeout)
+	} else {
+		joined, joinErrs = n.joinKnown(ctx, peers, reachTimeout)
+		reports, _ = n.mesh.SyncAll(ctx)
+	}
 
 	type agg struct {
 		api.SyncResult
@@ -193,11 +208,14 @@ func (n *Node) Sync(ctx context.Context, req api.SyncRequest) ([]api.SyncResult,
 		byRepo[id] = a
 		order = append(order, id)
 	}
-	reports, _ := n.mesh.SyncAll(ctx)
 	for _, r := range reports {
 		a := byRepo[r.Repo]
 		if a == nil {
 			continue
+		}
+		var refused *mesh.RefusedError
+		if errors.As(r.Err, &refused) && refused.Status == mesh.SyncNotFollowed {
+			continue // that peer does not follow the repo
 		}
 		if r.Err != nil {
 			a.errs = append(a.errs, fmt.Sprintf("%s: %v", r.Peer.Short(), r.Err))
@@ -218,7 +236,7 @@ func (n *Node) Sync(ctx context.Context, req api.SyncRequest) ([]api.SyncResult,
 			case joined == 0 && len(n.mesh.Endpoint().Peers()) == 0:
 				msg := "no peer reachable"
 				if len(joinErrs) > 0 {
-					msg += ": " + errors.Join(joinErrs...).Error()
+					msg += ": " + joinErrorText(joinErrs)
 				} else {
 					msg += "; name one with --peer HOST:PORT"
 				}
@@ -233,9 +251,22 @@ func (n *Node) Sync(ctx context.Context, req api.SyncRequest) ([]api.SyncResult,
 	return out, nil
 }
 
-// meshStatus fills the networking part of st.
-func (n *Node) meshStatus(st *api.Status) {
+// statusVerify bounds the sessions Status runs to check roots that
+// differ from the peers' last known ones.
+const statusVerify = 2 * time.Second
+
+// meshStatus fills the networking part of st. Without networking the
+// known peers are the address book's. A repo is in sync when every
+// member that follows it has its root; a known root that differs from
+// ours is checked with a session first (one round trip when the roots
+// are in fact equal), so that status does not wait for the next
+// push-pull to learn what gossip already did.
+func (n *Node) meshStatus(ctx context.Context, st *api.Status) {
 	if n.mesh == nil {
+		for _, e := range n.book() {
+			did, addr, _ := strings.Cut(e, "/")
+			st.Peers = append(st.Peers, api.Peer{ID: did, Addr: addr})
+		}
 		return
 	}
 	st.Online = true
@@ -251,7 +282,7 @@ func (n *Node) meshStatus(st *api.Status) {
 			}
 		}
 	}
-	peers := n.mesh.Peers()
+	peers := n.verifyRoots(ctx, n.mesh.Peers())
 	for _, p := range peers {
 		if !p.Member && !p.Connected && p.Addr == "" {
 			continue
@@ -266,23 +297,137 @@ func (n *Node) meshStatus(st *api.Status) {
 		if err != nil {
 			continue
 		}
-		followers, same := 0, 0
+		same := 0
 		for _, p := range peers {
-			if !p.Member {
-				continue
-			}
-			for _, pr := range p.Repos {
-				if pr.Repo == id {
-					followers++
-					if pr.InSync {
-						same++
-					}
+			if pr, ok := memberRepo(p, id); ok {
+				st.Repos[i].Peers++
+				if pr.InSync {
+					same++
 				}
 			}
 		}
-		st.Repos[i].InSync = followers > 0 && same == followers
+		st.Repos[i].InSync = st.Repos[i].Peers > 0 && same == st.Repos[i].Peers
 	}
+}
+
+// memberRepo returns what a live member announced of repo.
+func memberRepo(p mesh.PeerInfo, repo op.ID) (mesh.PeerRepo, bool) {
+	if !p.Member || !p.PenalizedUntil.IsZero() {
+		return mesh.PeerRepo{}, false
+	}
+	for _, r := range p.Repos {
+		if r.Repo == repo {
+			return r, true
+		}
+	}
+	return mesh.PeerRepo{}, false
+}
+
+// verifyRoots runs a session, four at a time and all bounded by
+// statusVerify, with every member whose known root of a followed repo
+// differs from ours, and returns the peers as they are afterwards. A
+// session ends with both sides holding the same ops, so it settles
+// whether the difference was real.
+func (n *Node) verifyRoots(ctx context.Context, peers []mesh.PeerInfo) []mesh.PeerInfo {
+	ctx, cancel := context.WithTimeout(ctx, statusVerify)
+	defer cancel()
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 4)
+	for _, p := range peers {
+		for _, r := range p.Repos {
+			if _, ok := memberRepo(p, r.Repo); !ok || r.InSync || !n.rep.Follows(r.Repo) {
+				continue
+			}
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+			}
+			if ctx.Err() != nil {
+				break
+			}
+			wg.Add(1)
+			go func() {
+				defer func() { <-sem; wg.Done() }()
+				_, _ = n.mesh.SyncWith(ctx, p.ID, r.Repo)
+			}()
+		}
+	}
+	wg.Wait()
+	return n.mesh.Peers()
 }
 
 // rootHex is the text form of a Merkle root in Status: its hash sum.
 func rootHex(sum [32]byte) string { return hex.EncodeToString(sum[:]) }
+
+// syncDirect reconciles every followed repo with each of addrs (the
+// configured peers and the address book when none are given): it
+// connects to all at once, each bounded by reachTimeout, then runs the
+// sessions, up to four at a time. It returns the reports, how many peers
+// answered and why the others did not. Peers that answered go to the
+// address book.
+func (n *Node) syncDirect(ctx context.Context, addrs []string, reachTimeout time.Duration) ([]mesh.SyncReport, int, []error) {
+	if len(addrs) == 0 {
+		addrs = n.knownAddrs()
+	}
+	addrs = dedupe(addrs)
+	type reached struct {
+		id   identity.PublicKey
+		addr string
+	}
+	var (
+		mu   sync.Mutex
+		ok   []reached
+		errs []error
+		wg   sync.WaitGroup
+	)
+	for _, a := range addrs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cctx, cancel := context.WithTimeout(ctx, reachTimeout)
+			defer cancel()
+			id, err := n.mesh.Connect(cctx, a)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, peerError(a, err))
+				return
+			}
+			ok = append(ok, reached{id, a})
+		}()
+	}
+	wg.Wait()
+	now := n.cfg.Now()
+	for _, r := range ok {
+		_, hostport, found := strings.Cut(r.addr, "/")
+		if !found {
+			hostport = r.addr
+		}
+		b, _ := json.Marshal(bookEntry{Addr: hostport, Seen: now})
+		if err := n.store.SetLocal(bookPrefix+r.id.DID(), b); err != nil {
+			n.log.Warn("save address book", "err", err)
+		}
+	}
+	var reports []mesh.SyncReport
+	sem := make(chan struct{}, 4)
+	seen := map[identity.PublicKey]bool{}
+	for _, r := range ok {
+		if seen[r.id] {
+			continue
+		}
+		seen[r.id] = true
+		for _, repo := range n.rep.Followed() {
+			wg.Add(1)
+			sem <- struct{}{}
+			go func() {
+				defer func() { <-sem; wg.Done() }()
+				rep, _ := n.mesh.SyncWith(ctx, r.id, repo)
+				mu.Lock()
+				reports = append(reports, rep)
+				mu.Unlock()
+			}()
+		}
+	}
+	wg.Wait()
+	return reports, len(seen), errs
+}

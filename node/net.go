@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"slices"
@@ -50,7 +51,10 @@ const DefaultPort = mesh.DefaultPort
 // Timing of the node's maintenance loop.
 const (
 	releaseInterval  = 5 * time.Second  // hand parked ops back to the store
-	bookInterval     = 30 * time.Second // save the address book, rejoin when alone
+	bookInterval     = 30 * time.Second // save the address book
+	healInterval     = 2 * time.Second  // look at memberlist's view for a cut-off node
+	rejoinMin        = 2 * time.Second  // first backoff between rejoin attempts
+	rejoinMax        = time.Minute      // backoff cap
 	joinTimeout      = 15 * time.Second
 	maxBookEntries   = 256
 	bookPrefix       = "peer/"
@@ -79,6 +83,12 @@ func (n *Node) startMesh(ctx context.Context, cfg MeshConfig) error {
 		Logger:           n.log,
 		PushPullInterval: cfg.PushPullInterval,
 		GossipInterval:   cfg.GossipInterval,
+		// Anti-entropy runs on the push-pull period; a node started for
+		// one command syncs once and needs no timer.
+		AntiEntropyInterval: cfg.PushPullInterval,
+	}
+	if cfg.Manual {
+		mc.AntiEntropyInterval = -1
 	}
 	if cfg.SeedAll {
 		mc.OnRepo = func(repo [32]byte, from identity.PublicKey) bool {
@@ -113,7 +123,7 @@ func listenOrDefault(s string) string {
 func (n *Node) Mesh() *mesh.Node { return n.mesh }
 
 // loop runs periodic maintenance until n.stop is closed: parked ops are
-// released, the address book is saved, and an alone node rejoins.
+// released and the address book is saved.
 func (n *Node) loop() {
 	defer n.wg.Done()
 	release := time.NewTicker(releaseInterval)
@@ -131,11 +141,68 @@ func (n *Node) loop() {
 				continue
 			}
 			n.saveBook()
-			if len(n.mesh.Endpoint().Peers()) == 0 && !n.cfg.Mesh.Manual {
-				n.joinKnown(n.stopCtx, nil, joinTimeout)
-			}
 		}
 	}
+}
+
+// heal rejoins until n.stop is closed whenever memberlist's view shows the
+// node cut off (see rejoinTargets). Attempts back off, jittered, from
+// rejoinMin to rejoinMax while the condition lasts, and start over once
+// it clears. Memberlist alone would not recover: a node that slept
+// through its peers' failure detection is dead to them and they to it,
+// and neither side probes or push-pulls a dead member again. Data
+// converges meanwhile through the mesh's own anti-entropy timer.
+func (n *Node) heal() {
+	defer n.wg.Done()
+	tick := time.NewTicker(healInterval)
+	defer tick.Stop()
+	var (
+		backoff time.Duration
+		next    time.Time
+	)
+	for {
+		select {
+		case <-n.stop:
+			return
+		case <-n.stopCtx.Done():
+			return
+		case <-tick.C:
+		}
+		targets := n.rejoinTargets()
+		if len(targets) == 0 {
+			backoff = 0
+			continue
+		}
+		if time.Now().Before(next) {
+			continue
+		}
+		joined, _ := n.joinKnown(n.stopCtx, targets, joinTimeout)
+		backoff = min(max(2*backoff, rejoinMin), rejoinMax)
+		next = time.Now().Add(mesh.Jitter(backoff))
+		n.log.Info("rejoining the mesh", "tried", len(targets), "answered", joined, "next_in", backoff)
+	}
+}
+
+// rejoinTargets returns the addresses to rejoin, none when memberlist's
+// view needs no repair: the node is alone though it knows peers (the
+// configured ones and its address book are returned), or a peer that
+// memberlist declared dead talks to it again over QUIC (those peers are
+// returned).
+func (n *Node) rejoinTargets() []string {
+	members := 0
+	var back []string
+	for _, p := range n.mesh.Peers() {
+		if p.Member {
+			members++
+		}
+		if p.Failed && p.Connected && p.Addr != "" && p.PenalizedUntil.IsZero() {
+			back = append(back, p.ID.DID()+"/"+p.Addr)
+		}
+	}
+	if members == 0 {
+		return n.knownAddrs()
+	}
+	return back
 }
 
 // release hands parked ops whose time has come back to the store.
@@ -207,7 +274,7 @@ func (n *Node) joinKnown(ctx context.Context, addrs []string, timeout time.Durat
 		return 0, nil
 	}
 	if len(addrs) == 0 && n.cfg.Mesh != nil {
-		addrs = append(slices.Clone(n.cfg.Mesh.Join), n.book()...)
+		addrs = n.knownAddrs()
 	}
 	addrs = dedupe(addrs)
 	var (
@@ -226,7 +293,7 @@ func (n *Node) joinKnown(ctx context.Context, addrs []string, timeout time.Durat
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", a, err))
+				errs = append(errs, peerError(a, err))
 				return
 			}
 			joined++
@@ -240,6 +307,54 @@ func (n *Node) joinKnown(ctx context.Context, addrs []string, timeout time.Durat
 		n.log.Debug("join failed", "err", err)
 	}
 	return joined, errs
+}
+
+// peerError says why the peer at addr did not answer, naming the address
+// and the cause in words a user can act on, not as memberlist's or QUIC's
+// error chain.
+func peerError(addr string, err error) error {
+	var je *mesh.JoinError
+	if errors.As(err, &je) && len(je.Causes) == 1 {
+		err = je.Causes[0]
+	}
+	var mismatch *mesh.PeerMismatchError
+	msg := err.Error()
+	switch {
+	case errors.As(err, &mismatch):
+		return fmt.Errorf("peer %s is not the identity asked for: %v", addr, mismatch)
+	case errors.Is(err, mesh.ErrPenalized):
+		return fmt.Errorf("peer %s is ignored for now: %v", addr, err)
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled),
+		strings.Contains(msg, "no recent network activity"), strings.Contains(msg, "deadline exceeded"),
+		strings.Contains(msg, "timeout"):
+		return fmt.Errorf("peer %s did not answer: check that `murmur serve` runs there and that UDP to that port is not blocked", addr)
+	case strings.Contains(msg, "connection refused"):
+		return fmt.Errorf("peer %s refused the connection: nothing listens on that UDP port", addr)
+	}
+	for {
+		rest, ok := strings.CutPrefix(msg, "mesh: ")
+		if !ok {
+			break
+		}
+		msg = rest
+	}
+	return fmt.Errorf("peer %s: %s", addr, strings.ReplaceAll(msg, "\n", "; "))
+}
+
+// joinErrorText joins the errors of peerError into one line.
+func joinErrorText(errs []error) string {
+	parts := make([]string, len(errs))
+	for i, e := range errs {
+		parts[i] = e.Error()
+	}
+	slices.Sort(parts)
+	return strings.Join(parts, "; ")
+}
+
+// knownAddrs returns the configured peers and the address book, most
+// recently seen first, without repeats.
+func (n *Node) knownAddrs() []string {
+	return dedupe(append(slices.Clone(n.cfg.Mesh.Join), n.book()...))
 }
 
 // dedupe drops repeated addresses and, of a "did/addr" and a bare "addr"

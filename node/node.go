@@ -121,7 +121,8 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	n.wg.Add(1)
 	go n.loop()
 	if n.mesh != nil && !cfg.Mesh.Manual {
-		n.wg.Add(1)
+		n.wg.Add(2)
+		go n.heal()
 		go func() {
 			defer n.wg.Done()
 			n.joinKnown(n.stopCtx, nil, joinTimeout)

@@ -45,7 +45,7 @@ func (n *Node) Status(ctx context.Context) (api.Status, error) {
 		}
 		st.Repos = append(st.Repos, rs)
 	}
-	n.meshStatus(&st)
+	n.meshStatus(ctx, &st)
 	st.PendingIn = n.store.Pending()
 	return st, nil
 }

@@ -52,7 +52,7 @@ func newFake() *fakeService {
 		identity: &id,
 		status: api.Status{Identity: alice, Online: true, Listen: "0.0.0.0:7411", Version: "test",
 			Peers: []api.Peer{{ID: bob.ID, Alias: "bob", Addr: "10.0.0.2:7411", Connected: true, LastSync: t0.Add(-time.Minute)}},
-			Repos: []api.RepoSync{{Repo: "r1aaaaaaaaaa", Name: "murmur", Ops: 42, MerkleRoot: "abcdef0123456789", InSync: true}},
+			Repos: []api.RepoSync{{Repo: "r1aaaaaaaaaa", Name: "murmur", Ops: 42, MerkleRoot: "abcdef0123456789", InSync: true, Peers: 1}},
 		},
 		issues:   map[string][]api.Issue{},
 		patches:  map[string][]api.Patch{},

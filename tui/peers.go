@@ -110,9 +110,12 @@ func (s *peersScreen) render() {
 	add("", st.Header.Render(fmt.Sprintf(" Repos (%d)", len(stat.Repos))))
 	for _, r := range stat.Repos {
 		sync := st.Closed.Render("✗ behind or ahead")
-		if !s.c.online() {
+		switch {
+		case !s.c.online():
 			sync = st.Subtle.Render("– not syncing (offline)")
-		} else if r.InSync {
+		case r.Peers == 0:
+			sync = st.Subtle.Render("– no connected peer follows it")
+		case r.InSync:
 			sync = st.Open.Render("✓ in sync")
 		}
 		add(fmt.Sprintf("  %-20s %6d ops  root %s  %s", trunc(r.Name, 20), r.Ops, shortID(r.MerkleRoot), sync))

@@ -133,7 +133,10 @@ func (s *reposScreen) syncState(id string) string {
 	}
 	for _, r := range s.c.status.Repos {
 		if r.Repo == id {
-			if r.InSync {
+			switch {
+			case r.Peers == 0:
+				return "local"
+			case r.InSync:
 				return "synced"
 			}
 			return "syncing"

@@ -84,22 +84,8 @@ func cli() ([]Result, error) {
 		}
 	}
 	run := func(args ...string) (time.Duration, error) {
-		cmd := exec.Command(bin, args...)
-		cmd.Env = append(os.Environ(), "MURMUR_HOME="+home, "NO_COLOR=1")
-		start := time.Now()
-		out, err := cmd.Output()
-		d := time.Since(start)
-		if err != nil {
-			var ee *exec.ExitError
-			if errors.As(err, &ee) {
-				return 0, fmt.Errorf("murmur %v: %v: %s", args, err, ee.Stderr)
-			}
-			return 0, fmt.Errorf("murmur %v: %w", args, err)
-		}
-		if len(out) == 0 {
-			return 0, fmt.Errorf("murmur %v printed nothing", args)
-		}
-		return d, nil
+		d, _, err := runMurmur(bin, home, args...)
+		return d, err
 	}
 	var createTimes []float64
 	for i := range creates {
@@ -142,6 +128,27 @@ func cli() ([]Result, error) {
 		{"cli", c, "process_start_ms", startup, "ms"},
 		{"cli", c, "list_10000_ms", median(listTimes), "ms"},
 	}, nil
+}
+
+// runMurmur runs the murmur binary on home and returns its wall time and
+// output; it fails unless the command exits 0 and prints something.
+func runMurmur(bin, home string, args ...string) (time.Duration, []byte, error) {
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), "MURMUR_HOME="+home, "NO_COLOR=1")
+	start := time.Now()
+	out, err := cmd.Output()
+	d := time.Since(start)
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return 0, nil, fmt.Errorf("murmur %v: %v: %s", args, err, ee.Stderr)
+		}
+		return 0, nil, fmt.Errorf("murmur %v: %w", args, err)
+	}
+	if len(out) == 0 {
+		return 0, nil, fmt.Errorf("murmur %v printed nothing", args)
+	}
+	return d, out, nil
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

@@ -81,11 +81,13 @@ func (a *app) statusCmd() *cobra.Command {
 			t := newTable(1, "REPO", "NAME", "OPS", "MERKLE ROOT", "SYNC")
 			for _, r := range st.Repos {
 				sync, style := "in sync", styleGreen
-				if !r.InSync {
-					sync, style = "not in sync with every peer", styleYellow
-				}
-				if !st.Online {
+				switch {
+				case !st.Online:
 					sync, style = "-", styleDim
+				case r.Peers == 0:
+					sync, style = "no connected peer follows it", styleDim
+				case !r.InSync:
+					sync, style = "not in sync with every peer", styleYellow
 				}
 				t.add(cell{text: short(r.Repo), style: styleCyan}, cell{text: r.Name}, cell{text: strconv.Itoa(r.Ops)},
 					cell{text: prefix(r.MerkleRoot, 16)}, cell{text: sync, style: style})
