@@ -12,7 +12,8 @@ import (
 // identity or one peer cannot take the pool from everyone else.
 //
 // The delivering peer is not persisted: ops found in the pool at open are
-// charged to the zero key, like ops ingested without a peer. Only writers
+// charged to their author as if it had delivered them, like ops ingested
+// without a peer. Only writers
 // use the pool, under Store.mu, and only a committing transaction changes
 // it.
 type pendingPool struct {
@@ -126,8 +127,9 @@ func decrement[K comparable](m map[K]int, k K) {
 	}
 }
 
-// PendingOf returns how many pending ops peer delivered (the zero key
-// counts ops ingested without a peer, and those found at open).
+// PendingOf returns how many pending ops are charged to peer: those it
+// delivered, and those it signed that came with no known deliverer (and
+// those found at open).
 func (s *Store) PendingOf(peer identity.PublicKey) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -276,8 +276,8 @@ func (s *Store) loadIDs() error {
 		if err != nil {
 			return fmt.Errorf("storage: pending op %s: %v: %w", id.Short(), err, ErrCorrupt)
 		}
-		// Who delivered it is not kept: charge it to the zero key.
-		s.pool.add(id, pendEntry{author: o.Author})
+		// Who delivered it is not kept: charge it to its author.
+		s.pool.add(id, pendEntry{peer: o.Author, author: o.Author})
 		return nil
 	})
 }

@@ -287,6 +287,9 @@ func (t *txn) add(o *op.Op, from identity.PublicKey) (Outcome, error) {
 // quotas and, when the pool is full, evicts to make room (evictFor).
 func (t *txn) pend(o *op.Op, missing []op.ID, from identity.PublicKey) error {
 	id := o.ID()
+	if from == (identity.PublicKey{}) {
+		from = o.Author // no known deliverer: the signer answers for it
+	}
 	opts := &t.s.opts
 	if n := t.peerPending(from); n >= opts.MaxPendingPerPeer {
 		return fmt.Errorf("op %s: peer %s has %d ops pending: %w", id.Short(), from.Short(), n, ErrPeerQuota)
@@ -656,7 +659,8 @@ func (s *Store) Ingest(ops []*op.Op) (Report, error) {
 }
 
 // IngestFrom is Ingest of ops delivered by peer, whose pending ops count
-// against its quota (Options.MaxPendingPerPeer).
+// against its quota (Options.MaxPendingPerPeer). With the zero peer (as
+// for Ingest) each pending op is charged to its author instead.
 func (s *Store) IngestFrom(peer identity.PublicKey, ops []*op.Op) (Report, error) {
 	rep, sync, err := s.IngestAsyncFrom(peer, ops)
 	if err != nil {
