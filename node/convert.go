@@ -1,8 +1,6 @@
 package node
 
 import (
-	"bytes"
-	"slices"
 	"sort"
 
 	"murmur/api"
@@ -262,15 +260,3 @@ func (n *Node) patchView(r *forge.Repo, o *forge.Object) api.Patch {
 	return out
 }
 
-// sortSummaries orders by most recently updated first, then ID.
-func sortSummaries(s []forge.Summary) {
-	slices.SortFunc(s, func(a, b forge.Summary) int {
-		if a.Updated != b.Updated {
-			if a.Updated > b.Updated {
-				return -1
-			}
-			return 1
-		}
-		return bytes.Compare(a.ID[:], b.ID[:])
-	})
-}
