@@ -259,4 +259,3 @@ func (n *Node) patchView(r *forge.Repo, o *forge.Object) api.Patch {
 	out.Conflicts = append(out.Conflicts, conflicts(p, &o.State, stateShow)...)
 	return out
 }
-

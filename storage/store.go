@@ -455,6 +455,15 @@ func (s *Store) OpsRaw(repo op.ID, ids []op.ID) ([][]byte, error) {
 	return out, nil
 }
 
+// StoredOps returns about how many ops the store holds (applied, not
+// pending), from memory: ops whose IDs share their first 8 bytes count
+// once.
+func (s *Store) StoredOps() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.known)
+}
+
 // HasOp reports whether an op is stored (applied, not pending).
 func (s *Store) HasOp(id op.ID) (bool, error) { return s.has(opKey(id)) }
 

@@ -34,15 +34,11 @@ const coldstartRuns = 3
 // mesh listening, local API socket) and the process's resident memory once
 // ready. The store was just written, so its files are in the page cache.
 func coldstart() ([]Result, error) {
-	dir, err := os.MkdirTemp("", "murmur-bench-coldstart-")
+	dir, bin, err := workspace("murmur-bench-coldstart-")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	bin, err := murmurBinary(dir)
-	if err != nil {
-		return nil, err
-	}
 	var out []Result
 	for _, n := range []int{100_000, 1_000_000} {
 		home := filepath.Join(dir, strconv.Itoa(n))

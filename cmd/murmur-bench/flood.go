@@ -29,15 +29,11 @@ func init() {
 // after the flood, and how long `murmur issue list -L 20` takes then.
 func flood() ([]Result, error) {
 	const base, spam = 1000, 100_000
-	dir, err := os.MkdirTemp("", "murmur-bench-flood-")
+	dir, bin, err := workspace("murmur-bench-flood-")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	bin, err := murmurBinary(dir)
-	if err != nil {
-		return nil, err
-	}
 	home := filepath.Join(dir, "home")
 	if err := fillStore(filepath.Join(home, node.StoreDir), base); err != nil {
 		return nil, err
