@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 
+	"murmur/crdt"
 	"murmur/forge"
 	"murmur/op"
 )
@@ -15,64 +16,112 @@ import (
 // recently updated first, ties by ID. With limit > 0 it returns at most
 // limit of them and holds no more than that in memory, however many the
 // repo has; it still reads every summary in the state, since the listing
-// index is ordered by ID.
+// index is ordered by ID. Without a filter, it decodes only the update
+// time of the summaries it does not return.
 func (s *Store) ListSummaries(repo op.ID, typ forge.ObjectType, state string, limit int, keep func(*forge.Summary) bool) ([]forge.Summary, error) {
 	prefix := summaryPrefix(repo, typeCode(typ))
 	if state != "" {
 		prefix = append(prefix, stateCode(state))
 	}
-	top := summaryHeap{}
-	err := s.scan(prefix, func(_, v []byte) error {
+	top := topK[listed]{limit: limit}
+	err := s.scan(prefix, func(k, v []byte) error {
+		if keep == nil {
+			// Rank by update time and ID (the key's last 32 bytes);
+			// decode the rest only for what makes the page.
+			var u struct {
+				Updated crdt.Timestamp `cbor:"11,keyasint"`
+			}
+			if err := decMode.Unmarshal(v, &u); err != nil {
+				return fmt.Errorf("storage: summary: %v: %w", err, ErrCorrupt)
+			}
+			c := listed{updated: u.Updated, id: op.ID(k[len(k)-32:])}
+			if top.wants(c) {
+				c.raw = bytes.Clone(v)
+				top.add(c)
+			}
+			return nil
+		}
 		var sm forge.Summary
 		if err := decMode.Unmarshal(v, &sm); err != nil {
 			return fmt.Errorf("storage: summary: %v: %w", err, ErrCorrupt)
 		}
-		switch {
-		case keep != nil && !keep(&sm):
-		case limit <= 0 || len(top) < limit:
-			heap.Push(&top, sm)
-		case newerSummary(sm, top[0]):
-			top[0] = sm
-			heap.Fix(&top, 0)
+		if keep(&sm) {
+			top.add(listed{updated: sm.Updated, id: sm.ID, sum: &sm})
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	out := []forge.Summary(top)
-	slices.SortFunc(out, func(a, b forge.Summary) int {
+	slices.SortFunc(top.items, func(a, b listed) int {
 		switch {
-		case newerSummary(a, b):
+		case a.before(b):
 			return -1
-		case newerSummary(b, a):
+		case b.before(a):
 			return 1
 		}
 		return 0
 	})
+	out := make([]forge.Summary, 0, len(top.items))
+	for _, c := range top.items {
+		if c.sum == nil {
+			c.sum = new(forge.Summary)
+			if err := decMode.Unmarshal(c.raw, c.sum); err != nil {
+				return nil, fmt.Errorf("storage: summary: %v: %w", err, ErrCorrupt)
+			}
+		}
+		out = append(out, *c.sum)
+	}
 	return out, nil
 }
 
-// newerSummary reports whether a lists before b: updated later, or at the
-// same time with a smaller ID.
-func newerSummary(a, b forge.Summary) bool {
-	if a.Updated != b.Updated {
-		return a.Updated > b.Updated
-	}
-	return bytes.Compare(a.ID[:], b.ID[:]) < 0
+// listed is a summary ranked for a listing: decoded (sum) or not yet
+// (raw).
+type listed struct {
+	updated crdt.Timestamp
+	id      op.ID
+	sum     *forge.Summary
+	raw     []byte
 }
 
-// summaryHeap keeps the summaries that list first, the one that lists
-// last on top, so that a newer summary replaces it.
-type summaryHeap []forge.Summary
+// before reports whether a lists before b: updated later, or at the same
+// time with a smaller ID.
+func (a listed) before(b listed) bool {
+	if a.updated != b.updated {
+		return a.updated > b.updated
+	}
+	return bytes.Compare(a.id[:], b.id[:]) < 0
+}
 
-func (h summaryHeap) Len() int           { return len(h) }
-func (h summaryHeap) Less(i, j int) bool { return newerSummary(h[j], h[i]) }
-func (h summaryHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *summaryHeap) Push(x any)        { *h = append(*h, x.(forge.Summary)) }
-func (h *summaryHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
+// topK keeps the limit items that list first (all of them when limit <=
+// 0), the one that lists last on top of a heap, so that a better item
+// replaces it.
+type topK[T interface{ before(T) bool }] struct {
+	limit int
+	items []T
+}
+
+// wants reports whether c would be kept.
+func (h *topK[T]) wants(c T) bool {
+	return h.limit <= 0 || len(h.items) < h.limit || c.before(h.items[0])
+}
+
+func (h *topK[T]) add(c T) {
+	switch {
+	case h.limit <= 0 || len(h.items) < h.limit:
+		heap.Push(h, c)
+	case c.before(h.items[0]):
+		h.items[0] = c
+		heap.Fix(h, 0)
+	}
+}
+
+func (h *topK[T]) Len() int           { return len(h.items) }
+func (h *topK[T]) Less(i, j int) bool { return h.items[j].before(h.items[i]) }
+func (h *topK[T]) Swap(i, j int)      { h.items[i], h.items[j] = h.items[j], h.items[i] }
+func (h *topK[T]) Push(x any)         { h.items = append(h.items, x.(T)) }
+func (h *topK[T]) Pop() any {
+	x := h.items[len(h.items)-1]
+	h.items = h.items[:len(h.items)-1]
 	return x
 }
