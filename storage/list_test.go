@@ -61,3 +61,29 @@ func TestListSummaries(t *testing.T) {
 		t.Errorf("closed issues = %d, want 0", len(got))
 	}
 }
+
+// BenchmarkListFirstPage compares a first page of 20 issues with decoding
+// every summary and sorting, over a repo of 20,000 issues.
+func BenchmarkListFirstPage(b *testing.B) {
+	k := testKey(b, 1)
+	g := genesis(b, k, "murmur")
+	s := open(b, nil, nil)
+	ingest(b, s, g)
+	ingest(b, s, chain(b, k, g, 20_000)...)
+	b.Run("page", func(b *testing.B) {
+		for b.Loop() {
+			if got, err := s.ListSummaries(g.ID(), forge.TypeIssue, "", 20, nil); err != nil || len(got) != 20 {
+				b.Fatal(len(got), err)
+			}
+		}
+	})
+	b.Run("all sorted", func(b *testing.B) {
+		for b.Loop() {
+			all, err := s.Summaries(g.ID(), forge.TypeIssue, "")
+			if err != nil {
+				b.Fatal(err)
+			}
+			slices.SortFunc(all, func(a, b forge.Summary) int { return cmp.Compare(b.Updated, a.Updated) })
+		}
+	})
+}
