@@ -10,14 +10,23 @@ import (
 	gocmp "github.com/google/go-cmp/cmp"
 
 	"murmur/forge"
+	"murmur/op"
+	"murmur/storage"
 )
 
+// issueStore returns a store holding a repo (its genesis) with n issues.
+func issueStore(tb testing.TB, n int) (*storage.Store, *op.Op) {
+	tb.Helper()
+	k := testKey(tb, 1)
+	g := genesis(tb, k, "murmur")
+	s := open(tb, nil, nil)
+	ingest(tb, s, g)
+	ingest(tb, s, chain(tb, k, g, n)...)
+	return s, g
+}
+
 func TestListSummaries(t *testing.T) {
-	k := testKey(t, 1)
-	g := genesis(t, k, "murmur")
-	s := open(t, nil, nil)
-	ingest(t, s, g)
-	ingest(t, s, chain(t, k, g, 30)...)
+	s, g := issueStore(t, 30)
 
 	// The expected order, from the plain index.
 	all, err := s.Summaries(g.ID(), forge.TypeIssue, "")
@@ -65,11 +74,7 @@ func TestListSummaries(t *testing.T) {
 // BenchmarkListFirstPage compares a first page of 20 issues with decoding
 // every summary and sorting, over a repo of 20,000 issues.
 func BenchmarkListFirstPage(b *testing.B) {
-	k := testKey(b, 1)
-	g := genesis(b, k, "murmur")
-	s := open(b, nil, nil)
-	ingest(b, s, g)
-	ingest(b, s, chain(b, k, g, 20_000)...)
+	s, g := issueStore(b, 20_000)
 	b.Run("page", func(b *testing.B) {
 		for b.Loop() {
 			if got, err := s.ListSummaries(g.ID(), forge.TypeIssue, "", 20, nil); err != nil || len(got) != 20 {
