@@ -34,6 +34,22 @@ type Config struct {
 	// ErrTooManyConns. Default 256.
 	MaxConns int
 
+	// MaxHalfOpen bounds the inbound connections from unknown addresses
+	// whose Noise handshake has not finished. It keeps the rest of
+	// MaxConns for authenticated peers, so connections that never
+	// authenticate cannot lock honest peers out. When it is reached, a
+	// newcomer from an address with fewer half-open connections than
+	// the busiest one evicts that address's oldest; otherwise it is
+	// refused. Connections from known addresses (peers that
+	// authenticated before, or that membership named) are not counted.
+	// Default MaxConns/4, at least 1.
+	MaxHalfOpen int
+
+	// MaxHalfOpenPerIP bounds the half-open connections from unknown
+	// addresses of one source IP; more are refused. Default 8, at most
+	// MaxHalfOpen.
+	MaxHalfOpenPerIP int
+
 	// MaxIncomingStreams bounds the concurrent bidirectional streams a
 	// peer may open on one connection (a QUIC transport parameter), and
 	// therefore the handler goroutines one connection can cause.
@@ -42,7 +58,9 @@ type Config struct {
 
 	// HandshakeTimeout bounds the Noise handshake of an accepted
 	// connection, and is QUIC's handshake idle timeout. (Outbound
-	// connections are bounded as a whole by DialTimeout.) Default 10s.
+	// connections are bounded as a whole by DialTimeout.) The handshake
+	// takes two round trips, so the default is short, to free the slot
+	// of a connection that never authenticates soon. Default 5s.
 	HandshakeTimeout time.Duration
 
 	// DialTimeout bounds one outbound connection attempt (address
@@ -84,8 +102,10 @@ func DefaultConfig() Config {
 	return Config{
 		ListenAddr:             ":" + strconv.Itoa(DefaultPort),
 		MaxConns:               256,
+		MaxHalfOpen:            64,
+		MaxHalfOpenPerIP:       8,
 		MaxIncomingStreams:     64,
-		HandshakeTimeout:       10 * time.Second,
+		HandshakeTimeout:       5 * time.Second,
 		DialTimeout:            10 * time.Second,
 		IdleTimeout:            30 * time.Second,
 		KeepAlivePeriod:        10 * time.Second,
@@ -104,6 +124,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxConns == 0 {
 		c.MaxConns = d.MaxConns
+	}
+	if c.MaxHalfOpen == 0 {
+		c.MaxHalfOpen = max(1, c.MaxConns/4)
+	}
+	if c.MaxHalfOpenPerIP == 0 {
+		c.MaxHalfOpenPerIP = min(8, c.MaxHalfOpen)
 	}
 	if c.MaxIncomingStreams == 0 {
 		c.MaxIncomingStreams = d.MaxIncomingStreams
@@ -141,6 +167,12 @@ func (c Config) validate() error {
 	var errs []error
 	if c.MaxConns < 1 {
 		errs = append(errs, fmt.Errorf("MaxConns %d must be at least 1", c.MaxConns))
+	}
+	if c.MaxHalfOpen < 1 || c.MaxHalfOpen > c.MaxConns {
+		errs = append(errs, fmt.Errorf("MaxHalfOpen %d must be between 1 and MaxConns %d", c.MaxHalfOpen, c.MaxConns))
+	}
+	if c.MaxHalfOpenPerIP < 1 || c.MaxHalfOpenPerIP > c.MaxHalfOpen {
+		errs = append(errs, fmt.Errorf("MaxHalfOpenPerIP %d must be between 1 and MaxHalfOpen %d", c.MaxHalfOpenPerIP, c.MaxHalfOpen))
 	}
 	if c.MaxIncomingStreams < 1 {
 		errs = append(errs, fmt.Errorf("MaxIncomingStreams %d must be at least 1", c.MaxIncomingStreams))

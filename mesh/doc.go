@@ -51,13 +51,22 @@
 // sessions and fetches are rate-limited per peer (x/time/rate); the
 // gossip queue, broadcast queue, peer table and concurrent sessions are
 // bounded. A peer that sends a malformed or oversize frame, fails
-// reconciliation, sends more ops than asked for, or sends ops the
-// Replica rejects is penalized: its connections are closed and, for
+// reconciliation, sends more ops than asked for, sends ops the Replica
+// rejects, or sends more ops that cannot be applied (dependencies it
+// does not supply, clocks far ahead) than its share of the Replica's
+// pending pool (IngestResult.OverQuota) is penalized: its connections
+// are closed and, for
 // NodeConfig.PenaltyDuration, its streams are refused and nothing is
 // asked of it; the log says why (warn level). Gossip does not say who
 // delivered a message, so an invalid op received by gossip is checked by
 // fetching it from the relay it names over an authenticated stream; the
-// relay is penalized only if it serves the invalid op itself.
+// relay is penalized only if it serves the invalid op itself; an op
+// received inline is charged to no peer (the Replica charges its author).
+//
+// Before the handshake, inbound connections from unknown addresses are
+// bounded per source IP and in total (Config.MaxHalfOpen,
+// MaxHalfOpenPerIP); addresses of members and of peers that
+// authenticated before skip those bounds.
 //
 // # Wire format
 //

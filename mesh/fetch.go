@@ -65,6 +65,12 @@ func (n *Node) ingestFrom(_ context.Context, id identity.PublicKey, repo [32]byt
 		n.penalize(id, err)
 		return res, err
 	}
+	if res.OverQuota > 0 {
+		err := fmt.Errorf("%w: %d ops of repo %s over its pending quota: it sends ops whose dependencies it does not supply or whose clocks are far ahead",
+			ErrFlood, res.OverQuota, shortID(repo))
+		n.penalize(id, err)
+		return res, err
+	}
 	return res, nil
 }
 

@@ -134,7 +134,9 @@ func (n *Node) obtain(ctx context.Context, m gossipMsg) ([]byte, error) {
 		}
 		return ops[0], nil
 	}
-	res, err := n.r.Ingest(m.relay, m.repo, [][]byte{m.op})
+	// The relay named in an inline message is unauthenticated, so the op
+	// is not charged to it: the replica charges it to its author.
+	res, err := n.r.Ingest(identity.PublicKey{}, m.repo, [][]byte{m.op})
 	if err != nil {
 		return nil, fmt.Errorf("ingest gossiped op: %w", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"slices"
 	"strconv"
 	"sync"
@@ -865,6 +866,10 @@ func (n *Node) memberEvent(m *memberlist.Node, alive bool) {
 	id, err := identity.ParseDID(m.Name)
 	if err != nil || id == n.id {
 		return
+	}
+	if ip, ok := netip.AddrFromSlice(m.Addr); ok && alive {
+		// A member's connections skip the half-open bounds.
+		n.ep.knowAddr(netip.AddrPortFrom(ip.Unmap(), m.Port))
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()

@@ -40,7 +40,8 @@ type Replica interface {
 	Get(repo [32]byte, ids [][32]byte) ([][]byte, error)
 
 	// Ingest decodes, verifies and stores ops of repo received from
-	// peer. Ops already stored are skipped. It must not fail as a whole
+	// peer over an authenticated stream, or from inline gossip, whose
+	// sender is unknown, with the zero peer. Ops already stored are skipped. It must not fail as a whole
 	// because of bad ops: those are counted in IngestResult.Invalid and
 	// dropped; the error is for local failures (storage). Ops whose
 	// dependencies are missing may be kept pending; their missing
@@ -62,6 +63,12 @@ type IngestResult struct {
 	// Missing lists IDs of dependencies (parents, targets) that ops of
 	// this batch still wait for and that the replica does not have.
 	Missing [][32]byte
+	// OverQuota counts ops dropped because the peer that sent them
+	// already holds its share of the replica's pending pool: ops whose
+	// dependencies it never supplied or whose clocks are far ahead. An
+	// honest peer, which sends only ops it has stored, never gets there;
+	// any makes mesh penalize the peer.
+	OverQuota int
 }
 
 var (
@@ -76,6 +83,11 @@ var (
 
 	// ErrRefused is matched (errors.Is) by *RefusedError.
 	ErrRefused = errors.New("mesh: sync refused")
+
+	// ErrFlood marks a peer penalized for sending more ops that cannot be
+	// applied (missing dependencies, clocks far ahead) than its share of
+	// the pending pool.
+	ErrFlood = errors.New("mesh: peer floods the pending pool")
 
 	// ErrProtocol marks a peer that broke the replication protocol: a
 	// malformed or oversize frame, a failed reconciliation, more ops

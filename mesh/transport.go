@@ -113,9 +113,39 @@ type Endpoint struct {
 	byAddr    map[netip.AddrPort]*Conn     // newest authenticated conn per remote address
 	dials     map[netip.AddrPort]*dialCall // attempts in flight, one per address
 	seq       uint64                       // registration order of Conns
+	// halfOpen holds the inbound connections whose handshake has not
+	// finished; halfOpenByIP and halfOpenAnon count those from unknown
+	// addresses, which MaxHalfOpen and MaxHalfOpenPerIP bound.
+	halfOpen     map[*quic.Conn]halfOpenConn
+	halfOpenByIP map[netip.Addr]int
+	halfOpenAnon int
+	halfOpenSeq  uint64
+	// halfOpenKnown counts those from known addresses, at most
+	// maxKnownHalfOpen each; more count as unknown.
+	halfOpenKnown map[netip.AddrPort]int
+	// known are addresses whose connections skip the half-open bounds:
+	// peers that authenticated before and addresses membership named
+	// (knowAddr). At most maxKnownAddrs.
+	known map[netip.AddrPort]struct{}
 
 	stats endpointCounters
 }
+
+// halfOpenConn is an inbound connection that has not authenticated yet.
+type halfOpenConn struct {
+	addr  netip.AddrPort
+	known bool   // from a known address: not counted against the bounds
+	seq   uint64 // admission order, to evict the oldest
+}
+
+// maxKnownHalfOpen is how many half-open connections one known address
+// may have outside the half-open bounds. An honest peer has at most one
+// per direction; a known peer turned hostile gets no more than that.
+const maxKnownHalfOpen = 2
+
+// maxKnownAddrs bounds Endpoint.known; beyond it, arbitrary entries are
+// forgotten.
+const maxKnownAddrs = 4096
 
 // peerConns holds the live authenticated connections to one peer.
 type peerConns struct {
@@ -135,6 +165,7 @@ type endpointCounters struct {
 	handshakeFailures atomic.Uint64
 	peerMismatches    atomic.Uint64
 	refusedConns      atomic.Uint64
+	evictedConns      atomic.Uint64
 	refusedPeers      atomic.Uint64
 	badStreams        atomic.Uint64
 	droppedDatagrams  atomic.Uint64
@@ -146,7 +177,9 @@ type Stats struct {
 	Peers             int    // peers with at least one authenticated connection
 	HandshakeFailures uint64 // handshakes that failed, both directions (includes peer mismatches)
 	PeerMismatches    uint64 // dials refused because the peer proved another identity
-	RefusedConns      uint64 // inbound connections closed because MaxConns was reached
+	HalfOpen          int    // inbound connections whose handshake has not finished
+	RefusedConns      uint64 // inbound connections closed at once: MaxConns, MaxHalfOpen or MaxHalfOpenPerIP reached
+	EvictedConns      uint64 // half-open connections closed to make room for a newcomer from a less busy address
 	RefusedPeers      uint64 // connections closed because the admit check refused the peer (SetAdmit)
 	BadStreams        uint64 // incoming streams reset: unknown kind or missing kind byte
 	DroppedDatagrams  uint64 // datagrams dropped: empty or of an unregistered kind
@@ -237,6 +270,10 @@ func Listen(key *identity.Key, cfg Config) (*Endpoint, error) {
 		peers:            make(map[identity.PublicKey]*peerConns),
 		byAddr:           make(map[netip.AddrPort]*Conn),
 		dials:            make(map[netip.AddrPort]*dialCall),
+		halfOpen:         make(map[*quic.Conn]halfOpenConn),
+		halfOpenByIP:     make(map[netip.Addr]int),
+		halfOpenKnown:    make(map[netip.AddrPort]int),
+		known:            make(map[netip.AddrPort]struct{}),
 	}
 	e.wg.Add(1)
 	go e.acceptLoop()
@@ -391,11 +428,12 @@ func (e *Endpoint) Peers() []identity.PublicKey {
 // Stats returns a snapshot of the endpoint's counters.
 func (e *Endpoint) Stats() Stats {
 	e.mu.Lock()
-	s := Stats{Conns: e.slots, Peers: len(e.peers)}
+	s := Stats{Conns: e.slots, Peers: len(e.peers), HalfOpen: len(e.halfOpen)}
 	e.mu.Unlock()
 	s.HandshakeFailures = e.stats.handshakeFailures.Load()
 	s.PeerMismatches = e.stats.peerMismatches.Load()
 	s.RefusedConns = e.stats.refusedConns.Load()
+	s.EvictedConns = e.stats.evictedConns.Load()
 	s.RefusedPeers = e.stats.refusedPeers.Load()
 	s.BadStreams = e.stats.badStreams.Load()
 	s.DroppedDatagrams = e.stats.droppedDatagrams.Load()
@@ -464,24 +502,154 @@ func (e *Endpoint) acceptLoop() {
 		if err != nil {
 			return
 		}
-		if err := e.acquireSlot(); err != nil {
+		victim, err := e.admitInbound(qc)
+		if err != nil {
 			if errors.Is(err, ErrClosed) {
 				_ = qc.CloseWithError(codeShutdown, "shutting down")
 				return
 			}
 			e.stats.refusedConns.Add(1)
 			e.log.Debug("refusing connection", "remote", qc.RemoteAddr(), "err", err)
-			_ = qc.CloseWithError(codeBusy, "too many connections")
+			_ = qc.CloseWithError(codeBusy, err.Error())
 			continue
 		}
-		if !e.track(qc) {
-			e.releaseSlot(nil)
-			_ = qc.CloseWithError(codeShutdown, "shutting down")
-			return
+		if victim != nil {
+			e.stats.evictedConns.Add(1)
+			e.log.Debug("evicting unauthenticated connection", "remote", victim.RemoteAddr())
+			_ = victim.CloseWithError(codeBusy, "too many unauthenticated connections")
 		}
 		e.wg.Add(1)
 		go e.serveInbound(qc)
 	}
+}
+
+// errHalfOpen is why an inbound connection from an unknown address is
+// refused while too many others have not authenticated.
+var errHalfOpen = errors.New("too many unauthenticated connections")
+
+// admitInbound charges a new inbound connection against MaxConns and, if
+// it comes from an unknown address, against the half-open bounds, and
+// tracks it. When MaxHalfOpen is reached it picks the oldest half-open
+// connection of the busiest source IP as victim, if that IP has more
+// half-open connections than qc's; the caller closes the victim, whose
+// own goroutine then releases its slot.
+func (e *Endpoint) admitInbound(qc *quic.Conn) (victim *quic.Conn, err error) {
+	remote := addrPortOf(qc.RemoteAddr())
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return nil, ErrClosed
+	}
+	if e.slots >= e.cfg.MaxConns {
+		return nil, fmt.Errorf("%w (limit %d)", ErrTooManyConns, e.cfg.MaxConns)
+	}
+	_, known := e.known[remote]
+	h := halfOpenConn{addr: remote, known: known && e.halfOpenKnown[remote] < maxKnownHalfOpen}
+	if h.known {
+		e.halfOpenKnown[remote]++
+	} else {
+		ip := remote.Addr()
+		n := e.halfOpenByIP[ip]
+		if n >= e.cfg.MaxHalfOpenPerIP {
+			return nil, fmt.Errorf("%w from %s (limit %d)", errHalfOpen, ip, e.cfg.MaxHalfOpenPerIP)
+		}
+		if e.halfOpenAnon >= e.cfg.MaxHalfOpen {
+			victim = e.halfOpenVictimLocked(n)
+			if victim == nil {
+				return nil, fmt.Errorf("%w (limit %d)", errHalfOpen, e.cfg.MaxHalfOpen)
+			}
+			e.forgetHalfOpenLocked(victim)
+		}
+		e.halfOpenByIP[ip] = n + 1
+		e.halfOpenAnon++
+	}
+	e.halfOpenSeq++
+	h.seq = e.halfOpenSeq
+	e.halfOpen[qc] = h
+	e.quicConns[qc] = struct{}{}
+	e.slots++
+	return victim, nil
+}
+
+// halfOpenVictimLocked returns the oldest half-open connection from an
+// unknown address of the IP with the most of them, if that IP has more
+// than mine; nil otherwise. e.mu must be held. The scans are bounded by
+// MaxHalfOpen.
+func (e *Endpoint) halfOpenVictimLocked(mine int) *quic.Conn {
+	var busiest netip.Addr
+	most := mine
+	for ip, n := range e.halfOpenByIP {
+		if n > most {
+			busiest, most = ip, n
+		}
+	}
+	if most == mine {
+		return nil
+	}
+	var victim *quic.Conn
+	var oldest uint64
+	for qc, h := range e.halfOpen {
+		if !h.known && h.addr.Addr() == busiest && (victim == nil || h.seq < oldest) {
+			victim, oldest = qc, h.seq
+		}
+	}
+	return victim
+}
+
+// forgetHalfOpenLocked stops counting qc as half-open; it does nothing
+// for a connection that is not. e.mu must be held.
+func (e *Endpoint) forgetHalfOpenLocked(qc *quic.Conn) {
+	h, ok := e.halfOpen[qc]
+	if !ok {
+		return
+	}
+	delete(e.halfOpen, qc)
+	if h.known {
+		decrement(e.halfOpenKnown, h.addr)
+		return
+	}
+	e.halfOpenAnon--
+	decrement(e.halfOpenByIP, h.addr.Addr())
+}
+
+// decrement lowers m[k] by one, deleting it at zero.
+func decrement[K comparable](m map[K]int, k K) {
+	if n := m[k] - 1; n > 0 {
+		m[k] = n
+	} else {
+		delete(m, k)
+	}
+}
+
+// handshakeDone stops counting qc as half-open.
+func (e *Endpoint) handshakeDone(qc *quic.Conn) {
+	e.mu.Lock()
+	e.forgetHalfOpenLocked(qc)
+	e.mu.Unlock()
+}
+
+// knowAddr marks ap as the address of a known peer: its inbound
+// connections skip the half-open bounds.
+func (e *Endpoint) knowAddr(ap netip.AddrPort) {
+	if !ap.IsValid() {
+		return
+	}
+	e.mu.Lock()
+	e.knowAddrLocked(ap)
+	e.mu.Unlock()
+}
+
+func (e *Endpoint) knowAddrLocked(ap netip.AddrPort) {
+	if _, ok := e.known[ap]; ok {
+		return
+	}
+	for old := range e.known {
+		if len(e.known) < maxKnownAddrs {
+			break
+		}
+		delete(e.known, old)
+	}
+	e.known[ap] = struct{}{}
 }
 
 // acquireSlot charges one connection against MaxConns.
@@ -510,12 +678,14 @@ func (e *Endpoint) track(qc *quic.Conn) bool {
 	return true
 }
 
-// releaseSlot undoes acquireSlot and, if qc is not nil, track.
+// releaseSlot undoes acquireSlot (or admitInbound) and, if qc is not
+// nil, track.
 func (e *Endpoint) releaseSlot(qc *quic.Conn) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if qc != nil {
 		delete(e.quicConns, qc)
+		e.forgetHalfOpenLocked(qc)
 	}
 	e.slots--
 }
@@ -524,6 +694,7 @@ func (e *Endpoint) serveInbound(qc *quic.Conn) {
 	defer e.wg.Done()
 	defer e.releaseSlot(qc)
 	peer, hello, err := e.acceptHandshake(qc)
+	e.handshakeDone(qc)
 	if err != nil {
 		e.handshakeFailed(qc, err)
 		return
@@ -771,6 +942,7 @@ func (e *Endpoint) register(qc *quic.Conn, peer identity.PublicKey, hello Hello,
 		old, pc.in = pc.in, c
 	}
 	e.byAddr[c.remote] = c
+	e.knowAddrLocked(c.remote)
 	e.mu.Unlock()
 
 	if old != nil {

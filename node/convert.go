@@ -1,8 +1,6 @@
 package node
 
 import (
-	"bytes"
-	"slices"
 	"sort"
 
 	"murmur/api"
@@ -260,17 +258,4 @@ func (n *Node) patchView(r *forge.Repo, o *forge.Object) api.Patch {
 	out.Conflicts = append(out.Conflicts, conflicts(p, &o.Body, str)...)
 	out.Conflicts = append(out.Conflicts, conflicts(p, &o.State, stateShow)...)
 	return out
-}
-
-// sortSummaries orders by most recently updated first, then ID.
-func sortSummaries(s []forge.Summary) {
-	slices.SortFunc(s, func(a, b forge.Summary) int {
-		if a.Updated != b.Updated {
-			if a.Updated > b.Updated {
-				return -1
-			}
-			return 1
-		}
-		return bytes.Compare(a.ID[:], b.ID[:])
-	})
 }

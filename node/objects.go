@@ -28,10 +28,6 @@ func (n *Node) list(r *forge.Repo, typ forge.ObjectType, f api.ListFilter) ([]fo
 	default:
 		return nil, api.Errorf(api.CodeInvalid, "unknown state %q: use open, closed, draft, merged or all", f.State)
 	}
-	sums, err := n.store.Summaries(r.ID, typ, state)
-	if err != nil {
-		return nil, internal(err)
-	}
 	var author, assignee *identity.PublicKey
 	if f.Author != "" {
 		k, err := n.parseKey(r, f.Author)
@@ -47,22 +43,14 @@ func (n *Node) list(r *forge.Repo, typ forge.ObjectType, f api.ListFilter) ([]fo
 		}
 		assignee = &k
 	}
-	out := sums[:0]
-	for _, s := range sums {
-		if f.Label != "" && !s.MatchesLabel(f.Label) {
-			continue
-		}
-		if author != nil && s.Author != *author {
-			continue
-		}
-		if assignee != nil && !slices.Contains(s.Assignees, *assignee) {
-			continue
-		}
-		out = append(out, s)
+	keep := func(s *forge.Summary) bool {
+		return (f.Label == "" || s.MatchesLabel(f.Label)) &&
+			(author == nil || s.Author == *author) &&
+			(assignee == nil || slices.Contains(s.Assignees, *assignee))
 	}
-	sortSummaries(out)
-	if f.Limit > 0 && len(out) > f.Limit {
-		out = out[:f.Limit]
+	out, err := n.store.ListSummaries(r.ID, typ, state, f.Limit, keep)
+	if err != nil {
+		return nil, internal(err)
 	}
 	return out, nil
 }

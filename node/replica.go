@@ -1,6 +1,7 @@
 package node
 
 import (
+	"errors"
 	"fmt"
 	"runtime"
 	"slices"
@@ -310,7 +311,7 @@ func (r *replica) Ingest(peer identity.PublicKey, repo [32]byte, raws [][]byte) 
 		if storeErr != nil || len(p.good) == 0 {
 			continue // drain the producer
 		}
-		rep, next, err := r.n.store.IngestAsync(p.good)
+		rep, next, err := r.n.store.IngestAsyncFrom(peer, p.good)
 		if err != nil {
 			storeErr = fmt.Errorf("node: ingest from %s: %w", peer.Short(), err)
 			continue
@@ -341,6 +342,11 @@ func (r *replica) Ingest(peer identity.PublicKey, repo [32]byte, raws [][]byte) 
 		switch out {
 		case storage.Invalid:
 			bad(rep.Errors[i])
+			continue
+		case storage.Dropped:
+			if errors.Is(rep.Errors[i], storage.ErrPeerQuota) {
+				res.OverQuota++
+			}
 			continue
 		case storage.Waiting:
 		case storage.Duplicate:

@@ -10,6 +10,7 @@ import (
 
 	"murmur/crdt"
 	"murmur/forge"
+	"murmur/identity"
 	"murmur/op"
 )
 
@@ -66,15 +67,17 @@ func (s *Store) Release() (Report, error) {
 	for _, k := range keys {
 		t.b.Delete(k, nil)
 	}
-	for _, o := range due {
+	from := make([]identity.PublicKey, len(due))
+	for i, o := range due {
 		id := o.ID()
+		from[i] = s.pool.ids[id].peer // still charged to the peer that sent it
 		t.b.Delete(key1(tagPending, id[:]), nil)
-		t.pendDiff--
+		t.unpend(id, o)
 		t.unparked[id] = true // the batch deletes it from the pool; add must not see it as pending
 	}
 	rep := Report{Outcomes: make([]Outcome, len(due)), Errors: make([]error, len(due))}
 	for i, o := range due {
-		out, err := t.add(o)
+		out, err := t.add(o, from[i])
 		if err != nil && out == 0 {
 			return Report{}, err
 		}

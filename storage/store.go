@@ -50,6 +50,14 @@ var (
 	// ErrPendingFull: too many ops are waiting for dependencies; the op
 	// was dropped and will come again with the next sync.
 	ErrPendingFull = errors.New("storage: pending pool full")
+	// ErrPeerQuota: the peer that delivered the op already has
+	// Options.MaxPendingPerPeer ops pending; the op was dropped. A peer
+	// that runs into it sends ops whose dependencies it cannot supply or
+	// whose clocks are far ahead, which no honest peer does at that rate.
+	ErrPeerQuota = errors.New("storage: peer's pending quota exhausted")
+	// ErrAuthorQuota: the op's author already has
+	// Options.MaxPendingPerAuthor ops pending; the op was dropped.
+	ErrAuthorQuota = errors.New("storage: author's pending quota exhausted")
 	// ErrCorrupt: a stored value does not decode.
 	ErrCorrupt = errors.New("storage: corrupt value")
 )
@@ -60,8 +68,15 @@ type Options struct {
 	// vfs.NewMem().
 	FS vfs.FS
 	// MaxPending bounds the ops waiting for dependencies or parked for
-	// their clock. Default 100,000.
+	// their clock. When it is reached, a new op evicts the oldest pending
+	// op of the peer holding the most, if that peer holds more than the
+	// new op's; otherwise the new op is dropped. Default 100,000.
 	MaxPending int
+	// MaxPendingPerPeer and MaxPendingPerAuthor bound the pending ops
+	// (waiting or parked) one delivering peer, and one author, may hold.
+	// Default MaxPending/10 each.
+	MaxPendingPerPeer   int
+	MaxPendingPerAuthor int
 	// MaxDrift is how far an op's clock may be ahead of local time before
 	// it is parked until local time catches up. Default 10 minutes.
 	MaxDrift time.Duration
@@ -78,6 +93,12 @@ func (o *Options) withDefaults() Options {
 	}
 	if r.MaxPending <= 0 {
 		r.MaxPending = 100_000
+	}
+	if r.MaxPendingPerPeer <= 0 {
+		r.MaxPendingPerPeer = max(1, r.MaxPending/10)
+	}
+	if r.MaxPendingPerAuthor <= 0 {
+		r.MaxPendingPerAuthor = max(1, r.MaxPending/10)
 	}
 	if r.MaxDrift <= 0 {
 		r.MaxDrift = 10 * time.Minute
@@ -106,10 +127,9 @@ type Store struct {
 	// without a disk read (Pebble does not consult bloom filters on its
 	// last level). A hit is confirmed with a read.
 	known map[uint64]struct{}
-	// pendingIDs are the ops in the 'p' table.
-	pendingIDs map[op.ID]struct{}
-	pending    int  // ops in the 'p' table
-	closed     bool // Close has run
+	// pool indexes the ops in the 'p' table.
+	pool   pendingPool
+	closed bool // Close has run
 
 	// rolesMu guards roles, a cache of decoded role states.
 	rolesMu sync.Mutex
@@ -241,7 +261,7 @@ func Open(dir string, opts *Options) (*Store, error) {
 // loadIDs fills the in-memory ID sets from the 'c' and 'p' tables.
 func (s *Store) loadIDs() error {
 	s.known = map[uint64]struct{}{}
-	s.pendingIDs = map[op.ID]struct{}{}
+	s.pool = newPendingPool()
 	err := s.scan([]byte{tagClock}, func(k, _ []byte) error {
 		s.known[binary.BigEndian.Uint64(k[41:49])] = struct{}{}
 		return nil
@@ -249,14 +269,17 @@ func (s *Store) loadIDs() error {
 	if err != nil {
 		return err
 	}
-	err = s.scan([]byte{tagPending}, func(k, _ []byte) error {
+	return s.scan([]byte{tagPending}, func(k, v []byte) error {
 		var id op.ID
 		copy(id[:], k[1:])
-		s.pendingIDs[id] = struct{}{}
+		o, err := op.Trusted(v)
+		if err != nil {
+			return fmt.Errorf("storage: pending op %s: %v: %w", id.Short(), err, ErrCorrupt)
+		}
+		// Who delivered it is not kept: charge it to its author.
+		s.pool.add(id, pendEntry{peer: o.Author, author: o.Author})
 		return nil
 	})
-	s.pending = len(s.pendingIDs)
-	return err
 }
 
 func idPrefix(id op.ID) uint64 { return binary.BigEndian.Uint64(id[:8]) }
@@ -432,6 +455,15 @@ func (s *Store) OpsRaw(repo op.ID, ids []op.ID) ([][]byte, error) {
 	return out, nil
 }
 
+// StoredOps returns about how many ops the store holds (applied, not
+// pending), from memory: ops whose IDs share their first 8 bytes count
+// once.
+func (s *Store) StoredOps() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.known)
+}
+
 // HasOp reports whether an op is stored (applied, not pending).
 func (s *Store) HasOp(id op.ID) (bool, error) { return s.has(opKey(id)) }
 
@@ -439,7 +471,7 @@ func (s *Store) HasOp(id op.ID) (bool, error) { return s.has(opKey(id)) }
 func (s *Store) Pending() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.pending
+	return s.pool.len()
 }
 
 func (s *Store) cachedRoles(id forge.RolesID) *forge.Roles {

@@ -456,7 +456,7 @@ func TestMaxPending(t *testing.T) {
 	k := testKey(t, 1)
 	g := genesis(t, k, "murmur")
 	ops := chain(t, k, g, 4)
-	s := open(t, nil, &storage.Options{MaxPending: 2})
+	s := open(t, nil, &storage.Options{MaxPending: 2, MaxPendingPerPeer: 10, MaxPendingPerAuthor: 10})
 	rep := ingest(t, s, ops[1], ops[2], ops[3])
 	want := []storage.Outcome{storage.Waiting, storage.Waiting, storage.Dropped}
 	if !slices.Equal(rep.Outcomes, want) {

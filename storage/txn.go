@@ -9,6 +9,7 @@ import (
 
 	"murmur/crdt"
 	"murmur/forge"
+	"murmur/identity"
 	"murmur/op"
 )
 
@@ -27,7 +28,9 @@ const (
 	Parked
 	// Invalid: the op breaks the DAG rules and was dropped.
 	Invalid
-	// Dropped: the pending pool was full and the op was dropped.
+	// Dropped: the pending pool was full, or the op's peer or author
+	// had used its quota of it, and the op was dropped (ErrPendingFull,
+	// ErrPeerQuota, ErrAuthorQuota).
 	Dropped
 )
 
@@ -44,6 +47,7 @@ type Report struct {
 	Errors   []error   // one per input op: why it was invalid or dropped
 	Applied  []Applied // every op stored by this call, in apply order (includes released pending ops)
 	Released int       // pending ops applied because their dependencies arrived
+	Evicted  int       // pending ops evicted to make room for ops of this call
 }
 
 // objEntry is an object loaded or created in a transaction.
@@ -67,10 +71,16 @@ type txn struct {
 	headsAdd   map[string]bool          // head keys to set at commit
 	headsDel   map[string]bool          // head keys to delete at commit
 	newRoles   map[forge.RolesID]*forge.Roles
-	pending    map[op.ID]*op.Op  // ops pended in this txn
-	waiters    map[op.ID][]op.ID // dep → ops pended in this txn waiting for it
-	released   map[op.ID]bool    // pending ops applied in this txn
-	unparked   map[op.ID]bool    // parked ops taken out of the pool by Release in this txn
+	pending    map[op.ID]*op.Op             // ops pended in this txn
+	pendFrom   map[op.ID]identity.PublicKey // peer that delivered each op pended in this txn
+	pendOrder  []op.ID                      // ops pended in this txn, in arrival order
+	waiters    map[op.ID][]op.ID            // dep → ops pended in this txn waiting for it
+	released   map[op.ID]bool               // pending ops applied in this txn
+	unparked   map[op.ID]bool               // parked ops taken out of the pool by Release in this txn
+	evicted    map[op.ID]bool               // pool ops evicted in this txn
+	evictPos   map[identity.PublicKey]int   // per peer, where to look for its next op to evict
+	peerDiff   map[identity.PublicKey]int   // change of each peer's pending count in this txn
+	authorDiff map[identity.PublicKey]int   // change of each author's pending count in this txn
 	applied    []Applied
 	scratch    bytes.Buffer // encoding buffer of set
 	pendDiff   int
@@ -104,9 +114,14 @@ func (s *Store) newTxnFor(n int) *txn {
 		headsDel:   map[string]bool{},
 		newRoles:   map[forge.RolesID]*forge.Roles{},
 		pending:    map[op.ID]*op.Op{},
+		pendFrom:   map[op.ID]identity.PublicKey{},
 		waiters:    map[op.ID][]op.ID{},
 		released:   map[op.ID]bool{},
 		unparked:   map[op.ID]bool{},
+		evicted:    map[op.ID]bool{},
+		evictPos:   map[identity.PublicKey]int{},
+		peerDiff:   map[identity.PublicKey]int{},
+		authorDiff: map[identity.PublicKey]int{},
 	}
 }
 
@@ -219,15 +234,15 @@ func (t *txn) isPending(id op.ID) (bool, error) {
 	if _, ok := t.pending[id]; ok && !t.released[id] {
 		return true, nil
 	}
-	if t.released[id] || t.unparked[id] {
+	if t.released[id] || t.unparked[id] || t.evicted[id] {
 		return false, nil
 	}
-	_, ok := t.s.pendingIDs[id]
-	return ok, nil
+	return t.s.pool.has(id), nil
 }
 
-// add hands one verified op to the transaction.
-func (t *txn) add(o *op.Op) (Outcome, error) {
+// add hands one verified op, delivered by peer from (the zero key for
+// none), to the transaction.
+func (t *txn) add(o *op.Op, from identity.PublicKey) (Outcome, error) {
 	id := o.ID()
 	if ok, err := t.stored(id); err != nil || ok {
 		return Duplicate, err
@@ -237,7 +252,7 @@ func (t *txn) add(o *op.Op) (Outcome, error) {
 	}
 	now := t.s.opts.Now()
 	if o.Clock.Wall() > now.Add(t.s.opts.MaxDrift).UnixMilli() {
-		if err := t.pend(o, nil); err != nil {
+		if err := t.pend(o, nil, from); err != nil {
 			return Dropped, err
 		}
 		return Parked, nil
@@ -253,7 +268,7 @@ func (t *txn) add(o *op.Op) (Outcome, error) {
 		}
 	}
 	if len(missing) > 0 {
-		if err := t.pend(o, missing); err != nil {
+		if err := t.pend(o, missing, from); err != nil {
 			return Dropped, err
 		}
 		return Waiting, nil
@@ -267,16 +282,34 @@ func (t *txn) add(o *op.Op) (Outcome, error) {
 	return Stored, t.release(id)
 }
 
-// pend puts o in the pending pool: waiting for missing, or parked for its
-// clock when missing is nil.
-func (t *txn) pend(o *op.Op, missing []op.ID) error {
-	if t.s.pending+t.pendDiff >= t.s.opts.MaxPending {
-		return fmt.Errorf("op %s: %d ops pending: %w", o.ID().Short(), t.s.pending+t.pendDiff, ErrPendingFull)
-	}
+// pend puts o, delivered by from, in the pending pool: waiting for
+// missing, or parked for its clock when missing is nil. It enforces the
+// quotas and, when the pool is full, evicts to make room (evictFor).
+func (t *txn) pend(o *op.Op, missing []op.ID, from identity.PublicKey) error {
 	id := o.ID()
+	if from == (identity.PublicKey{}) {
+		from = o.Author // no known deliverer: the signer answers for it
+	}
+	opts := &t.s.opts
+	if n := t.peerPending(from); n >= opts.MaxPendingPerPeer {
+		return fmt.Errorf("op %s: peer %s has %d ops pending: %w", id.Short(), from.Short(), n, ErrPeerQuota)
+	}
+	if n := t.s.pool.authorCount(o.Author) + t.authorDiff[o.Author]; n >= opts.MaxPendingPerAuthor {
+		return fmt.Errorf("op %s: author %s has %d ops pending: %w", id.Short(), o.Author.Short(), n, ErrAuthorQuota)
+	}
+	if n := t.s.pool.len() + t.pendDiff; n >= opts.MaxPending {
+		if err := t.evictFor(from); err != nil {
+			return fmt.Errorf("op %s: %d ops pending: %w", id.Short(), n, err)
+		}
+	}
 	t.b.Set(key1(tagPending, id[:]), o.Bytes(), nil)
 	t.pending[id] = o
+	t.pendFrom[id] = from
+	t.pendOrder = append(t.pendOrder, id)
+	delete(t.evicted, id) // evicted earlier in this txn and back again
 	t.pendDiff++
+	t.peerDiff[from]++
+	t.authorDiff[o.Author]++
 	if missing == nil {
 		t.b.Set(parkedKey(o.Clock, id), nil, nil)
 		return nil
@@ -285,6 +318,62 @@ func (t *txn) pend(o *op.Op, missing []op.ID) error {
 		t.b.Set(waitKey(d, id), nil, nil)
 		t.waiters[d] = append(t.waiters[d], id)
 	}
+	return nil
+}
+
+// peerPending is how many ops peer holds in the pool, counting this txn.
+func (t *txn) peerPending(peer identity.PublicKey) int {
+	return t.s.pool.peerCount(peer) + t.peerDiff[peer]
+}
+
+// unpend accounts for pending op o (id) leaving the pool in this txn;
+// the caller deletes its keys.
+func (t *txn) unpend(id op.ID, o *op.Op) {
+	from, ok := t.pendFrom[id]
+	if !ok {
+		from = t.s.pool.ids[id].peer
+	}
+	t.pendDiff--
+	t.peerDiff[from]--
+	t.authorDiff[o.Author]--
+}
+
+// evictFor makes room in a full pool for an op delivered by from: it
+// evicts the oldest committed op of the peer holding the most, provided
+// that peer holds more than from does. It fails with ErrPendingFull when
+// no peer holds more, so that no sender gains by pushing others out.
+func (t *txn) evictFor(from identity.PublicKey) error {
+	mine := t.peerPending(from)
+	var victim identity.PublicKey
+	most := mine
+	for peer := range t.s.pool.byPeer {
+		if n := t.peerPending(peer); n > most {
+			victim, most = peer, n
+		}
+	}
+	if most == mine {
+		return ErrPendingFull
+	}
+	skip := func(id op.ID) bool { return t.evicted[id] || t.released[id] || t.unparked[id] }
+	id, next, ok := t.s.pool.oldest(victim, t.evictPos[victim], skip)
+	t.evictPos[victim] = next
+	if !ok {
+		return ErrPendingFull
+	}
+	o, err := t.pendingOp(id)
+	if err != nil {
+		return err
+	}
+	t.b.Delete(key1(tagPending, id[:]), nil)
+	if o == nil {
+		return ErrPendingFull // not on disk: nothing to free
+	}
+	t.b.Delete(parkedKey(o.Clock, id), nil)
+	for _, d := range forge.Deps(o) {
+		t.b.Delete(waitKey(d, id), nil)
+	}
+	t.evicted[id] = true
+	t.unpend(id, o)
 	return nil
 }
 
@@ -305,7 +394,7 @@ func (t *txn) release(id op.ID) error {
 			if err != nil {
 				return err
 			}
-			if o == nil || t.released[w] {
+			if o == nil || t.released[w] || t.evicted[w] {
 				continue
 			}
 			ready := true
@@ -324,7 +413,7 @@ func (t *txn) release(id op.ID) error {
 			}
 			t.released[w] = true
 			t.b.Delete(key1(tagPending, w[:]), nil)
-			t.pendDiff--
+			t.unpend(w, o)
 			if err := t.apply(o); err != nil {
 				if errors.Is(err, forge.ErrInvalidOp) {
 					continue // dropped; its own waiters stay pending until evicted
@@ -339,7 +428,7 @@ func (t *txn) release(id op.ID) error {
 
 func (t *txn) waitersOf(dep op.ID) ([]op.ID, error) {
 	out := append([]op.ID(nil), t.waiters[dep]...)
-	if len(t.s.pendingIDs) == 0 {
+	if t.s.pool.len() == 0 {
 		// Nothing was pending before this transaction, so the only
 		// waiters are the ones it recorded.
 		return out, nil
@@ -495,21 +584,25 @@ func (t *txn) commit() error {
 		return fmt.Errorf("storage: commit: %w", err)
 	}
 	t.committed = true
-	// In batch order: Release takes parked ops out first, add may pend
-	// them (or others) again, and release applies pended ones.
+	// In batch order: Release takes parked ops out first, pend evicts
+	// others, add may pend them (or others) again, and release applies
+	// pended ones.
+	pool := &t.s.pool
 	for id := range t.unparked {
-		delete(t.s.pendingIDs, id)
+		pool.remove(id)
 	}
-	for id := range t.pending {
-		t.s.pendingIDs[id] = struct{}{}
+	for id := range t.evicted {
+		pool.remove(id)
+	}
+	for _, id := range t.pendOrder {
+		pool.add(id, pendEntry{peer: t.pendFrom[id], author: t.pending[id].Author})
 	}
 	for id := range t.released {
-		delete(t.s.pendingIDs, id)
+		pool.remove(id)
 	}
 	for _, a := range t.applied {
 		t.s.known[idPrefix(a.ID)] = struct{}{}
 	}
-	t.s.pending = len(t.s.pendingIDs)
 	for id, r := range t.newRoles {
 		t.s.cacheRoles(id, r)
 	}
@@ -562,7 +655,14 @@ func (t *txn) close() {
 // is done. The returned error is a storage failure, in which case nothing
 // was written.
 func (s *Store) Ingest(ops []*op.Op) (Report, error) {
-	rep, sync, err := s.IngestAsync(ops)
+	return s.IngestFrom(identity.PublicKey{}, ops)
+}
+
+// IngestFrom is Ingest of ops delivered by peer, whose pending ops count
+// against its quota (Options.MaxPendingPerPeer). With the zero peer (as
+// for Ingest) each pending op is charged to its author instead.
+func (s *Store) IngestFrom(peer identity.PublicKey, ops []*op.Op) (Report, error) {
+	rep, sync, err := s.IngestAsyncFrom(peer, ops)
 	if err != nil {
 		return Report{}, err
 	}
@@ -578,11 +678,17 @@ func (s *Store) Ingest(ops []*op.Op) (Report, error) {
 // ingests the next one while this one syncs. The WAL is synced in order,
 // so a later batch's sync covers every earlier one too.
 func (s *Store) IngestAsync(ops []*op.Op) (Report, *Syncing, error) {
+	return s.IngestAsyncFrom(identity.PublicKey{}, ops)
+}
+
+// IngestAsyncFrom is IngestAsync of ops delivered by peer (see
+// IngestFrom).
+func (s *Store) IngestAsyncFrom(peer identity.PublicKey, ops []*op.Op) (Report, *Syncing, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := s.newTxnFor(len(ops))
 	t.noSyncWait = true
-	rep, err := t.ingest(ops)
+	rep, err := t.ingest(ops, peer)
 	if err != nil {
 		t.close()
 		return Report{}, nil, err
@@ -612,10 +718,10 @@ func (w *Syncing) Wait() error {
 	return w.err
 }
 
-func (t *txn) ingest(ops []*op.Op) (Report, error) {
+func (t *txn) ingest(ops []*op.Op, from identity.PublicKey) (Report, error) {
 	rep := Report{Outcomes: make([]Outcome, len(ops)), Errors: make([]error, len(ops))}
 	for i, o := range ops {
-		out, err := t.add(o)
+		out, err := t.add(o, from)
 		if err != nil && out == 0 {
 			return Report{}, err
 		}
@@ -626,6 +732,7 @@ func (t *txn) ingest(ops []*op.Op) (Report, error) {
 	}
 	rep.Applied = t.applied
 	rep.Released = len(t.released)
+	rep.Evicted = len(t.evicted)
 	return rep, nil
 }
 
@@ -687,7 +794,7 @@ func (s *Store) Create(repo op.ID, build func(Tip) (*op.Op, error)) (Applied, er
 	}
 	t := s.newTxn()
 	defer t.close()
-	out, err := t.add(o)
+	out, err := t.add(o, identity.PublicKey{})
 	if err != nil {
 		return Applied{}, err
 	}

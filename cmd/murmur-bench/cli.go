@@ -20,6 +20,22 @@ func init() {
 	register("cli", "`murmur issue create` and `issue list --json` as separate processes against a running node", cli)
 }
 
+// workspace makes a temporary directory for a scenario that runs the
+// murmur command, and finds that command (murmurBinary). The caller
+// removes dir.
+func workspace(prefix string) (dir, bin string, err error) {
+	dir, err = os.MkdirTemp("", prefix)
+	if err != nil {
+		return "", "", err
+	}
+	bin, err = murmurBinary(dir)
+	if err != nil {
+		os.RemoveAll(dir)
+		return "", "", err
+	}
+	return dir, bin, nil
+}
+
 // murmurBinary finds the murmur command: beside this benchmark, on PATH,
 // or built into dir with the go tool.
 func murmurBinary(dir string) (string, error) {
@@ -48,15 +64,11 @@ func cli() ([]Result, error) {
 	const issues = 10_000
 	const creates = 30
 	ctx := context.Background()
-	dir, err := os.MkdirTemp("", "mb-")
+	dir, bin, err := workspace("mb-")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	bin, err := murmurBinary(dir)
-	if err != nil {
-		return nil, err
-	}
 	home := filepath.Join(dir, "h")
 	var n *node.Node
 	srv, err := localapi.ServeNode(ctx, home, func() (api.Service, func() error, error) {

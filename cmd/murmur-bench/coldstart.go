@@ -34,15 +34,11 @@ const coldstartRuns = 3
 // mesh listening, local API socket) and the process's resident memory once
 // ready. The store was just written, so its files are in the page cache.
 func coldstart() ([]Result, error) {
-	dir, err := os.MkdirTemp("", "murmur-bench-coldstart-")
+	dir, bin, err := workspace("murmur-bench-coldstart-")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	bin, err := murmurBinary(dir)
-	if err != nil {
-		return nil, err
-	}
 	var out []Result
 	for _, n := range []int{100_000, 1_000_000} {
 		home := filepath.Join(dir, strconv.Itoa(n))
@@ -91,39 +87,61 @@ func fillStore(dir string, n int) error {
 // serveUntilReady runs `murmur serve` on home until it logs "ready",
 // reads its resident set size, stops it with SIGTERM and returns both.
 func serveUntilReady(bin, home string) (time.Duration, int64, error) {
-	addr, err := freeUDPAddr()
+	sv, err := startServe(bin, home)
 	if err != nil {
 		return 0, 0, err
+	}
+	defer sv.stop()
+	rss, err := residentBytes(sv.cmd.Process.Pid)
+	return sv.ready, rss, err
+}
+
+// server is a running `murmur serve`.
+type server struct {
+	cmd   *exec.Cmd
+	addr  string        // its mesh address
+	ready time.Duration // from exec to its "ready" log line
+}
+
+// startServe runs `murmur serve` on home on a free loopback port and
+// returns once it logs "ready". The caller stops it.
+func startServe(bin, home string) (*server, error) {
+	addr, err := freeUDPAddr()
+	if err != nil {
+		return nil, err
 	}
 	cmd := exec.Command(bin, "--home", home, "serve", "--listen", addr)
 	cmd.Env = append(os.Environ(), "MURMUR_PASSPHRASE=")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
-		return 0, 0, err
+		return nil, err
 	}
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
-		return 0, 0, err
+		return nil, err
 	}
-	defer func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		_ = cmd.Wait()
-	}()
+	sv := &server{cmd: cmd, addr: addr}
 	lines := bufio.NewScanner(stderr)
 	var logs bytes.Buffer
 	for lines.Scan() {
 		logs.WriteString(lines.Text() + "\n")
 		if strings.Contains(lines.Text(), "msg=ready") {
-			elapsed := time.Since(start)
-			rss, err := residentBytes(cmd.Process.Pid)
+			sv.ready = time.Since(start)
 			go func() { // keep draining, so the process never blocks on stderr
 				for lines.Scan() {
 				}
 			}()
-			return elapsed, rss, err
+			return sv, nil
 		}
 	}
-	return 0, 0, fmt.Errorf("murmur serve exited before it was ready:\n%s", logs.String())
+	sv.stop()
+	return nil, fmt.Errorf("murmur serve exited before it was ready:\n%s", logs.String())
+}
+
+// stop ends the server with SIGTERM and waits for it.
+func (sv *server) stop() {
+	_ = sv.cmd.Process.Signal(syscall.SIGTERM)
+	_ = sv.cmd.Wait()
 }
 
 // freeUDPAddr returns a loopback UDP address no one listens on now.

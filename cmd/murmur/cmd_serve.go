@@ -10,10 +10,12 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"murmur/api"
+	"murmur/internal/memlimit"
 	"murmur/localapi"
 	"murmur/node"
 )
@@ -275,7 +277,13 @@ func (a *app) serve(ctx context.Context, cfg serveConfig) error {
 		id = m.ID().DID()
 	}
 	logger.Info("ready", "id", id, "listen", n.Mesh().Addr(), "socket", srv.SocketPath(), "join", cfg.Join, "seed_all", cfg.SeedAll)
+	limited := make(chan struct{})
+	go func() {
+		defer close(limited)
+		memlimit.Follow(ctx, n.Store().StoredOps, 10*time.Second)
+	}()
 	<-ctx.Done()
+	<-limited
 	logger.Info("shutting down")
 	if err := srv.Close(); err != nil {
 		logger.Error("shutdown", "err", err)
