@@ -103,6 +103,7 @@ used wrongly.`,
 		a.statusCmd(),
 		a.serveCmd(),
 		a.syncCmd(),
+		a.doctorCmd(),
 	)
 	root.InitDefaultHelpCmd()
 	root.InitDefaultCompletionCmd()
