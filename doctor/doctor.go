@@ -65,6 +65,8 @@ type Actions struct {
 	Restored int `json:"restored"`
 	// Rebuilt is true when the derived tables were recomputed in place.
 	Rebuilt bool `json:"rebuilt,omitempty"`
+	// Fetched is how many ops the store gained from peers.
+	Fetched int `json:"fetched"`
 	// Sync is the result of fetching from peers; SyncErr why it could not
 	// run.
 	Sync    []api.SyncResult `json:"sync,omitempty"`
@@ -157,6 +159,10 @@ func Repair(ctx context.Context, home string, opts Options) (Report, error) {
 			return Report{}, err
 		}
 	}
+	base := before.Ops + before.Pending
+	if rp.MovedAside != "" {
+		base = rp.Restored
+	}
 	if !before.Clean || len(opts.Peers) > 0 {
 		fetch(ctx, home, opts, rp)
 	}
@@ -164,6 +170,7 @@ func Repair(ctx context.Context, home string, opts Options) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
+	rp.Fetched = max(0, after.Ops+after.Pending-base)
 	after.Repaired = rp
 	return after, nil
 }

@@ -102,12 +102,14 @@ func (a *app) printDoctor(rep doctor.Report, asJSON bool) error {
 				fmt.Fprintln(&a.out, "rebuilt the indexes from the ops")
 			}
 			for _, s := range r.Sync {
-				res := "synced"
+				res := "synced with " + strconv.Itoa(s.Peers) + " peers"
 				if !s.InSync {
-					res = "failed: " + clean(s.Err)
+					res = "not synced: " + clean(s.Err)
 				}
-				fmt.Fprintf(&a.out, "fetched repo %s %s: %s ops received from %s peers, %s\n",
-					short(s.Repo), clean(s.Name), strconv.Itoa(s.Received), strconv.Itoa(s.Peers), res)
+				fmt.Fprintf(&a.out, "repo %s %s: %s\n", short(s.Repo), clean(s.Name), res)
+			}
+			if len(r.Sync) > 0 {
+				fmt.Fprintf(&a.out, "fetched %d ops from peers\n", r.Fetched)
 			}
 			if r.SyncErr != "" {
 				fmt.Fprintln(&a.out, "could not fetch from peers: "+clean(r.SyncErr))
