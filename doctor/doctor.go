@@ -32,6 +32,23 @@ import (
 	"murmur/storage"
 )
 
+// Complete reports whether a repair left nothing to fetch: either the
+// store was not moved aside, or every followed repo synced with a peer.
+func (a *Actions) Complete() bool {
+	if a.MovedAside == "" {
+		return true
+	}
+	if a.SyncErr != "" || len(a.Sync) == 0 {
+		return false
+	}
+	for _, s := range a.Sync {
+		if !s.InSync {
+			return false
+		}
+	}
+	return true
+}
+
 // Report is what Check or Repair found and did.
 type Report struct {
 	// Store is the store directory checked.
@@ -63,6 +80,8 @@ type Actions struct {
 	// stored in the new store.
 	Salvaged int `json:"salvaged"`
 	Restored int `json:"restored"`
+	// Waiting of them wait in the new store for ops that were lost.
+	Waiting int `json:"waiting"`
 	// Rebuilt is true when the derived tables were recomputed in place.
 	Rebuilt bool `json:"rebuilt,omitempty"`
 	// Fetched is how many ops the store gained from peers.
@@ -161,7 +180,7 @@ func Repair(ctx context.Context, home string, opts Options) (Report, error) {
 	}
 	base := before.Ops + before.Pending
 	if rp.MovedAside != "" {
-		base = rp.Restored
+		base = rp.Restored + rp.Waiting
 	}
 	if !before.Clean || len(opts.Peers) > 0 {
 		fetch(ctx, home, opts, rp)
@@ -249,6 +268,7 @@ func restore(dir string, rp *Actions, now time.Time) error {
 		}
 		rp.Restored += len(rep.Applied)
 	}
+	rp.Waiting = s.Pending()
 	followed := false
 	for name, v := range sv.Local {
 		followed = followed || strings.HasPrefix(name, node.FollowPrefix)

@@ -3,8 +3,11 @@ package storage
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"syscall"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/vfs"
@@ -115,9 +118,33 @@ func damaged(dir, what string, err error) error {
 	if info := pebble.ExtractDataCorruptionInfo(err); info != nil && info.Path != "" {
 		file = filepath.Base(info.Path)
 	}
-	msg := err.Error()
-	if i := strings.Index(msg, "\n"); i >= 0 {
-		msg = msg[:i]
+	return &DamageError{Dir: dir, File: file, Problem: "is damaged: " + firstLine(err.Error()), Err: err}
+}
+
+// pebbleFileName matches the name of a table, log or MANIFEST file.
+var pebbleFileName = regexp.MustCompile(`\b(MANIFEST-\d+|\d{6,}\.(sst|log|blob))\b`)
+
+// openFailure is the error for an existing store that Pebble would not
+// open. Pebble marks only some damage as corruption (a table shorter than
+// its MANIFEST says, or missing, is not), so every failure is damage except
+// those of the environment: the lock another process holds, permissions,
+// a full disk.
+func openFailure(dir string, err error) error {
+	if pebble.IsCorruptionError(err) {
+		return damaged(dir, "open "+dir, err)
 	}
-	return &DamageError{Dir: dir, File: file, Problem: "is damaged: " + msg, Err: err}
+	msg := firstLine(err.Error())
+	if errors.Is(err, os.ErrPermission) || errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EAGAIN) ||
+		strings.Contains(msg, "lock") {
+		return fmt.Errorf("storage: open %s: %w", dir, err)
+	}
+	msg = strings.ReplaceAll(msg, dir+string(filepath.Separator), "")
+	return &DamageError{Dir: dir, File: pebbleFileName.FindString(msg), Problem: "cannot be read: " + msg, Err: err}
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
 }

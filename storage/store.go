@@ -212,8 +212,11 @@ func Open(dir string, opts *Options) (*Store, error) {
 	if errors.Is(err, pebble.ErrDBDoesNotExist) {
 		return nil, &DamageError{Dir: dir, Problem: "holds part of a store but not the files that describe it", Err: err}
 	}
+	if err != nil && exists {
+		return nil, openFailure(dir, err)
+	}
 	if err != nil {
-		return nil, damaged(dir, "open "+dir, err)
+		return nil, fmt.Errorf("storage: open %s: %w", dir, err)
 	}
 	s := &Store{db: db, dir: dir, opts: o, roles: map[forge.RolesID]*forge.Roles{}}
 	ok := false

@@ -96,7 +96,7 @@ func (a *app) printDoctor(rep doctor.Report, asJSON bool) error {
 				fmt.Fprintln(&a.out, "unreadable: "+finding(f.Kind, f.File, f.Op, f.Table, f.Detail))
 			}
 			if r.MovedAside != "" {
-				fmt.Fprintf(&a.out, "salvaged %d ops, stored %d\n", r.Salvaged, r.Restored)
+				fmt.Fprintf(&a.out, "salvaged %d ops: %d stored, %d waiting for ops that were lost\n", r.Salvaged, r.Restored, r.Waiting)
 			}
 			if r.Rebuilt {
 				fmt.Fprintln(&a.out, "rebuilt the indexes from the ops")
@@ -122,11 +122,15 @@ func (a *app) printDoctor(rep doctor.Report, asJSON bool) error {
 			fmt.Fprintln(&a.out, "problem: "+finding(f.Kind, f.File, f.Op, f.Table, f.Detail))
 		}
 	}
-	if rep.Clean {
+	if rep.Clean && (rep.Repaired == nil || rep.Repaired.Complete()) {
 		return nil
 	}
 	_, _ = a.Stdout.Write(a.out.Bytes())
 	a.out.Reset()
+	if rep.Clean {
+		return &userError{what: "the store was rebuilt from what was readable, but not every repo was fetched again from a peer",
+			todo: "Run 'murmur doctor --repair --peer ADDR' with a peer that holds the repos"}
+	}
 	todo := "Run 'murmur doctor --repair' (with --peer ADDR to fetch what is lost from a peer)"
 	if rep.Repaired != nil {
 		todo = "Run 'murmur doctor --repair --peer ADDR' with a peer that holds the repos"

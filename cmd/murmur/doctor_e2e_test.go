@@ -11,16 +11,16 @@ import (
 	"murmur/api"
 )
 
-// TestE2EDamagedStore damages a replica's store three ways while a peer
+// TestE2EDamagedStore damages a replica's store four ways while a peer
 // runs 'murmur serve': its marker.manifest removed, its MANIFEST removed,
-// bytes flipped in its newest table. Each time a command refuses with a
+// bytes flipped in its newest table, that table truncated. Each time a command refuses with a
 // message naming the file and 'murmur doctor --repair', without a panic and
 // without deleting the tables; 'murmur doctor' exits 1; 'murmur doctor
 // --repair --peer' restores everything, fetching from the peer what the
 // damaged files lost; 'murmur doctor' then exits 0.
 func TestE2EDamagedStore(t *testing.T) {
 	if testing.Short() {
-		t.Skip("runs murmur serve and repairs three damaged stores")
+		t.Skip("runs murmur serve and repairs four damaged stores")
 	}
 	ca := newCLI(t, t.TempDir())
 	da := newDaemon(t, ca)
@@ -43,6 +43,12 @@ func TestE2EDamagedStore(t *testing.T) {
 		{"bytes flipped", func(t *testing.T, store string) {
 			tables := tableFiles(t, store)
 			flip(t, tables[len(tables)-1])
+		}, ".sst", true},
+		{"table truncated", func(t *testing.T, store string) {
+			tables := tableFiles(t, store)
+			if err := os.Truncate(tables[len(tables)-1], 100); err != nil {
+				t.Fatal(err)
+			}
 		}, ".sst", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
