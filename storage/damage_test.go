@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"murmur/crdt"
 	"murmur/forge"
 	"murmur/op"
 	"murmur/storage"
@@ -128,15 +129,15 @@ func TestCorruptTableIsAnError(t *testing.T) {
 	}
 }
 
-// flipBytes inverts bytes in the first half of a file, where the data
-// blocks are.
+// flipBytes inverts bytes all through a file but its last 256 bytes (the
+// footer), so that every data block fails its checksum.
 func flipBytes(t *testing.T, path string) {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := 16; i < len(b)/2; i += 64 {
+	for i := 16; i < len(b)-256; i += 64 {
 		b[i] ^= 0xff
 	}
 	if err := os.WriteFile(path, b, 0o600); err != nil {
@@ -185,5 +186,32 @@ func TestCheckFindsStaleIndex(t *testing.T) {
 	}
 	if rep, err = s.Check(filepath.Join(t.TempDir(), "scratch")); err != nil || len(rep.Findings) != 0 {
 		t.Fatalf("Check after Rebuild = %+v, %v; want clean", rep, err)
+	}
+}
+
+// TestCorruptionWhileOpen: bytes flipped under an open store make the reads
+// that meet them fail with ErrDamaged, and the process goes on.
+func TestCorruptionWhileOpen(t *testing.T) {
+	dir, repo := storeOnDisk(t)
+	s, err := storage.Open(dir, &storage.Options{CacheSize: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var ids []op.ID
+	if err := s.ForEachOp(repo, func(_ crdt.Timestamp, id op.ID) error {
+		ids = append(ids, id)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range filesLike(t, dir, "*.sst") {
+		flipBytes(t, f)
+	}
+	if _, err := s.OpsRaw(repo, ids); !errors.Is(err, storage.ErrDamaged) {
+		t.Fatalf("OpsRaw over flipped tables = %v, want ErrDamaged", err)
+	}
+	if _, err := s.Summaries(repo, forge.TypeIssue, ""); !errors.Is(err, storage.ErrDamaged) {
+		t.Fatalf("Summaries over flipped tables = %v, want ErrDamaged", err)
 	}
 }
