@@ -16,8 +16,8 @@ import (
 // bytes flipped in its newest table, that table truncated. Each time a command refuses with a
 // message naming the file and 'murmur doctor --repair', without a panic and
 // without deleting the tables; 'murmur doctor' exits 1; 'murmur doctor
-// --repair --peer' restores everything, fetching from the peer what the
-// damaged files lost; 'murmur doctor' then exits 0.
+// --repair', with --peer or with the peer from the salvaged address book,
+// restores everything, fetching from the peer what the damaged files lost; 'murmur doctor' then exits 0.
 func TestE2EDamagedStore(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs murmur serve and repairs four damaged stores")
@@ -30,6 +30,8 @@ func TestE2EDamagedStore(t *testing.T) {
 	for i := range 3 {
 		ca.id("issue", "create", "-t", fmt.Sprintf("first %d", i))
 	}
+	// doctor never works beside a running node.
+	checkFailure(t, ca.run("doctor"), 1, "another murmur process uses", "Stop 'murmur serve'")
 
 	for _, tc := range []struct {
 		name   string
@@ -37,19 +39,21 @@ func TestE2EDamagedStore(t *testing.T) {
 		want   string // in the refusal
 		// lost: the damage loses ops that only the peer gives back
 		lost bool
+		// fromBook: repair without --peer
+		fromBook bool
 	}{
-		{"marker removed", func(t *testing.T, store string) { removeFiles(t, store, "marker.manifest.*") }, "marker.manifest", false},
-		{"manifest removed", func(t *testing.T, store string) { removeFiles(t, store, "MANIFEST-*") }, "MANIFEST-", false},
+		{"marker removed", func(t *testing.T, store string) { removeFiles(t, store, "marker.manifest.*") }, "marker.manifest", false, true},
+		{"manifest removed", func(t *testing.T, store string) { removeFiles(t, store, "MANIFEST-*") }, "MANIFEST-", false, false},
 		{"bytes flipped", func(t *testing.T, store string) {
 			tables := tableFiles(t, store)
 			flip(t, tables[len(tables)-1])
-		}, ".sst", true},
+		}, ".sst", true, false},
 		{"table truncated", func(t *testing.T, store string) {
 			tables := tableFiles(t, store)
 			if err := os.Truncate(tables[len(tables)-1], 100); err != nil {
 				t.Fatal(err)
 			}
-		}, ".sst", true},
+		}, ".sst", true, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cb := newCLI(t, t.TempDir())
@@ -88,8 +92,14 @@ func TestE2EDamagedStore(t *testing.T) {
 				t.Fatalf("doctor on the damaged store: exit %d, want 1 and the file named\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
 			}
 
-			r = cb.run("doctor", "--repair", "--peer", da.addr, "--timeout", "20s")
-			if r.code != 0 || !strings.Contains(r.stdout, "moved the damaged store aside") {
+			// Without --peer the repair finds the peer in the salvaged
+			// address book.
+			repair := []string{"doctor", "--repair", "--timeout", "20s"}
+			if !tc.fromBook {
+				repair = append(repair, "--peer", da.addr)
+			}
+			r = cb.run(repair...)
+			if r.code != 0 || !strings.Contains(r.stdout, "moved the damaged store aside") || !strings.Contains(r.stdout, "synced with 1 peers") {
 				t.Fatalf("doctor --repair: exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
 			}
 			t.Logf("doctor --repair:\n%s", r.stdout)
