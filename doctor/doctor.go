@@ -32,10 +32,12 @@ import (
 	"murmur/storage"
 )
 
-// Complete reports whether a repair left nothing to fetch: either the
-// store was not moved aside, or every followed repo synced with a peer.
+// Complete reports whether a repair is known to have left nothing to
+// fetch: the store was not moved aside, or every file of it was read and no
+// salvaged op waits for a lost one, or every followed repo synced with a
+// peer.
 func (a *Actions) Complete() bool {
-	if a.MovedAside == "" {
+	if a.MovedAside == "" || len(a.Unreadable) == 0 && a.Waiting == 0 {
 		return true
 	}
 	if a.SyncErr != "" || len(a.Sync) == 0 {
