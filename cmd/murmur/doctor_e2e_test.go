@@ -127,6 +127,44 @@ func TestE2EDamagedStore(t *testing.T) {
 	da.stop()
 }
 
+// TestE2EServeOverCorruptTables flips bytes in the tables of a store that
+// 'murmur serve' has open, then has a peer fetch from it and a command read
+// it: the reads fail with an error naming the way out, and serve keeps
+// running and stops cleanly on SIGTERM.
+func TestE2EServeOverCorruptTables(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs murmur serve")
+	}
+	cb := newCLI(t, t.TempDir())
+	var repo api.Repo
+	cb.json(&repo, "repo", "create", "--name", "served", "--json")
+	bulk(t, cb.home, 40)
+	cb.ok("issue", "list")
+	db := newDaemon(t, cb)
+	db.start()
+	for _, f := range tableFiles(t, filepath.Join(cb.home, "store")) {
+		flip(t, f)
+	}
+
+	ca := newCLI(t, t.TempDir())
+	r := ca.run("repo", "follow", repo.ID, "--peer", db.addr)
+	t.Logf("follow from the damaged peer: exit %d: %s", r.code, r.stderr)
+	r = cb.run("issue", "list", "-s", "all")
+	t.Logf("issue list on the damaged store: exit %d: %s", r.code, r.stderr)
+	if r.code != 0 {
+		checkFailure(t, r, 1, "murmur doctor --repair")
+	}
+	select {
+	case <-db.done:
+		t.Fatalf("murmur serve over corrupt tables exited:\n%s", db.logs)
+	default:
+	}
+	if strings.Contains(db.logs.String(), "panic") {
+		t.Fatalf("murmur serve over corrupt tables panicked:\n%s", db.logs)
+	}
+	db.stop()
+}
+
 func removeFiles(t *testing.T, dir, pattern string) {
 	t.Helper()
 	fs, _ := filepath.Glob(filepath.Join(dir, pattern))
@@ -151,15 +189,15 @@ func tableFiles(t *testing.T, dir string) []string {
 	return fs
 }
 
-// flip inverts bytes all through the first half of a file, where its data
-// blocks are.
+// flip inverts bytes all through a file but its last 256 bytes (the
+// footer), so that every data block fails its checksum.
 func flip(t *testing.T, path string) {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := 16; i < len(b)/2; i += 64 {
+	for i := 16; i < len(b)-256; i += 64 {
 		b[i] ^= 0xff
 	}
 	if err := os.WriteFile(path, b, 0o600); err != nil {
