@@ -254,6 +254,9 @@ const (
 	// CodeUnavailable: no peer could be reached or none had what was
 	// asked for.
 	CodeUnavailable = "unavailable"
+	// CodeDamaged: a file of the store is missing or damaged; the message
+	// names it. 'murmur doctor --repair' is the way out.
+	CodeDamaged = "store_damaged"
 )
 
 // Duration is a time.Duration that travels in JSON as a Go duration

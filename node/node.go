@@ -96,6 +96,9 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		sopts.Now = cfg.Now
 	}
 	st, err := storage.Open(filepath.Join(cfg.Home, StoreDir), &sopts)
+	if errors.Is(err, storage.ErrDamaged) {
+		return nil, damagedError(err)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -110,6 +113,9 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		}
 	}()
 	if n.rep, err = openReplica(n); err != nil {
+		if errors.Is(err, storage.ErrDamaged) {
+			return nil, damagedError(err)
+		}
 		return nil, fmt.Errorf("node: load followed repos: %w", err)
 	}
 	if cfg.Mesh != nil {

@@ -26,6 +26,14 @@ const (
 	followInit   = "follow-init"
 )
 
+// FollowPrefix and FollowInit are those names, for a tool that rebuilds a
+// store's local settings (package doctor): a store without FollowInit
+// follows every repo it holds when the node opens it.
+const (
+	FollowPrefix = followPrefix
+	FollowInit   = followInit
+)
+
 // replica is the node's data side for the mesh: the followed repos and a
 // Merkle tree per followed repo over every stored op of it (accepted or
 // rejected), kept up to date as ops are stored. It implements

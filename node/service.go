@@ -23,7 +23,22 @@ func internal(err error) error {
 	if errors.Is(err, storage.ErrNotFound) {
 		return api.Errorf(api.CodeNotFound, "%v", err)
 	}
+	if errors.Is(err, storage.ErrDamaged) {
+		return damagedError(err)
+	}
 	return api.Errorf(api.CodeInternal, "%v", err)
+}
+
+// damagedError is the api error for a damaged store: the file and the
+// way out.
+func damagedError(err error) error {
+	msg := err.Error()
+	var de *storage.DamageError
+	if errors.As(err, &de) {
+		msg = strings.TrimPrefix(de.Error(), "storage: ")
+	}
+	return &api.Error{Code: api.CodeDamaged, Message: "the store cannot be read: " + msg +
+		"; run 'murmur doctor' to check it, then 'murmur doctor --repair' to move the damaged files aside and restore the store from what is readable and from peers"}
 }
 
 // Status implements api.Service.

@@ -96,6 +96,8 @@ func writeError(err error) error {
 		return api.Errorf(api.CodeInvalid, "%s", reason(err))
 	case errors.Is(err, storage.ErrNotFound):
 		return api.Errorf(api.CodeNotFound, "%s", err.Error())
+	case errors.Is(err, storage.ErrDamaged):
+		return damagedError(err)
 	}
 	return api.Errorf(api.CodeInternal, "%v", err)
 }

@@ -116,6 +116,7 @@ func (o *Options) withDefaults() Options {
 // writes are serialized, reads run concurrently with them. Close releases it.
 type Store struct {
 	db   *pebble.DB
+	dir  string
 	opts Options
 
 	// mu serializes writers (Ingest, Create, Release, Rebuild, SetLocal)
@@ -192,12 +193,28 @@ func init() {
 	}
 }
 
-// Open opens or creates the store in dir.
+// Open opens the store in dir, or creates it when dir holds no database.
+// A directory that holds part of a database (tables but no MANIFEST, say)
+// is never started afresh: Open fails with a *DamageError naming the
+// missing file, before anything in dir is changed or deleted.
 func Open(dir string, opts *Options) (*Store, error) {
 	o := opts.withDefaults()
+	fs := o.FS
+	if fs == nil {
+		fs = vfs.Default
+	}
+	exists, err := checkExisting(fs, dir)
+	if err != nil {
+		return nil, err
+	}
 	cache := pebble.NewCache(o.CacheSize)
 	defer cache.Unref()
-	popts := &pebble.Options{FS: o.FS, Cache: cache, Logger: quietLogger{}, MemTableSize: 8 << 20}
+	popts := &pebble.Options{FS: fs, Cache: cache, Logger: quietLogger{}, MemTableSize: 8 << 20,
+		ErrorIfNotExists: exists,
+		// A corrupt file is an error for the read that found it (see
+		// damaged), not a crash of the process.
+		EventListener: &pebble.EventListener{DataCorruption: func(pebble.DataCorruptionInfo) {}},
+	}
 	// Bloom filters on every level: most point lookups during ingest ask
 	// for ops that are not there yet, and a filter answers those without
 	// reading a block.
@@ -211,14 +228,17 @@ func Open(dir string, opts *Options) (*Store, error) {
 	popts.L0CompactionThreshold = 16
 	popts.L0StopWritesThreshold = 64
 	popts.LBaseMaxBytes = 256 << 20
-	if o.FS == nil {
-		popts.FS = vfs.Default
-	}
 	db, err := pebble.Open(dir, popts)
+	if errors.Is(err, pebble.ErrDBDoesNotExist) {
+		return nil, &DamageError{Dir: dir, Problem: "holds part of a store but not the files that describe it", Err: err}
+	}
+	if err != nil && exists {
+		return nil, openFailure(dir, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("storage: open %s: %w", dir, err)
 	}
-	s := &Store{db: db, opts: o, roles: map[forge.RolesID]*forge.Roles{}}
+	s := &Store{db: db, dir: dir, opts: o, roles: map[forge.RolesID]*forge.Roles{}}
 	ok := false
 	defer func() {
 		if !ok {
@@ -229,9 +249,18 @@ func Open(dir string, opts *Options) (*Store, error) {
 	writeFormat := false
 	switch {
 	case errors.Is(err, pebble.ErrNotFound):
+		// A store always has its format key: keys without it are what is
+		// left of a damaged store, not a new one.
+		if exists {
+			if n, cerr := s.count(nil); cerr != nil {
+				return nil, cerr
+			} else if n > 0 {
+				return nil, &DamageError{Dir: dir, Problem: "has lost its format version key although it holds data"}
+			}
+		}
 		writeFormat = true
 	case err != nil:
-		return nil, fmt.Errorf("storage: read format version: %w", err)
+		return nil, damaged(dir, "read format version", err)
 	default:
 		ver, n := binary.Uvarint(v)
 		closer.Close()
@@ -299,6 +328,9 @@ func (s *Store) Close() error {
 	return nil
 }
 
+// damaged is damaged for this store's directory.
+func (s *Store) damaged(what string, err error) error { return damaged(s.dir, what, err) }
+
 type quietLogger struct{}
 
 func (quietLogger) Infof(string, ...any)  {}
@@ -310,14 +342,14 @@ func (quietLogger) Fatalf(format string, args ...any) {
 func (s *Store) count(prefix []byte) (int, error) {
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
 	if err != nil {
-		return 0, fmt.Errorf("storage: %w", err)
+		return 0, s.damaged("count", err)
 	}
 	n := 0
 	for it.First(); it.Valid(); it.Next() {
 		n++
 	}
 	if err := it.Close(); err != nil {
-		return 0, fmt.Errorf("storage: %w", err)
+		return 0, s.damaged("count", err)
 	}
 	return n, nil
 }
@@ -329,7 +361,7 @@ func (s *Store) get(key []byte) ([]byte, bool, error) {
 		return nil, false, nil
 	}
 	if err != nil {
-		return nil, false, fmt.Errorf("storage: get: %w", err)
+		return nil, false, s.damaged("get", err)
 	}
 	out := bytes.Clone(v)
 	closer.Close()
@@ -342,7 +374,7 @@ func (s *Store) has(key []byte) (bool, error) {
 		return false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("storage: get: %w", err)
+		return false, s.damaged("get", err)
 	}
 	closer.Close()
 	return true, nil
@@ -422,7 +454,7 @@ func (s *Store) OpsRaw(repo op.ID, ids []op.ID) ([][]byte, error) {
 	slices.SortFunc(order, func(a, b int) int { return bytes.Compare(ids[a][:], ids[b][:]) })
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{tagOp}, UpperBound: []byte{tagOp + 1}})
 	if err != nil {
-		return nil, fmt.Errorf("storage: %w", err)
+		return nil, s.damaged("read", err)
 	}
 	found := make([][]byte, len(ids))
 	for _, i := range order {
@@ -444,7 +476,7 @@ func (s *Store) OpsRaw(repo op.ID, ids []op.ID) ([][]byte, error) {
 		found[i] = bytes.Clone(raw)
 	}
 	if err := it.Close(); err != nil {
-		return nil, fmt.Errorf("storage: %w", err)
+		return nil, s.damaged("read", err)
 	}
 	out := found[:0]
 	for _, b := range found {
@@ -657,7 +689,7 @@ func (s *Store) CountObjects(repo op.ID, typ forge.ObjectType, state string) (in
 func (s *Store) scan(prefix []byte, f func(k, v []byte) error) error {
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
 	if err != nil {
-		return fmt.Errorf("storage: %w", err)
+		return s.damaged("read", err)
 	}
 	for it.First(); it.Valid(); it.Next() {
 		if err := f(it.Key(), it.Value()); err != nil {
@@ -666,7 +698,7 @@ func (s *Store) scan(prefix []byte, f func(k, v []byte) error) error {
 		}
 	}
 	if err := it.Close(); err != nil {
-		return fmt.Errorf("storage: %w", err)
+		return s.damaged("read", err)
 	}
 	return nil
 }
@@ -722,7 +754,7 @@ func (s *Store) RecentOps(repo op.ID, limit int) ([]op.ID, error) {
 	prefix := key1(tagClock, repo[:])
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
 	if err != nil {
-		return nil, fmt.Errorf("storage: %w", err)
+		return nil, s.damaged("read", err)
 	}
 	var out []op.ID
 	for it.Last(); it.Valid() && len(out) < limit; it.Prev() {
@@ -731,7 +763,7 @@ func (s *Store) RecentOps(repo op.ID, limit int) ([]op.ID, error) {
 		out = append(out, id)
 	}
 	if err := it.Close(); err != nil {
-		return nil, fmt.Errorf("storage: %w", err)
+		return nil, s.damaged("read", err)
 	}
 	return out, nil
 }

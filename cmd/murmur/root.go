@@ -104,6 +104,7 @@ used wrongly.`,
 		a.serveCmd(),
 		a.syncCmd(),
 		a.versionCmd(),
+		a.doctorCmd(),
 	)
 	a.addCompletions(root)
 	root.SetVersionTemplate("murmur version {{.Version}}\n")
