@@ -110,7 +110,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"review", "9999", "--approve", "--comment"}, "exactly one of --approve"},
 		{[]string{"review", "9999", "--approve", "--file", "a.go"}, "--file and --line go together"},
 		{[]string{"review", "9999", "--approve", "--revision", "0"}, "revisions are numbered from 1"},
-		{[]string{"repo", "create"}, "missing NAME"},
+		{[]string{"repo", "create"}, "NAME is required"},
 		{[]string{"refs", "set", "main"}, "missing COMMIT"},
 	}
 	for _, tt := range tests {

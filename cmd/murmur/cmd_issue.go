@@ -76,11 +76,13 @@ assignees are set by maintainers; -a @me assigns yourself.`,
 		Aliases: []string{"new"},
 		Args:    args(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if !cmd.Flags().Changed("title") {
-				return usagef("-t/--title is required")
-			}
 			ctx := cmd.Context()
 			var err error
+			if !cmd.Flags().Changed("title") {
+				if n.Title, err = a.promptFor("-t/--title", "Title"); err != nil {
+					return err
+				}
+			}
 			if n.Title, err = checkTitle(n.Title); err != nil {
 				return err
 			}

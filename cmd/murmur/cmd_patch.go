@@ -58,11 +58,13 @@ description comes from -b, -F (- for stdin) or $EDITOR on a terminal.`,
 		Aliases: []string{"create", "new"},
 		Args:    args(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if !cmd.Flags().Changed("title") {
-				return usagef("-t/--title is required")
-			}
 			ctx := cmd.Context()
 			var err error
+			if !cmd.Flags().Changed("title") {
+				if n.Title, err = a.promptFor("-t/--title", "Title"); err != nil {
+					return err
+				}
+			}
 			if n.Title, err = checkTitle(n.Title); err != nil {
 				return err
 			}

@@ -39,7 +39,11 @@ working copy, 'murmur repo init' also records the repo in the git config.`,
 			case len(pos) == 1:
 				n.Name = pos[0]
 			case !cmd.Flags().Changed("name"):
-				return usagef("missing NAME")
+				name, err := a.promptFor("NAME", "Repo name")
+				if err != nil {
+					return err
+				}
+				n.Name = name
 			}
 			ctx := cmd.Context()
 			n.Name = strings.TrimSpace(n.Name)

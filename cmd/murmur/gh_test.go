@@ -96,7 +96,7 @@ func TestRepoCreatePositionalName(t *testing.T) {
 		t.Errorf("repo create --name: code %d, created %+v, stderr %q", r.code, svc.newRepo, r.stderr)
 	}
 	checkFailure(t, h.run("repo", "create", "a", "--name", "b"), exitUsage, "name the repo once")
-	checkFailure(t, h.run("repo", "create"), exitUsage, "missing NAME")
+	checkFailure(t, h.run("repo", "create"), exitUsage, "NAME is required")
 }
 
 func TestCompletesIDs(t *testing.T) {
@@ -118,4 +118,27 @@ func TestCompletesIDs(t *testing.T) {
 	if r.code != exitOK || !strings.Contains(r.stdout, patch1[:4]) {
 		t.Errorf("complete pr view: code %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
+}
+
+// On a terminal a missing title is asked for, as gh does; without one
+// the command line stays wrong.
+func TestPromptsForMissingTitle(t *testing.T) {
+	svc := oneRepo()
+	h := newHarness(t, svc)
+	h.tty = true
+	h.env["EDITOR"] = "true" // leaves the body empty
+	h.stdin = "Prompted title\n"
+	r := h.run("issue", "create")
+	if r.code != exitOK || svc.newIssue.Title != "Prompted title" || !strings.Contains(r.stderr, "Title: ") {
+		t.Errorf("issue create on a terminal: code %d, title %q, stderr %q", r.code, svc.newIssue.Title, r.stderr)
+	}
+	h.stdin = "" // end of input at the prompt
+	r = h.run("issue", "create")
+	if r.code != exitFailure || !strings.Contains(r.stderr, "murmur: no title was given. Pass -t/--title") {
+		t.Errorf("issue create, no answer: code %d, stderr %q", r.code, r.stderr)
+	}
+
+	h.tty = false
+	h.stdin = "Piped\n"
+	checkFailure(t, h.run("issue", "create"), exitUsage, "-t/--title is required")
 }

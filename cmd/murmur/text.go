@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"strings"
@@ -88,6 +90,22 @@ func (a *app) text(ctx context.Context, cmd *cobra.Command, tf *textFlags, req t
 		return "", &userError{what: req.what + " is empty", todo: "Pass -b, -F or run in a terminal"}
 	}
 	return s, nil
+}
+
+// promptFor fills in a required value that was not given: on a terminal
+// it asks for it (as gh does), otherwise the command line is wrong and
+// flag names what to pass.
+func (a *app) promptFor(flag, label string) (string, error) {
+	if !a.StdinTTY || !a.StdoutTTY {
+		return "", usagef("%s is required", flag)
+	}
+	fmt.Fprintf(a.Stderr, "%s: ", label)
+	line, err := bufio.NewReader(io.LimitReader(a.Stdin, maxText)).ReadString('\n')
+	if err != nil && line == "" {
+		fmt.Fprintln(a.Stderr) // end the prompt's line
+		return "", &userError{what: "no " + strings.ToLower(label) + " was given", todo: "Pass " + flag}
+	}
+	return strings.TrimSpace(line), nil
 }
 
 // scissors marks the start of the help text in an editor file; it and
