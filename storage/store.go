@@ -24,7 +24,6 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
-	"github.com/cockroachdb/pebble/v2/bloom"
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/fxamacker/cbor/v2"
 
@@ -94,8 +93,19 @@ func (o *Options) withDefaults() Options {
 // Store is a replica's persistent state. It is safe for concurrent use:
 // writes are serialized, reads run concurrently with them. Close releases it.
 type Store struct {
-	db   *pebble.DB
+	dir  string
 	opts Options
+
+	// hmu guards db, fence, readers, swapping and closed; hcond signals
+	// their changes. Writers, holding mu, use db directly; readers take
+	// it with acquire, so that a failed database is closed only once they
+	// are done with it (see reopen.go).
+	hmu      sync.Mutex
+	hcond    sync.Cond
+	db       *pebble.DB
+	fence    *fenceFS
+	readers  int  // reads in flight on db
+	swapping bool // db is being closed; new readers wait
 
 	// mu serializes writers (Ingest, Create, Release, Rebuild, SetLocal)
 	// and guards the write caches.
@@ -109,7 +119,11 @@ type Store struct {
 	// pendingIDs are the ops in the 'p' table.
 	pendingIDs map[op.ID]struct{}
 	pending    int  // ops in the 'p' table
-	closed     bool // Close has run
+	closed     bool // Close has run (also under hmu)
+	// failure is the WriteError that stopped writes, nil while the store
+	// writes; lastReopen is when it last tried to write again.
+	failure    error
+	lastReopen time.Time
 
 	// rolesMu guards roles, a cache of decoded role states.
 	rolesMu sync.Mutex
@@ -175,30 +189,13 @@ func init() {
 // Open opens or creates the store in dir.
 func Open(dir string, opts *Options) (*Store, error) {
 	o := opts.withDefaults()
-	cache := pebble.NewCache(o.CacheSize)
-	defer cache.Unref()
-	popts := &pebble.Options{FS: o.FS, Cache: cache, Logger: quietLogger{}, MemTableSize: 8 << 20}
-	// Bloom filters on every level: most point lookups during ingest ask
-	// for ops that are not there yet, and a filter answers those without
-	// reading a block.
-	for i := range popts.Levels {
-		popts.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
-	}
-	// Op IDs are random, so every flush overlaps the whole key space and
-	// every L0 compaction rewrites the base level. Letting L0 grow to 16
-	// sublevels before compacting cuts that rewriting by half and more
-	// (ingest: 38k → 45k ops/s); bloom filters keep point reads cheap.
-	popts.L0CompactionThreshold = 16
-	popts.L0StopWritesThreshold = 64
-	popts.LBaseMaxBytes = 256 << 20
-	if o.FS == nil {
-		popts.FS = vfs.Default
-	}
-	db, err := pebble.Open(dir, popts)
+	// A disk too full to open the store for writing opens it for reading.
+	db, fence, failure, err := openFailSafe(dir, o)
 	if err != nil {
-		return nil, fmt.Errorf("storage: open %s: %w", dir, err)
+		return nil, err
 	}
-	s := &Store{db: db, opts: o, roles: map[forge.RolesID]*forge.Roles{}}
+	s := &Store{dir: dir, db: db, fence: fence, opts: o, failure: failure, lastReopen: time.Now(), roles: map[forge.RolesID]*forge.Roles{}}
+	s.hcond.L = &s.hmu
 	ok := false
 	defer func() {
 		if !ok {
@@ -225,6 +222,9 @@ func Open(dir string, opts *Options) (*Store, error) {
 		}
 		// Older formats are read as they are; new writes use this one.
 		writeFormat = ver < FormatVersion
+	}
+	if writeFormat && failure != nil {
+		return nil, failure
 	}
 	if writeFormat {
 		if err := db.Set(formatKey, binary.AppendUvarint(nil, FormatVersion), pebble.Sync); err != nil {
@@ -269,23 +269,30 @@ func (s *Store) Close() error {
 	if s.closed {
 		return nil
 	}
+	// Readers still at work after drainTimeout may see errors; they do
+	// not keep the store open.
+	s.drain(drainTimeout)
+	s.hmu.Lock()
 	s.closed = true
-	if err := s.db.Close(); err != nil {
+	db := s.db
+	s.hmu.Unlock()
+	s.undrain()
+	if db == nil {
+		return nil
+	}
+	if _, err := closeDB(db); err != nil && s.failure == nil {
 		return fmt.Errorf("storage: close: %w", err)
 	}
 	return nil
 }
 
-type quietLogger struct{}
-
-func (quietLogger) Infof(string, ...any)  {}
-func (quietLogger) Errorf(string, ...any) {}
-func (quietLogger) Fatalf(format string, args ...any) {
-	panic(fmt.Sprintf("pebble: "+format, args...))
-}
-
 func (s *Store) count(prefix []byte) (int, error) {
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	db, err := s.acquire()
+	if err != nil {
+		return 0, err
+	}
+	defer s.release()
+	it, err := db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
 	if err != nil {
 		return 0, fmt.Errorf("storage: %w", err)
 	}
@@ -301,7 +308,12 @@ func (s *Store) count(prefix []byte) (int, error) {
 
 // get returns a copy of the value at key, or ok=false.
 func (s *Store) get(key []byte) ([]byte, bool, error) {
-	v, closer, err := s.db.Get(key)
+	db, err := s.acquire()
+	if err != nil {
+		return nil, false, err
+	}
+	defer s.release()
+	v, closer, err := db.Get(key)
 	if errors.Is(err, pebble.ErrNotFound) {
 		return nil, false, nil
 	}
@@ -314,7 +326,12 @@ func (s *Store) get(key []byte) ([]byte, bool, error) {
 }
 
 func (s *Store) has(key []byte) (bool, error) {
-	_, closer, err := s.db.Get(key)
+	db, err := s.acquire()
+	if err != nil {
+		return false, err
+	}
+	defer s.release()
+	_, closer, err := db.Get(key)
 	if errors.Is(err, pebble.ErrNotFound) {
 		return false, nil
 	}
@@ -397,7 +414,12 @@ func (s *Store) OpsRaw(repo op.ID, ids []op.ID) ([][]byte, error) {
 		order[i] = i
 	}
 	slices.SortFunc(order, func(a, b int) int { return bytes.Compare(ids[a][:], ids[b][:]) })
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{tagOp}, UpperBound: []byte{tagOp + 1}})
+	db, err := s.acquire()
+	if err != nil {
+		return nil, err
+	}
+	defer s.release()
+	it, err := db.NewIter(&pebble.IterOptions{LowerBound: []byte{tagOp}, UpperBound: []byte{tagOp + 1}})
 	if err != nil {
 		return nil, fmt.Errorf("storage: %w", err)
 	}
@@ -623,7 +645,12 @@ func (s *Store) CountObjects(repo op.ID, typ forge.ObjectType, state string) (in
 }
 
 func (s *Store) scan(prefix []byte, f func(k, v []byte) error) error {
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	db, err := s.acquire()
+	if err != nil {
+		return err
+	}
+	defer s.release()
+	it, err := db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
 	if err != nil {
 		return fmt.Errorf("storage: %w", err)
 	}
@@ -688,7 +715,12 @@ func (s *Store) ForEachOp(repo op.ID, f func(clock crdt.Timestamp, id op.ID) err
 // RecentOps returns up to limit of a repo's ops, newest (by clock) first.
 func (s *Store) RecentOps(repo op.ID, limit int) ([]op.ID, error) {
 	prefix := key1(tagClock, repo[:])
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	db, err := s.acquire()
+	if err != nil {
+		return nil, err
+	}
+	defer s.release()
+	it, err := db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
 	if err != nil {
 		return nil, fmt.Errorf("storage: %w", err)
 	}
@@ -788,6 +820,9 @@ func (s *Store) Local(name string) ([]byte, error) {
 func (s *Store) SetLocal(name string, value []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := s.writableLocked(); err != nil {
+		return err
+	}
 	k := key1(tagLocal, []byte(name))
 	var err error
 	if value == nil {
@@ -795,8 +830,10 @@ func (s *Store) SetLocal(name string, value []byte) error {
 	} else {
 		err = s.db.Set(k, value, pebble.Sync)
 	}
-	if err != nil {
-		return fmt.Errorf("storage: set %s: %w", name, err)
+	// Pebble reports a failed commit to its logger, which fences the
+	// database, and may return nil.
+	if err != nil || s.fence.failure() != nil {
+		return fmt.Errorf("storage: set %s: %w", name, s.failedLocked(err))
 	}
 	return nil
 }
@@ -833,7 +870,24 @@ func stateCode(s string) byte {
 }
 
 // DiskUsage returns the bytes Pebble uses on disk.
-func (s *Store) DiskUsage() uint64 { return s.db.Metrics().DiskSpaceUsage() }
+func (s *Store) DiskUsage() uint64 {
+	db, err := s.acquire()
+	if err != nil {
+		return 0
+	}
+	defer s.release()
+	return db.Metrics().DiskSpaceUsage()
+}
 
 // Flush flushes memtables to sstables (for measurements).
-func (s *Store) Flush() error { return s.db.Flush() }
+func (s *Store) Flush() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.writableLocked(); err != nil {
+		return err
+	}
+	if err := s.db.Flush(); err != nil {
+		return s.failedLocked(err)
+	}
+	return nil
+}
