@@ -253,6 +253,10 @@ const (
 	// CodeUnavailable: no peer could be reached or none had what was
 	// asked for.
 	CodeUnavailable = "unavailable"
+	// CodeWriteFailed: the disk refused the write (full or failing);
+	// nothing was written. Reads still work, and writes resume by
+	// themselves once the disk takes them.
+	CodeWriteFailed = "write_failed"
 )
 
 // Duration is a time.Duration that travels in JSON as a Go duration

@@ -53,8 +53,9 @@ func (n *Node) write(ctx context.Context, repo op.ID, actions ...forge.Action) (
 			return o, err
 		})
 		if err != nil {
-			return out, writeError(err)
+			return out, writeError(err) // the caller reports it
 		}
+		n.rep.storeWrote(nil)
 		if repo.IsZero() {
 			repo = applied.ID
 			// A repo made here is followed (its tree is built from the
@@ -85,9 +86,12 @@ func aliasHeads(r *forge.Repo, k identity.PublicKey) []op.ID {
 func writeError(err error) error {
 	var ae *api.Error
 	var ve *forge.ValidationError
+	var we *storage.WriteError
 	switch {
 	case errors.As(err, &ae):
 		return err
+	case errors.As(err, &we):
+		return api.Errorf(api.CodeWriteFailed, "%s", we.Error())
 	case errors.As(err, &ve):
 		return api.Errorf(api.CodeInvalid, "%s", ve.Error())
 	case errors.Is(err, forge.ErrUnauthorized):

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -65,6 +66,7 @@ const fencedRetryDelay = 250 * time.Millisecond
 type fenceFS struct {
 	vfs.FS
 	err atomic.Pointer[error] // the first failure; set once
+	at  atomic.Int64          // when err was set, in Unix nanoseconds
 }
 
 var _ vfs.FS = (*fenceFS)(nil)
@@ -80,7 +82,9 @@ func (f *fenceFS) failure() error {
 // fail closes the fence with err unless it is closed already, and returns
 // the error that closed it.
 func (f *fenceFS) fail(err error) error {
-	f.err.CompareAndSwap(nil, &err)
+	if f.err.CompareAndSwap(nil, &err) {
+		f.at.Store(time.Now().UnixNano())
+	}
 	return f.failure()
 }
 
@@ -244,13 +248,47 @@ func (l fenceLogger) Fatalf(format string, args ...any) {
 	l.fs.fail(fmt.Errorf("pebble: "+format, args...))
 }
 
-// probeSize is how much free space a failed store needs before it reopens:
-// room for a memtable's flush and a new WAL.
+// probeSize is how much free space a store needs, beyond its WALs, to
+// open for writing: room for a new WAL and a memtable's flush.
 const probeSize = 8 << 20
 
-// probeSpace reports whether dir has room for probeSize bytes, by writing
-// and removing a file of that size.
-func probeSpace(fs vfs.FS, dir string) (err error) {
+// roomToOpen reports whether the disk holding dir has room to open the
+// store there for writing. Pebble flushes the WALs it replays while it
+// opens, and waits for that flush, which it retries forever when the disk
+// is full; so a store opens for writing only when the disk has room for
+// its WALs and probeSize more.
+func roomToOpen(fs vfs.FS, dir string) error {
+	names, err := fs.List(dir)
+	if err != nil {
+		return nil // a new store; opening it reports what is wrong
+	}
+	var wals int64
+	for _, n := range names {
+		if strings.HasSuffix(n, ".log") {
+			if fi, err := fs.Stat(fs.PathJoin(dir, n)); err == nil {
+				wals += fi.Size()
+			}
+		}
+	}
+	need := wals + probeSize
+	u, err := fs.GetDiskUsage(dir)
+	if err != nil && wals == 0 {
+		// Nothing to flush while opening: a full disk fails the open at
+		// once, without a probe.
+		return nil
+	}
+	if err != nil {
+		return probeSpace(fs, dir, need)
+	}
+	if u.AvailBytes < uint64(need) {
+		return &os.PathError{Op: "open", Path: dir, Err: syscall.ENOSPC}
+	}
+	return nil
+}
+
+// probeSpace reports whether dir has room for size bytes, by writing and
+// removing a file of that size.
+func probeSpace(fs vfs.FS, dir string, size int64) (err error) {
 	name := fs.PathJoin(dir, "space-probe")
 	f, err := fs.Create(name, vfs.WriteCategoryUnspecified)
 	if err != nil {
@@ -260,7 +298,7 @@ func probeSpace(fs vfs.FS, dir string) (err error) {
 		err = errors.Join(err, f.Close(), fs.Remove(name))
 	}()
 	buf := make([]byte, 64<<10)
-	for n := 0; n < probeSize; n += len(buf) {
+	for n := int64(0); n < size; n += int64(len(buf)) {
 		if _, err := f.Write(buf); err != nil {
 			return err
 		}

@@ -31,9 +31,10 @@ func sortHeads(hs []headMeta) {
 func (s *Store) Release() (Report, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.writableLocked(); err != nil {
-		return Report{}, err
-	}
+	// A failed store tries to reopen here too, so that a node resumes
+	// writing without waiting for a write; it reports the failure only
+	// when there is something to release.
+	werr := s.writableLocked()
 	limit := crdt.NewTimestamp(s.opts.Now().Add(s.opts.MaxDrift).UnixMilli(), crdt.MaxLogical)
 	var due []*op.Op
 	var keys [][]byte
@@ -63,6 +64,9 @@ func (s *Store) Release() (Report, error) {
 	}
 	if len(keys) == 0 {
 		return Report{}, nil
+	}
+	if werr != nil {
+		return Report{}, werr
 	}
 	t := s.newTxn()
 	defer t.close()

@@ -43,7 +43,6 @@ func openDB(dir string, o Options, readOnly bool) (*pebble.DB, *fenceFS, error) 
 	}
 	fence := &fenceFS{FS: base}
 	cache := pebble.NewCache(o.CacheSize)
-	defer cache.Unref()
 	popts := &pebble.Options{FS: fence, Cache: cache, Logger: fenceLogger{fence}, MemTableSize: 8 << 20, ReadOnly: readOnly}
 	// Bloom filters on every level: most point lookups during ingest ask
 	// for ops that are not there yet, and a filter answers those without
@@ -58,23 +57,61 @@ func openDB(dir string, o Options, readOnly bool) (*pebble.DB, *fenceFS, error) 
 	popts.L0CompactionThreshold = 16
 	popts.L0StopWritesThreshold = 64
 	popts.LBaseMaxBytes = 256 << 20
-	db, err := pebble.Open(dir, popts)
-	if err != nil {
-		if f := fence.failure(); f != nil {
-			return nil, fence, &WriteError{Dir: dir, Err: f}
-		}
-		return nil, fence, fmt.Errorf("storage: open %s: %w", dir, err)
+	// Opening for writing may hang in a flush that Pebble retries forever
+	// if the disk fills while it opens; it is given up then, and leaks.
+	type opened struct {
+		db  *pebble.DB
+		err error
 	}
-	return db, fence, nil
+	done := make(chan opened, 1)
+	go func() {
+		db, err := pebble.Open(dir, popts)
+		cache.Unref()
+		done <- opened{db, err}
+	}()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case r := <-done:
+			if r.err != nil {
+				if f := fence.failure(); f != nil {
+					return nil, fence, &WriteError{Dir: dir, Err: f}
+				}
+				return nil, fence, fmt.Errorf("storage: open %s: %w", dir, r.err)
+			}
+			return r.db, fence, nil
+		case <-tick.C:
+			if at := fence.at.Load(); at != 0 && time.Since(time.Unix(0, at)) > openGiveUp {
+				go func() {
+					if r := <-done; r.db != nil {
+						_ = r.db.Close()
+					}
+				}()
+				return nil, fence, &WriteError{Dir: dir, Err: fence.failure()}
+			}
+		}
+	}
 }
+
+// openGiveUp is how long opening waits once a write it made has failed.
+const openGiveUp = 5 * time.Second
 
 // openFailSafe opens dir for writing or, when the disk fails the writes
 // that opening makes, for reading; failure is then the WriteError.
 func openFailSafe(dir string, o Options) (db *pebble.DB, fence *fenceFS, failure error, err error) {
-	db, fence, err = openDB(dir, o, false)
+	base := o.FS
+	if base == nil {
+		base = vfs.Default
+	}
 	var we *WriteError
-	if err == nil || !errors.As(err, &we) {
-		return db, fence, nil, err
+	if err := roomToOpen(base, dir); err != nil {
+		we = &WriteError{Dir: dir, Err: err}
+	} else {
+		db, fence, err = openDB(dir, o, false)
+		if err == nil || !errors.As(err, &we) {
+			return db, fence, nil, err
+		}
 	}
 	db, fence, err = openDB(dir, o, true)
 	if err != nil {
@@ -204,7 +241,7 @@ func (s *Store) reopenLocked() error {
 	if base == nil {
 		base = vfs.Default
 	}
-	if err := probeSpace(base, s.dir); err != nil {
+	if err := roomToOpen(base, s.dir); err != nil {
 		return err
 	}
 	if !s.drain(drainTimeout) {
