@@ -210,4 +210,3 @@ func TestE2EDiskFull(t *testing.T) {
 		t.Errorf("B has %d ops (%v), want at least %d", n, err, wantOps+len(acked))
 	}
 }
-
