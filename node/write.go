@@ -86,12 +86,11 @@ func aliasHeads(r *forge.Repo, k identity.PublicKey) []op.ID {
 func writeError(err error) error {
 	var ae *api.Error
 	var ve *forge.ValidationError
-	var we *storage.WriteError
 	switch {
 	case errors.As(err, &ae):
 		return err
-	case errors.As(err, &we):
-		return api.Errorf(api.CodeWriteFailed, "%s", we.Error())
+	case diskError(err) != nil:
+		return diskError(err)
 	case errors.As(err, &ve):
 		return api.Errorf(api.CodeInvalid, "%s", ve.Error())
 	case errors.Is(err, forge.ErrUnauthorized):

@@ -94,11 +94,36 @@ func TestDiskFullWrites(t *testing.T) {
 		t.Fatalf("OpCount on a full disk = %d, %v; want at least 21", n, err)
 	}
 
+	// Readers keep reading while the store reopens once space returns.
+	stop := make(chan struct{})
+	readErr := make(chan error, 1)
+	go func() {
+		defer close(readErr)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if _, err := s.Object(f.issue); err != nil {
+				readErr <- err
+				return
+			}
+			if _, err := s.Summaries(f.repo, forge.TypeIssue, ""); err != nil {
+				readErr <- err
+				return
+			}
+		}
+	}()
 	disk.full.Store(false)
 	untilWrites(t, func() error {
 		_, err := create(t, s, f.repo, f.alice, forge.KindIssueOpen, op.ID{}, forge.IssueOpen{Title: "after"})
 		return err
 	})
+	close(stop)
+	if err := <-readErr; err != nil {
+		t.Fatalf("a read while the store reopened: %v", err)
+	}
 	acked = append(acked, mustCreate(t, s, f.repo, f.alice, forge.KindIssueOpen, op.ID{}, forge.IssueOpen{Title: "after 2"}))
 	ingest(t, s, remote[20:]...)
 	if err := s.SetLocal("alias", []byte("x")); err != nil {
