@@ -198,6 +198,10 @@ func TestE2EDiskFull(t *testing.T) {
 	r = cb.run("issue", "create", "-R", repo.ID, "-t", "no daemon, full")
 	checkFailure(t, r, 1, "disk full: free space on")
 	cb.ok("issue", "view", acked[0])
+	// A daemon starts on the full disk, serves reads, and stops on SIGTERM.
+	db.start()
+	cb.ok("issue", "view", acked[0])
+	db.stop()
 	if err := os.Remove(filler); err != nil {
 		t.Fatal(err)
 	}
