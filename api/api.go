@@ -257,6 +257,10 @@ const (
 	// CodeDamaged: a file of the store is missing or damaged; the message
 	// names it. 'murmur doctor --repair' is the way out.
 	CodeDamaged = "store_damaged"
+	// CodeWriteFailed: the disk refused the write (full or failing);
+	// nothing was written. Reads still work, and writes resume by
+	// themselves once the disk takes them.
+	CodeWriteFailed = "write_failed"
 )
 
 // Duration is a time.Duration that travels in JSON as a Go duration

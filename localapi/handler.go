@@ -408,6 +408,8 @@ func StatusFor(code string) int {
 		return http.StatusServiceUnavailable
 	case api.CodeLocked:
 		return http.StatusLocked
+	case api.CodeWriteFailed:
+		return http.StatusInsufficientStorage
 	default:
 		return http.StatusInternalServerError
 	}

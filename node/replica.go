@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"murmur/crdt"
 	"murmur/forge"
@@ -40,6 +41,9 @@ const (
 // mesh.Replica.
 type replica struct {
 	n *Node
+
+	// writeFailed is set while the store refuses writes (see storeWrote).
+	writeFailed atomic.Bool
 
 	// mu guards trees. A repo is followed exactly when it has a tree.
 	mu    sync.Mutex
@@ -332,6 +336,7 @@ func (r *replica) Ingest(peer identity.PublicKey, repo [32]byte, raws [][]byte) 
 		errs = append(errs, rep.Errors...)
 	}
 	settle()
+	r.storeWrote(storeErr)
 	if storeErr != nil {
 		return res, storeErr
 	}
@@ -386,4 +391,20 @@ func (r *replica) Ingest(peer identity.PublicKey, repo [32]byte, raws [][]byte) 
 func (r *replica) stored(applied []storage.Applied) {
 	r.added(applied)
 	r.n.Published(applied)
+}
+
+// storeWrote logs, once per episode, that the store refuses writes because
+// the disk failed them, and when it writes again. err is the result of a
+// write to the store.
+func (r *replica) storeWrote(err error) {
+	switch {
+	case errors.Is(err, storage.ErrWriteFailed):
+		if !r.writeFailed.Swap(true) {
+			r.n.log.Warn("the store cannot write; serving reads, and retrying writes until the disk takes them", "err", err)
+		}
+	case err == nil:
+		if r.writeFailed.Swap(false) {
+			r.n.log.Info("the store writes again")
+		}
+	}
 }

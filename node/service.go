@@ -26,6 +26,9 @@ func internal(err error) error {
 	if errors.Is(err, storage.ErrDamaged) {
 		return damagedError(err)
 	}
+	if de := diskError(err); de != nil {
+		return de
+	}
 	return api.Errorf(api.CodeInternal, "%v", err)
 }
 
@@ -348,4 +351,15 @@ func (n *Node) Activity(ctx context.Context, repo string, limit int) ([]api.Acti
 		out = append(out, a)
 	}
 	return out, nil
+}
+
+// diskError is the api error for a write the disk refused, with the
+// store's own message (what happened and that writes resume by
+// themselves), or nil when err is not one.
+func diskError(err error) error {
+	var we *storage.WriteError
+	if !errors.As(err, &we) {
+		return nil
+	}
+	return api.Errorf(api.CodeWriteFailed, "%s", we.Error())
 }

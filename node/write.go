@@ -53,8 +53,9 @@ func (n *Node) write(ctx context.Context, repo op.ID, actions ...forge.Action) (
 			return o, err
 		})
 		if err != nil {
-			return out, writeError(err)
+			return out, writeError(err) // the caller reports it
 		}
+		n.rep.storeWrote(nil)
 		if repo.IsZero() {
 			repo = applied.ID
 			// A repo made here is followed (its tree is built from the
@@ -88,6 +89,8 @@ func writeError(err error) error {
 	switch {
 	case errors.As(err, &ae):
 		return err
+	case diskError(err) != nil:
+		return diskError(err)
 	case errors.As(err, &ve):
 		return api.Errorf(api.CodeInvalid, "%s", ve.Error())
 	case errors.Is(err, forge.ErrUnauthorized):

@@ -32,6 +32,10 @@ func sortHeads(hs []headMeta) {
 func (s *Store) Release() (Report, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// A failed store tries to reopen here too, so that a node resumes
+	// writing without waiting for a write; it reports the failure only
+	// when there is something to release.
+	werr := s.writableLocked()
 	limit := crdt.NewTimestamp(s.opts.Now().Add(s.opts.MaxDrift).UnixMilli(), crdt.MaxLogical)
 	var due []*op.Op
 	var keys [][]byte
@@ -61,6 +65,9 @@ func (s *Store) Release() (Report, error) {
 	}
 	if len(keys) == 0 {
 		return Report{}, nil
+	}
+	if werr != nil {
+		return Report{}, werr
 	}
 	t := s.newTxn()
 	defer t.close()
@@ -96,13 +103,16 @@ func (s *Store) Release() (Report, error) {
 func (s *Store) Rebuild() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := s.writableLocked(); err != nil {
+		return err
+	}
 	b := s.db.NewBatch()
 	for _, tag := range []byte{tagHead, tagRoles, tagRepo, tagObject, tagComment, tagSummary} {
 		b.DeleteRange([]byte{tag}, []byte{tag + 1}, nil)
 	}
-	if err := b.Commit(pebble.Sync); err != nil {
+	if err := b.Commit(pebble.Sync); err != nil || s.fence.failure() != nil {
 		b.Close()
-		return fmt.Errorf("storage: rebuild: clear derived data: %w", err)
+		return fmt.Errorf("storage: rebuild: clear derived data: %w", s.failedLocked(err))
 	}
 	b.Close()
 	s.rolesMu.Lock()

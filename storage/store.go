@@ -24,7 +24,6 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
-	"github.com/cockroachdb/pebble/v2/bloom"
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/fxamacker/cbor/v2"
 
@@ -115,9 +114,19 @@ func (o *Options) withDefaults() Options {
 // Store is a replica's persistent state. It is safe for concurrent use:
 // writes are serialized, reads run concurrently with them. Close releases it.
 type Store struct {
-	db   *pebble.DB
 	dir  string
 	opts Options
+
+	// hmu guards db, fence, readers, swapping and closed; hcond signals
+	// their changes. Writers, holding mu, use db directly; readers take
+	// it with acquire, so that a failed database is closed only once they
+	// are done with it (see reopen.go).
+	hmu      sync.Mutex
+	hcond    sync.Cond
+	db       *pebble.DB
+	fence    *fenceFS
+	readers  int  // reads in flight on db
+	swapping bool // db is being closed; new readers wait
 
 	// mu serializes writers (Ingest, Create, Release, Rebuild, SetLocal)
 	// and guards the write caches.
@@ -130,7 +139,11 @@ type Store struct {
 	known map[uint64]struct{}
 	// pool indexes the ops in the 'p' table.
 	pool   pendingPool
-	closed bool // Close has run
+	closed bool // Close has run (also under hmu)
+	// failure is the WriteError that stopped writes, nil while the store
+	// writes; lastReopen is when it last tried to write again.
+	failure    error
+	lastReopen time.Time
 
 	// rolesMu guards roles, a cache of decoded role states.
 	rolesMu sync.Mutex
@@ -207,38 +220,13 @@ func Open(dir string, opts *Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	cache := pebble.NewCache(o.CacheSize)
-	defer cache.Unref()
-	popts := &pebble.Options{FS: fs, Cache: cache, Logger: quietLogger{}, MemTableSize: 8 << 20,
-		ErrorIfNotExists: exists,
-		// A corrupt file is an error for the read that found it (see
-		// damaged), not a crash of the process.
-		EventListener: &pebble.EventListener{DataCorruption: func(pebble.DataCorruptionInfo) {}},
-	}
-	// Bloom filters on every level: most point lookups during ingest ask
-	// for ops that are not there yet, and a filter answers those without
-	// reading a block.
-	for i := range popts.Levels {
-		popts.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
-	}
-	// Op IDs are random, so every flush overlaps the whole key space and
-	// every L0 compaction rewrites the base level. Letting L0 grow to 16
-	// sublevels before compacting cuts that rewriting by half and more
-	// (ingest: 38k → 45k ops/s); bloom filters keep point reads cheap.
-	popts.L0CompactionThreshold = 16
-	popts.L0StopWritesThreshold = 64
-	popts.LBaseMaxBytes = 256 << 20
-	db, err := pebble.Open(dir, popts)
-	if errors.Is(err, pebble.ErrDBDoesNotExist) {
-		return nil, &DamageError{Dir: dir, Problem: "holds part of a store but not the files that describe it", Err: err}
-	}
-	if err != nil && exists {
-		return nil, openFailure(dir, err)
-	}
+	// A disk too full to open the store for writing opens it for reading.
+	db, fence, failure, err := openFailSafe(dir, o, exists)
 	if err != nil {
-		return nil, fmt.Errorf("storage: open %s: %w", dir, err)
+		return nil, err
 	}
-	s := &Store{db: db, dir: dir, opts: o, roles: map[forge.RolesID]*forge.Roles{}}
+	s := &Store{dir: dir, db: db, fence: fence, opts: o, failure: failure, lastReopen: time.Now(), roles: map[forge.RolesID]*forge.Roles{}}
+	s.hcond.L = &s.hmu
 	ok := false
 	defer func() {
 		if !ok {
@@ -274,6 +262,9 @@ func Open(dir string, opts *Options) (*Store, error) {
 		}
 		// Older formats are read as they are; new writes use this one.
 		writeFormat = ver < FormatVersion
+	}
+	if writeFormat && failure != nil {
+		return nil, failure
 	}
 	if writeFormat {
 		if err := db.Set(formatKey, binary.AppendUvarint(nil, FormatVersion), pebble.Sync); err != nil {
@@ -321,8 +312,20 @@ func (s *Store) Close() error {
 	if s.closed {
 		return nil
 	}
+	// Readers still at work after drainTimeout may see errors; they do
+	// not keep the store open.
+	s.drain(drainTimeout)
+	s.hmu.Lock()
 	s.closed = true
-	if err := s.db.Close(); err != nil {
+	db := s.db
+	s.hmu.Unlock()
+	s.undrain()
+	if db == nil {
+		return nil
+	}
+	// Closing a fenced database fails on what it cannot write; every
+	// acknowledged write is on disk all the same.
+	if _, err := closeDB(db); err != nil && s.fence.failure() == nil {
 		return fmt.Errorf("storage: close: %w", err)
 	}
 	return nil
@@ -331,16 +334,13 @@ func (s *Store) Close() error {
 // damaged is damaged for this store's directory.
 func (s *Store) damaged(what string, err error) error { return damaged(s.dir, what, err) }
 
-type quietLogger struct{}
-
-func (quietLogger) Infof(string, ...any)  {}
-func (quietLogger) Errorf(string, ...any) {}
-func (quietLogger) Fatalf(format string, args ...any) {
-	panic(fmt.Sprintf("pebble: "+format, args...))
-}
-
 func (s *Store) count(prefix []byte) (int, error) {
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	db, err := s.acquire()
+	if err != nil {
+		return 0, err
+	}
+	defer s.release()
+	it, err := db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
 	if err != nil {
 		return 0, s.damaged("count", err)
 	}
@@ -356,7 +356,12 @@ func (s *Store) count(prefix []byte) (int, error) {
 
 // get returns a copy of the value at key, or ok=false.
 func (s *Store) get(key []byte) ([]byte, bool, error) {
-	v, closer, err := s.db.Get(key)
+	db, err := s.acquire()
+	if err != nil {
+		return nil, false, err
+	}
+	defer s.release()
+	v, closer, err := db.Get(key)
 	if errors.Is(err, pebble.ErrNotFound) {
 		return nil, false, nil
 	}
@@ -369,7 +374,12 @@ func (s *Store) get(key []byte) ([]byte, bool, error) {
 }
 
 func (s *Store) has(key []byte) (bool, error) {
-	_, closer, err := s.db.Get(key)
+	db, err := s.acquire()
+	if err != nil {
+		return false, err
+	}
+	defer s.release()
+	_, closer, err := db.Get(key)
 	if errors.Is(err, pebble.ErrNotFound) {
 		return false, nil
 	}
@@ -452,7 +462,12 @@ func (s *Store) OpsRaw(repo op.ID, ids []op.ID) ([][]byte, error) {
 		order[i] = i
 	}
 	slices.SortFunc(order, func(a, b int) int { return bytes.Compare(ids[a][:], ids[b][:]) })
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{tagOp}, UpperBound: []byte{tagOp + 1}})
+	db, err := s.acquire()
+	if err != nil {
+		return nil, err
+	}
+	defer s.release()
+	it, err := db.NewIter(&pebble.IterOptions{LowerBound: []byte{tagOp}, UpperBound: []byte{tagOp + 1}})
 	if err != nil {
 		return nil, s.damaged("read", err)
 	}
@@ -687,7 +702,12 @@ func (s *Store) CountObjects(repo op.ID, typ forge.ObjectType, state string) (in
 }
 
 func (s *Store) scan(prefix []byte, f func(k, v []byte) error) error {
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	db, err := s.acquire()
+	if err != nil {
+		return err
+	}
+	defer s.release()
+	it, err := db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
 	if err != nil {
 		return s.damaged("read", err)
 	}
@@ -752,7 +772,12 @@ func (s *Store) ForEachOp(repo op.ID, f func(clock crdt.Timestamp, id op.ID) err
 // RecentOps returns up to limit of a repo's ops, newest (by clock) first.
 func (s *Store) RecentOps(repo op.ID, limit int) ([]op.ID, error) {
 	prefix := key1(tagClock, repo[:])
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	db, err := s.acquire()
+	if err != nil {
+		return nil, err
+	}
+	defer s.release()
+	it, err := db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
 	if err != nil {
 		return nil, s.damaged("read", err)
 	}
@@ -852,6 +877,9 @@ func (s *Store) Local(name string) ([]byte, error) {
 func (s *Store) SetLocal(name string, value []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := s.writableLocked(); err != nil {
+		return err
+	}
 	k := key1(tagLocal, []byte(name))
 	var err error
 	if value == nil {
@@ -859,8 +887,10 @@ func (s *Store) SetLocal(name string, value []byte) error {
 	} else {
 		err = s.db.Set(k, value, pebble.Sync)
 	}
-	if err != nil {
-		return fmt.Errorf("storage: set %s: %w", name, err)
+	// Pebble reports a failed commit to its logger, which fences the
+	// database, and may return nil.
+	if err != nil || s.fence.failure() != nil {
+		return fmt.Errorf("storage: set %s: %w", name, s.failedLocked(err))
 	}
 	return nil
 }
@@ -897,7 +927,24 @@ func stateCode(s string) byte {
 }
 
 // DiskUsage returns the bytes Pebble uses on disk.
-func (s *Store) DiskUsage() uint64 { return s.db.Metrics().DiskSpaceUsage() }
+func (s *Store) DiskUsage() uint64 {
+	db, err := s.acquire()
+	if err != nil {
+		return 0
+	}
+	defer s.release()
+	return db.Metrics().DiskSpaceUsage()
+}
 
 // Flush flushes memtables to sstables (for measurements).
-func (s *Store) Flush() error { return s.db.Flush() }
+func (s *Store) Flush() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.writableLocked(); err != nil {
+		return err
+	}
+	if err := s.db.Flush(); err != nil {
+		return s.failedLocked(err)
+	}
+	return nil
+}

@@ -88,6 +88,8 @@ type txn struct {
 	// noSyncWait makes commit apply the batch without waiting for its
 	// sync; the caller waits with b.SyncWait after releasing Store.mu.
 	noSyncWait bool
+	// leak drops the batch instead of closing it (see commit).
+	leak bool
 }
 
 func (s *Store) newTxn() *txn { return s.newTxnFor(1) }
@@ -580,8 +582,14 @@ func (t *txn) commit() error {
 	} else {
 		err = t.b.Commit(pebble.Sync)
 	}
-	if err != nil {
-		return fmt.Errorf("storage: commit: %w", err)
+	// Pebble reports a failed commit to its logger, which fences the
+	// database, and may return nil. The batch of a failed ApplyNoSyncWait
+	// may never see its sync finish, so it is not closed but dropped.
+	if err != nil || t.s.fence.failure() != nil {
+		if t.noSyncWait {
+			t.leak = true
+		}
+		return t.s.failedLocked(err)
 	}
 	t.committed = true
 	// In batch order: Release takes parked ops out first, pend evicts
@@ -645,7 +653,9 @@ func (t *txn) close() {
 	if !t.committed {
 		t.s.wcache.drop()
 	}
-	t.b.Close()
+	if !t.leak {
+		t.b.Close()
+	}
 }
 
 // Ingest stores ops received from elsewhere. The ops must have verified
@@ -686,6 +696,9 @@ func (s *Store) IngestAsync(ops []*op.Op) (Report, *Syncing, error) {
 func (s *Store) IngestAsyncFrom(peer identity.PublicKey, ops []*op.Op) (Report, *Syncing, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := s.writableLocked(); err != nil {
+		return Report{}, nil, err
+	}
 	t := s.newTxnFor(len(ops))
 	t.noSyncWait = true
 	rep, err := t.ingest(ops, peer)
@@ -693,12 +706,13 @@ func (s *Store) IngestAsyncFrom(peer identity.PublicKey, ops []*op.Op) (Report, 
 		t.close()
 		return Report{}, nil, err
 	}
-	return rep, &Syncing{b: t.b}, nil
+	return rep, &Syncing{b: t.b, s: s}, nil
 }
 
 // Syncing is an ingest whose batch is applied and may not be on disk yet.
 type Syncing struct {
 	b   *pebble.Batch
+	s   *Store
 	err error
 }
 
@@ -710,7 +724,7 @@ func (w *Syncing) Wait() error {
 	}
 	if w.b != nil {
 		if err := w.b.SyncWait(); err != nil {
-			w.err = fmt.Errorf("storage: sync: %w", err)
+			w.err = w.s.syncFailed(err)
 		}
 		w.b.Close()
 		w.b = nil
@@ -756,6 +770,9 @@ var ErrRejected = errors.New("rejected")
 func (s *Store) Create(repo op.ID, build func(Tip) (*op.Op, error)) (Applied, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := s.writableLocked(); err != nil {
+		return Applied{}, err
+	}
 	tip := Tip{Repo: repo}
 	if !repo.IsZero() {
 		heads, err := s.Heads(repo)
