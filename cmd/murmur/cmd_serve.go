@@ -337,6 +337,10 @@ func (a *app) serve(ctx context.Context, cfg serveConfig) error {
 		}
 		return n, n.Close, nil
 	}, serveOptions(cfg, logger))
+	if err != nil && ctx.Err() != nil {
+		logger.Info("stopped before serving", "err", err)
+		return nil
+	}
 	if err != nil {
 		if errors.Is(err, localapi.ErrDaemonRunning) {
 			what := "a murmur node already serves " + home
