@@ -19,8 +19,36 @@ const (
 	// data directory's lock to answer on its socket.
 	AttachWait = 10 * time.Second
 	// attachBackoffMax caps the pause between two attempts.
-	attachBackoffMax = 250 * time.Millisecond
+	attachBackoffMax = 100 * time.Millisecond
 )
+
+// AttachOptions configure Attach.
+type AttachOptions struct {
+	// Owner describes this process in the lock file while it runs the
+	// node; its PID is filled in and its Role defaults to RoleCommand.
+	// A terminal UI sets RoleInteractive, so that a daemon started
+	// meanwhile says who keeps the store instead of waiting for it.
+	Owner Owner
+}
+
+// backoff paces a retry loop: 5 ms, doubling up to attachBackoffMax.
+type backoff struct{ d time.Duration }
+
+// wait pauses for the next step, or until ctx ends.
+func (b *backoff) wait(ctx context.Context) error {
+	if b.d == 0 {
+		b.d = 5 * time.Millisecond
+	}
+	t := time.NewTimer(b.d)
+	defer t.Stop()
+	b.d = min(2*b.d, attachBackoffMax)
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
 
 // Attached is the node of a data directory as the CLI and the TUI use it:
 // an api.Service that is a Client of either another process's socket or of
@@ -32,6 +60,7 @@ type Attached struct {
 	client *Client
 	home   string
 	start  func() (api.Service, func() error, error)
+	owner  Owner
 
 	// mu guards server and closed. It is held while reattaching.
 	mu     sync.Mutex
@@ -50,11 +79,14 @@ type Attached struct {
 // releases the lock.
 //
 // The protocol, safe for processes started at the same moment: try the
-// socket; if nothing answers, take the lock (home/murmur.lock, flock,
-// without waiting); if another process holds it, it is starting or
-// stopping, so try the socket again, then the lock, with backoff, for up to
-// AttachWait, and fail with ErrBusy after that. The lock holder calls start
-// and serves (ServeNode).
+// socket; if nothing answers and no daemon is pending (home/murmur.daemon
+// is not locked, see ServeNode), take the store lock (home/murmur.lock,
+// flock, without waiting) and record opts.Owner in it; if a daemon is
+// pending or another process holds the lock, it is starting or stopping,
+// so try again with backoff, for up to AttachWait (plus DefaultServeWait
+// while a daemon is pending, which may itself be waiting for the store),
+// and fail with ErrBusy after that. The lock holder calls start and
+// serves.
 //
 // ctx bounds only the attaching; the node runs until Close. start is
 // called at most once per attach, with the lock held; on error it cleans up
@@ -68,7 +100,7 @@ type Attached struct {
 // when the connection broke before an answer. A write whose connection
 // broke after sending is not retried (it may have been applied); its error
 // says so by wrapping the transport error.
-func Attach(ctx context.Context, home string, start func() (api.Service, func() error, error)) (*Attached, error) {
+func Attach(ctx context.Context, home string, start func() (api.Service, func() error, error), opts AttachOptions) (*Attached, error) {
 	if start == nil {
 		return nil, errors.New("localapi: Attach needs a start function")
 	}
@@ -76,11 +108,12 @@ func Attach(ctx context.Context, home string, start func() (api.Service, func() 
 	if err != nil {
 		return nil, err
 	}
-	dial, srv, err := attach(ctx, home, start)
+	owner := opts.Owner.self(RoleCommand)
+	dial, srv, err := attach(ctx, home, start, owner)
 	if err != nil {
 		return nil, err
 	}
-	a := &Attached{home: home, start: start, server: srv}
+	a := &Attached{home: home, start: start, owner: owner, server: srv}
 	a.client = NewClient(dial)
 	a.client.reconnect = a.reconnect
 	a.Service = a.client
@@ -89,7 +122,7 @@ func Attach(ctx context.Context, home string, start func() (api.Service, func() 
 
 // attach runs the attach protocol and returns how to reach the node, and
 // the Server when this process now runs it.
-func attach(ctx context.Context, home string, start func() (api.Service, func() error, error)) (func(context.Context) (net.Conn, error), *Server, error) {
+func attach(ctx context.Context, home string, start func() (api.Service, func() error, error), owner Owner) (func(context.Context) (net.Conn, error), *Server, error) {
 	sock := filepath.Join(home, SocketName)
 	if err := checkSocketPath(sock); err != nil {
 		return nil, nil, err
@@ -97,8 +130,8 @@ func attach(ctx context.Context, home string, start func() (api.Service, func() 
 	if err := os.MkdirAll(home, 0o700); err != nil {
 		return nil, nil, fmt.Errorf("localapi: create data directory: %w", err)
 	}
-	deadline := time.Now().Add(AttachWait)
-	backoff := 5 * time.Millisecond
+	begin := time.Now()
+	var b backoff
 	for {
 		live, err := socketAnswers(ctx, sock)
 		if err != nil {
@@ -107,30 +140,48 @@ func attach(ctx context.Context, home string, start func() (api.Service, func() 
 		if live {
 			return DialSocket(sock), nil, nil
 		}
-		lk, err := lockHome(home)
-		if err == nil {
-			srv, err := startLocked(home, lk, start, HandlerOptions{})
-			if err != nil {
-				return nil, nil, err
-			}
-			return srv.pipe.Dial, srv, nil
-		}
-		if !errors.Is(err, errLockBusy) {
+		pending, err := daemonPending(home)
+		if err != nil {
 			return nil, nil, err
 		}
-		if time.Now().After(deadline) {
-			return nil, nil, fmt.Errorf("%w: waited %v for %s; if no murmur process runs for this data directory, report a bug",
-				ErrBusy, AttachWait, sock)
+		wait := AttachWait
+		if pending {
+			wait += DefaultServeWait
+		} else {
+			lk, err := lockHome(home)
+			if err == nil {
+				srv, err := startOwned(home, lk, start, owner)
+				if err != nil {
+					return nil, nil, err
+				}
+				return srv.pipe.Dial, srv, nil
+			}
+			if !errors.Is(err, errLockBusy) {
+				return nil, nil, err
+			}
 		}
-		t := time.NewTimer(backoff)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return nil, nil, fmt.Errorf("localapi: attach to %s: %w", home, ctx.Err())
+		if waited := time.Since(begin); waited > wait {
+			who := "a murmur process"
+			if o, ok := readOwner(filepath.Join(home, LockName)); ok {
+				who = o.String()
+			}
+			return nil, nil, fmt.Errorf("%w: waited %v for %s to answer on %s; if it is stuck, stop it",
+				ErrBusy, waited.Round(time.Millisecond), who, sock)
 		}
-		backoff = min(2*backoff, attachBackoffMax)
+		if err := b.wait(ctx); err != nil {
+			return nil, nil, fmt.Errorf("localapi: attach to %s: %w", home, err)
+		}
 	}
+}
+
+// startOwned records owner in the held store lock lk, then opens and
+// serves the node (see startLocked). On error it releases lk.
+func startOwned(home string, lk *dirLock, start func() (api.Service, func() error, error), owner Owner) (*Server, error) {
+	if err := lk.writeOwner(owner); err != nil {
+		lk.release()
+		return nil, err
+	}
+	return startLocked(home, lk, start, HandlerOptions{})
 }
 
 // reconnect is the Client's reconnect hook: it attaches again after the
@@ -144,7 +195,7 @@ func (a *Attached) reconnect(ctx context.Context) (func(context.Context) (net.Co
 	if a.server != nil {
 		return nil, errors.New("localapi: the node runs in this process; there is nothing to reconnect to")
 	}
-	dial, srv, err := attach(ctx, a.home, a.start)
+	dial, srv, err := attach(ctx, a.home, a.start, a.owner)
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -78,7 +79,7 @@ func socketExists(home string) bool {
 
 func TestServe(t *testing.T) {
 	home := shortTempDir(t)
-	srv, err := Serve(testCtx(t), home, newFake("daemon"), HandlerOptions{})
+	srv, err := Serve(testCtx(t), home, newFake("daemon"), ServeOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,11 +98,11 @@ func TestServe(t *testing.T) {
 	}
 
 	// A second server for the same home is refused, and opens no node.
-	if _, err := Serve(testCtx(t), home, newFake("second"), HandlerOptions{}); !errors.Is(err, ErrDaemonRunning) {
+	if _, err := Serve(testCtx(t), home, newFake("second"), ServeOptions{}); !errors.Is(err, ErrDaemonRunning) {
 		t.Errorf("second Serve = %v, want ErrDaemonRunning", err)
 	}
 	st := &starter{name: "second"}
-	if _, err := ServeNode(testCtx(t), home, st.start, HandlerOptions{}); !errors.Is(err, ErrDaemonRunning) {
+	if _, err := ServeNode(testCtx(t), home, st.start, ServeOptions{}); !errors.Is(err, ErrDaemonRunning) {
 		t.Errorf("ServeNode = %v, want ErrDaemonRunning", err)
 	}
 	if n := st.starts.Load(); n != 0 {
@@ -125,28 +126,170 @@ func TestServe(t *testing.T) {
 	}
 }
 
-func TestServeBusy(t *testing.T) {
-	home := shortTempDir(t)
+// holdStore takes home's store lock as a process described by o would.
+func holdStore(t *testing.T, home string, o Owner) *dirLock {
+	t.Helper()
 	lk, err := lockHome(home)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = Serve(testCtx(t), home, newFake("x"), HandlerOptions{})
-	if !errors.Is(err, ErrBusy) {
-		t.Fatalf("Serve with the lock held elsewhere = %v, want ErrBusy", err)
+	if err := lk.writeOwner(o); err != nil {
+		t.Fatal(err)
+	}
+	return lk
+}
+
+func TestServeBusy(t *testing.T) {
+	home := shortTempDir(t)
+	lk := holdStore(t, home, Owner{PID: 4242, Command: "murmur issue list", Role: RoleCommand})
+	_, err := Serve(testCtx(t), home, newFake("x"), ServeOptions{Wait: 50 * time.Millisecond})
+	var held *HeldError
+	if !errors.As(err, &held) || !errors.Is(err, ErrBusy) {
+		t.Fatalf("Serve with the store held elsewhere = %v, want a *HeldError wrapping ErrBusy", err)
+	}
+	if held.Owner.PID != 4242 || !strings.Contains(err.Error(), "murmur issue list (pid 4242)") {
+		t.Errorf("error %q does not name the holder", err)
 	}
 	lk.release()
-	srv, err := Serve(testCtx(t), home, newFake("x"), HandlerOptions{})
+	srv, err := Serve(testCtx(t), home, newFake("x"), ServeOptions{})
 	if err != nil {
 		t.Fatalf("Serve after the lock was released: %v", err)
 	}
 	srv.Close()
 }
 
+func TestServeRefusesInteractiveHolder(t *testing.T) {
+	// A terminal UI keeps the store until the user quits: the daemon says
+	// who holds it instead of waiting.
+	home := shortTempDir(t)
+	lk := holdStore(t, home, Owner{PID: 77, Command: "murmur (terminal UI)", Role: RoleInteractive})
+	defer lk.release()
+	st := &starter{name: "daemon"}
+	_, err := ServeNode(testCtx(t), home, st.start, ServeOptions{Wait: time.Hour})
+	var held *HeldError
+	if !errors.As(err, &held) || held.Owner.Role != RoleInteractive {
+		t.Fatalf("ServeNode = %v, want a *HeldError naming the terminal UI", err)
+	}
+	if !strings.Contains(err.Error(), "murmur (terminal UI) (pid 77)") {
+		t.Errorf("error %q does not name the holder", err)
+	}
+	if st.starts.Load() != 0 {
+		t.Error("the node was opened")
+	}
+	if pending, _ := daemonPending(home); pending {
+		t.Error("a refused daemon kept the daemon lock")
+	}
+}
+
+func TestServeWaitsForCommand(t *testing.T) {
+	// A command holds the store when the daemon starts: the daemon waits
+	// for it, and a command started meanwhile waits for the daemon's
+	// socket instead of taking the store.
+	home := shortTempDir(t)
+	lk := holdStore(t, home, Owner{PID: 1, Command: "murmur status", Role: RoleCommand})
+	daemon := &starter{name: "daemon"}
+	type result struct {
+		srv *Server
+		err error
+	}
+	served := make(chan result, 1)
+	go func() {
+		srv, err := ServeNode(testCtx(t), home, daemon.start, ServeOptions{})
+		served <- result{srv, err}
+	}()
+	waitFor(t, "the daemon to be pending", func() bool {
+		pending, err := daemonPending(home)
+		return err == nil && pending
+	})
+	cmd := &starter{name: "command"}
+	attached := make(chan *Attached, 1)
+	go func() {
+		a, err := Attach(testCtx(t), home, cmd.start, AttachOptions{})
+		if err != nil {
+			t.Error(err)
+		}
+		attached <- a
+	}()
+	lk.release()
+	r := <-served
+	if r.err != nil {
+		t.Fatalf("ServeNode: %v", r.err)
+	}
+	defer r.srv.Close()
+	a := <-attached
+	if a == nil {
+		t.FailNow()
+	}
+	defer a.Close()
+	if a.Embedded() || cmd.starts.Load() != 0 {
+		t.Fatal("the command opened the store while a daemon was pending")
+	}
+	if got := homeStatus(t, a); got != "daemon" {
+		t.Errorf("Status = %q, want the daemon's node", got)
+	}
+	if o, ok := readOwner(filepath.Join(home, LockName)); !ok || o.Role != RoleDaemon || o.PID != os.Getpid() {
+		t.Errorf("store lock owner = %+v, %v; want this process as the daemon", o, ok)
+	}
+}
+
+func TestServeStopsWaitingWithContext(t *testing.T) {
+	home := shortTempDir(t)
+	lk := holdStore(t, home, Owner{PID: 1, Role: RoleCommand})
+	defer lk.release()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	_, err := ServeNode(ctx, home, (&starter{}).start, ServeOptions{Wait: time.Hour})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("ServeNode = %v, want context.DeadlineExceeded", err)
+	}
+}
+
+func TestSocketDrainServesQueuedConnections(t *testing.T) {
+	// Connections queued but not accepted when the server closes are
+	// served, and later ones fail to connect (never sent).
+	dir := shortTempDir(t)
+	path := filepath.Join(dir, SocketName)
+	ln, err := ListenSocket(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	const n = 5
+	for i := range n {
+		c, err := net.Dial("unix", path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		fmt.Fprintf(c, "%d", i)
+	}
+	var got []string
+	err = ln.(*socketListener).drain(func(c net.Conn) error {
+		defer c.Close()
+		b := make([]byte, 8)
+		k, err := c.Read(b)
+		if err != nil {
+			return err
+		}
+		got = append(got, string(b[:k]))
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("drain: %v", err)
+	}
+	if len(got) != n {
+		t.Errorf("drain handed %d connections (%v), want %d", len(got), got, n)
+	}
+	if c, err := net.Dial("unix", path); err == nil {
+		c.Close()
+		t.Error("a connection was made after drain")
+	}
+}
+
 func TestServeReplacesStaleSocket(t *testing.T) {
 	home := shortTempDir(t)
 	staleSocket(t, filepath.Join(home, SocketName))
-	srv, err := Serve(testCtx(t), home, newFake("x"), HandlerOptions{})
+	srv, err := Serve(testCtx(t), home, newFake("x"), ServeOptions{})
 	if err != nil {
 		t.Fatalf("Serve over a stale socket: %v", err)
 	}
@@ -163,7 +306,7 @@ func TestServeNodeStartError(t *testing.T) {
 	boom := errors.New("store is corrupt")
 	_, err := ServeNode(testCtx(t), home, func() (api.Service, func() error, error) {
 		return nil, nil, boom
-	}, HandlerOptions{})
+	}, ServeOptions{})
 	if !errors.Is(err, boom) {
 		t.Fatalf("ServeNode = %v, want it to wrap %v", err, boom)
 	}
@@ -171,7 +314,7 @@ func TestServeNodeStartError(t *testing.T) {
 		t.Fatal("a failed ServeNode left the lock or the socket")
 	}
 	st := &starter{name: "ok"}
-	srv, err := ServeNode(testCtx(t), home, st.start, HandlerOptions{})
+	srv, err := ServeNode(testCtx(t), home, st.start, ServeOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +345,7 @@ func TestServerCloseWaitsForRequests(t *testing.T) {
 	var nodeClosed atomic.Bool
 	srv, err := ServeNode(testCtx(t), home, func() (api.Service, func() error, error) {
 		return g, func() error { nodeClosed.Store(true); return nil }, nil
-	}, HandlerOptions{})
+	}, ServeOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,7 +385,7 @@ func TestServerCloseWaitsForRequests(t *testing.T) {
 func TestServerCloseEndsEventStreams(t *testing.T) {
 	home := shortTempDir(t)
 	st := &starter{name: "n"}
-	srv, err := ServeNode(testCtx(t), home, st.start, HandlerOptions{})
+	srv, err := ServeNode(testCtx(t), home, st.start, ServeOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -266,7 +409,7 @@ func TestServerCloseEndsEventStreams(t *testing.T) {
 func TestAttachEmbedded(t *testing.T) {
 	home := shortTempDir(t)
 	st := &starter{name: "embedded"}
-	a, err := Attach(testCtx(t), home, st.start)
+	a, err := Attach(testCtx(t), home, st.start, AttachOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -306,7 +449,7 @@ func TestAttachConcurrent(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			a, err := Attach(testCtx(t), home, st.start)
+			a, err := Attach(testCtx(t), home, st.start, AttachOptions{})
 			if err != nil {
 				t.Error(err)
 				return
@@ -362,7 +505,7 @@ func TestAttachConcurrent(t *testing.T) {
 	}
 
 	// The next one runs the node itself.
-	a, err := Attach(testCtx(t), home, st.start)
+	a, err := Attach(testCtx(t), home, st.start, AttachOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -390,7 +533,7 @@ func TestAttachWaitsForStartingProcess(t *testing.T) {
 	}
 	done := make(chan result, 1)
 	go func() {
-		a, err := Attach(testCtx(t), home, st.start)
+		a, err := Attach(testCtx(t), home, st.start, AttachOptions{})
 		done <- result{a, err}
 	}()
 	srv, err := serveLocked(home, lk, newFake("other"), HandlerOptions{})
@@ -422,7 +565,7 @@ func TestAttachGivesUpWithContext(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
 	st := &starter{name: "x"}
-	_, err = Attach(ctx, home, st.start)
+	_, err = Attach(ctx, home, st.start, AttachOptions{})
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Attach = %v, want context.DeadlineExceeded", err)
 	}
@@ -435,7 +578,7 @@ func TestAttachErrors(t *testing.T) {
 	t.Run("start fails", func(t *testing.T) {
 		home := shortTempDir(t)
 		boom := errors.New("no space left")
-		_, err := Attach(testCtx(t), home, func() (api.Service, func() error, error) { return nil, nil, boom })
+		_, err := Attach(testCtx(t), home, func() (api.Service, func() error, error) { return nil, nil, boom }, AttachOptions{})
 		if !errors.Is(err, boom) {
 			t.Fatalf("Attach = %v, want it to wrap %v", err, boom)
 		}
@@ -446,7 +589,7 @@ func TestAttachErrors(t *testing.T) {
 	t.Run("home too long", func(t *testing.T) {
 		home := filepath.Join(shortTempDir(t), strings.Repeat("h", 120))
 		st := &starter{name: "x"}
-		_, err := Attach(testCtx(t), home, st.start)
+		_, err := Attach(testCtx(t), home, st.start, AttachOptions{})
 		if !errors.Is(err, ErrSocketPathTooLong) {
 			t.Fatalf("Attach = %v, want ErrSocketPathTooLong", err)
 		}
@@ -455,7 +598,7 @@ func TestAttachErrors(t *testing.T) {
 		}
 	})
 	t.Run("no start", func(t *testing.T) {
-		if _, err := Attach(testCtx(t), shortTempDir(t), nil); err == nil {
+		if _, err := Attach(testCtx(t), shortTempDir(t), nil, AttachOptions{}); err == nil {
 			t.Fatal("Attach with a nil start succeeded")
 		}
 	})
@@ -464,12 +607,12 @@ func TestAttachErrors(t *testing.T) {
 func TestAttachReattachesWhenServerGoes(t *testing.T) {
 	home := shortTempDir(t)
 	first := &starter{name: "first"}
-	a1, err := Attach(testCtx(t), home, first.start)
+	a1, err := Attach(testCtx(t), home, first.start, AttachOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	second := &starter{name: "second"}
-	a2, err := Attach(testCtx(t), home, second.start)
+	a2, err := Attach(testCtx(t), home, second.start, AttachOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -508,12 +651,12 @@ func TestAttachConcurrentReattach(t *testing.T) {
 	// serves them all.
 	home := shortTempDir(t)
 	first := &starter{name: "first"}
-	a1, err := Attach(testCtx(t), home, first.start)
+	a1, err := Attach(testCtx(t), home, first.start, AttachOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	second := &starter{name: "second"}
-	a2, err := Attach(testCtx(t), home, second.start)
+	a2, err := Attach(testCtx(t), home, second.start, AttachOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -543,7 +686,7 @@ func TestHelperProcess(t *testing.T) {
 		t.Skip("helper process for TestAttachAcrossProcesses")
 	}
 	st := &starter{name: os.Getenv("LOCALAPI_HELPER_NAME")}
-	a, err := Attach(context.Background(), home, st.start)
+	a, err := Attach(context.Background(), home, st.start, AttachOptions{})
 	if err != nil {
 		fmt.Printf("error=%v\n", err)
 		os.Exit(1)
@@ -611,7 +754,7 @@ func TestAttachAcrossProcesses(t *testing.T) {
 		t.Fatal("the first process is not embedded")
 	}
 	st := &starter{name: "parent"}
-	a, err := Attach(testCtx(t), home, st.start)
+	a, err := Attach(testCtx(t), home, st.start, AttachOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -99,21 +99,32 @@
 //	identity_locked  423
 //	internal         500   and any unknown code
 //
-// # Socket, lock and Attach
+// # Socket, locks and Attach
 //
-// A data directory home holds the socket home/murmur.sock (mode 0600) and
-// the lock file home/murmur.lock. The process that holds the lock (an
-// exclusive flock(2), released by the kernel if the process dies) owns the
-// node's store and serves the socket; no other process serves or opens the
-// store. A socket file that nothing answers on is stale and replaced.
+// A data directory home holds the socket home/murmur.sock (mode 0600), the
+// store lock home/murmur.lock and the daemon lock home/murmur.daemon. The
+// process that holds the store lock (an exclusive flock(2), released by the
+// kernel if the process dies) owns the node's store and serves the socket;
+// no other process serves or opens the store. A socket file that nothing
+// answers on is stale and replaced. While a lock is held, its file holds
+// the holder's Owner record (pid, command, role), which errors quote.
 //
 // Attach implements the protocol that lets any number of murmur processes,
 // started at the same moment, agree on one node: try the socket; if nothing
-// answers, take the lock without waiting; if it is held, the holder is
-// starting or stopping, so retry the socket and the lock with backoff for
-// up to AttachWait (10 s). The lock holder opens the node, listens on the
-// socket and serves; the others talk to it. Close of the serving process
-// removes the socket first, then closes the node, then releases the lock,
-// so a process arriving meanwhile waits for the lock instead of racing for
-// the store. `murmur serve` uses ServeNode, the same lock and socket.
+// answers and no daemon holds the daemon lock, take the store lock without
+// waiting; if a daemon is pending or the lock is held, the holder is
+// starting or stopping, so retry with backoff for up to AttachWait (10 s;
+// 25 s while a daemon is pending). The lock holder opens the node, listens
+// on the socket and serves; the others talk to it.
+//
+// `murmur serve` uses ServeNode: it takes the daemon lock first, so that
+// commands started from then on wait for it, then the store lock, waiting
+// up to ServeOptions.Wait for a command holding it to finish; a terminal
+// UI (RoleInteractive) is not waited for but named in a *HeldError.
+//
+// Close of the serving process stops new connections (the socket file is
+// removed, and on Linux the listening socket is shut for reading, so a
+// connect is refused, never half sent), serves every connection already
+// queued, then closes the node and releases the locks, so a process
+// arriving meanwhile waits instead of racing for the store.
 package localapi

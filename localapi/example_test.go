@@ -61,7 +61,7 @@ func ExampleAttach() {
 		// In murmur this opens the node (store, mesh) of home.
 		return demoNode{}, func() error { return nil }, nil
 	}
-	a, err := localapi.Attach(context.Background(), home, start)
+	a, err := localapi.Attach(context.Background(), home, start, localapi.AttachOptions{})
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -66,6 +66,17 @@ func (l *PipeListener) Dial(ctx context.Context) (net.Conn, error) {
 	}
 }
 
+// hand makes Accept return c, a connection accepted elsewhere, so that the
+// same server serves it; it fails with net.ErrClosed once l is closed.
+func (l *PipeListener) hand(c net.Conn) error {
+	select {
+	case l.conns <- c:
+		return nil
+	case <-l.done:
+		return net.ErrClosed
+	}
+}
+
 // Close stops the listener. It is safe to call more than once.
 func (l *PipeListener) Close() error {
 	l.closeOnce.Do(func() { close(l.done) })

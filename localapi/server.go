@@ -47,7 +47,9 @@ type Server struct {
 	h        *handler
 	log      *slog.Logger
 	client   *Client
+	daemon   *dirLock       // the daemon lock, held by Serve and ServeNode
 	serving  sync.WaitGroup // the http.Server.Serve goroutines
+	conns    connTracker    // connections that have a request to serve
 
 	// mu guards onClose and closing.
 	mu      sync.Mutex
@@ -58,37 +60,62 @@ type Server struct {
 	closeErr  error
 }
 
-// Serve makes this process the server of data directory home for the node
-// svc: it takes the data directory's lock, listens on its socket (see
-// ListenSocket) and serves NewHandler(svc, opts) there until Close. It
-// returns an error wrapping ErrDaemonRunning when a node already answers on
-// the socket, and ErrBusy when another process holds the lock without
-// answering. ctx bounds only this setup.
+// DefaultServeWait is how long Serve and ServeNode wait, by default, for
+// a short-lived command to release the store.
+const DefaultServeWait = 15 * time.Second
+
+// ServeOptions configure Serve and ServeNode.
+type ServeOptions struct {
+	HandlerOptions
+	// Owner describes this process in the lock files; its PID is filled
+	// in and its Role is RoleDaemon.
+	Owner Owner
+	// Wait bounds how long to wait for another process to release the
+	// store: 0 means DefaultServeWait, a negative value not to wait. A
+	// terminal UI holding the store is never waited for.
+	Wait time.Duration
+}
+
+// Serve makes this process the daemon of data directory home for the
+// node svc: it takes the data directory's locks, listens on its socket
+// (see ListenSocket) and serves NewHandler(svc, opts.HandlerOptions) there
+// until Close. It returns a *RunningError (wrapping ErrDaemonRunning) when
+// another daemon serves or is starting, and a *HeldError (wrapping ErrBusy) when
+// another process keeps the store. ctx bounds only this setup.
 //
 // svc must already be open; prefer ServeNode, which takes the lock before
 // opening the node, so that two processes never race for the store.
-func Serve(ctx context.Context, home string, svc api.Service, opts HandlerOptions) (*Server, error) {
+func Serve(ctx context.Context, home string, svc api.Service, opts ServeOptions) (*Server, error) {
 	home, err := absHome(home)
 	if err != nil {
 		return nil, err
 	}
-	lk, err := acquire(ctx, home)
+	dl, lk, err := acquire(ctx, home, opts)
 	if err != nil {
 		return nil, err
 	}
-	s, err := serveLocked(home, lk, svc, opts)
+	s, err := serveLocked(home, lk, svc, opts.HandlerOptions)
 	if err != nil {
 		lk.release()
+		dl.release()
 		return nil, err
 	}
+	s.daemon = dl
 	return s, nil
 }
 
-// ServeNode is Serve for a node it opens itself: it takes the lock, calls
+// ServeNode is Serve for a node it opens itself: it takes the locks, calls
 // start to open the node, serves it, and has Close call the close function
-// start returned (after the last request, before the lock is released). On
-// error, start cleans up after itself; ServeNode releases the lock.
-func ServeNode(ctx context.Context, home string, start func() (api.Service, func() error, error), opts HandlerOptions) (*Server, error) {
+// start returned (after the last request, before the locks are released).
+// On error, start cleans up after itself; ServeNode releases the locks.
+//
+// The protocol, with Attach's: ServeNode first takes the daemon lock
+// (home/murmur.daemon), so that commands started from then on wait for its
+// socket instead of taking the store; then it takes the store lock
+// (home/murmur.lock), waiting up to opts.Wait for a command that holds it
+// to finish. Both files hold the holder's Owner record, which names the
+// process in errors.
+func ServeNode(ctx context.Context, home string, start func() (api.Service, func() error, error), opts ServeOptions) (*Server, error) {
 	if start == nil {
 		return nil, errors.New("localapi: ServeNode needs a start function")
 	}
@@ -96,11 +123,17 @@ func ServeNode(ctx context.Context, home string, start func() (api.Service, func
 	if err != nil {
 		return nil, err
 	}
-	lk, err := acquire(ctx, home)
+	dl, lk, err := acquire(ctx, home, opts)
 	if err != nil {
 		return nil, err
 	}
-	return startLocked(home, lk, start, opts)
+	s, err := startLocked(home, lk, start, opts.HandlerOptions)
+	if err != nil {
+		dl.release()
+		return nil, err
+	}
+	s.daemon = dl
+	return s, nil
 }
 
 // absHome makes home absolute, so that the socket stays reachable if the
@@ -116,30 +149,85 @@ func absHome(home string) (string, error) {
 	return abs, nil
 }
 
-// acquire checks that nobody serves home and takes its lock.
-func acquire(ctx context.Context, home string) (*dirLock, error) {
+// daemonLockWait bounds how long acquire retries the daemon lock, which
+// commands hold shared for an instant to see whether a daemon is pending.
+const daemonLockWait = 500 * time.Millisecond
+
+// acquire takes the daemon lock, then the store lock of home, waiting for
+// a command that holds the store (see ServeNode).
+func acquire(ctx context.Context, home string, opts ServeOptions) (*dirLock, *dirLock, error) {
 	sock := filepath.Join(home, SocketName)
 	if err := checkSocketPath(sock); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := os.MkdirAll(home, 0o700); err != nil {
-		return nil, fmt.Errorf("localapi: create data directory: %w", err)
+		return nil, nil, fmt.Errorf("localapi: create data directory: %w", err)
 	}
-	live, err := socketAnswers(ctx, sock)
-	if err != nil {
-		return nil, err
-	}
-	if live {
-		return nil, fmt.Errorf("%w (socket %s)", ErrDaemonRunning, sock)
-	}
-	lk, err := lockHome(home)
-	if errors.Is(err, errLockBusy) {
-		if live, _ := socketAnswers(ctx, sock); live {
-			return nil, fmt.Errorf("%w (socket %s)", ErrDaemonRunning, sock)
+	me := opts.Owner.self(RoleDaemon)
+	me.Role = RoleDaemon
+	start := time.Now()
+	var b backoff
+	var daemon, store *dirLock
+	for {
+		var err error
+		daemon, err = lockDaemon(home)
+		if err == nil {
+			break
 		}
-		return nil, fmt.Errorf("%w (%s)", ErrBusy, filepath.Join(home, LockName))
+		if !errors.Is(err, errLockBusy) {
+			return nil, nil, err
+		}
+		// A command probing the lock holds it for an instant; a daemon
+		// that serves has a record and answers.
+		o, ok := readOwner(filepath.Join(home, DaemonLockName))
+		if ok {
+			ok, _ = socketAnswers(ctx, sock)
+		}
+		if ok || time.Since(start) > daemonLockWait {
+			return nil, nil, &RunningError{Owner: o}
+		}
+		if err := b.wait(ctx); err != nil {
+			return nil, nil, fmt.Errorf("localapi: serve %s: %w", home, err)
+		}
 	}
-	return lk, err
+	ok := false
+	defer func() {
+		if !ok {
+			daemon.release()
+		}
+	}()
+	if err := daemon.writeOwner(me); err != nil {
+		return nil, nil, err
+	}
+	wait := opts.Wait
+	if wait == 0 {
+		wait = DefaultServeWait
+	}
+	start = time.Now()
+	b = backoff{}
+	for {
+		var err error
+		store, err = lockHome(home)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, errLockBusy) {
+			return nil, nil, err
+		}
+		holder, _ := readOwner(filepath.Join(home, LockName))
+		if holder.Role == RoleInteractive || time.Since(start) >= wait {
+			return nil, nil, &HeldError{Owner: holder, Waited: time.Since(start)}
+		}
+		if err := b.wait(ctx); err != nil {
+			return nil, nil, fmt.Errorf("localapi: serve %s: waiting for %s to release the store: %w", home, holder, err)
+		}
+	}
+	if err := store.writeOwner(me); err != nil {
+		store.release()
+		return nil, nil, err
+	}
+	ok = true
+	return daemon, store, nil
 }
 
 // startLocked opens the node with start and serves it; lk is held. On
@@ -192,15 +280,20 @@ func serveLocked(home string, lk *dirLock, svc api.Service, opts HandlerOptions)
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(h.opts.Logger.Handler(), slog.LevelWarn),
+		ConnState:         s.conns.track,
 	}
-	s.hs.RegisterOnShutdown(h.closeStreams)
 	s.client = NewClient(s.pipe.Dial)
 	for _, l := range []net.Listener{ln, s.pipe} {
 		s.serving.Add(1)
 		go func() {
 			defer s.serving.Done()
 			if err := s.hs.Serve(l); !errors.Is(err, http.ErrServerClosed) {
-				s.log.Error("local api: serve stopped", "listener", l.Addr().String(), "err", err)
+				s.mu.Lock()
+				closing := s.closing
+				s.mu.Unlock()
+				if !closing {
+					s.log.Error("local api: serve stopped", "listener", l.Addr().String(), "err", err)
+				}
 			}
 		}()
 	}
@@ -232,18 +325,14 @@ func (s *Server) OnClose(f func() error) {
 	}
 }
 
-// Close stops serving: it removes the socket and stops accepting, ends
-// event streams, waits up to ShutdownTimeout for requests in flight (then
-// cuts them), calls the OnClose functions and releases the lock. It is safe
+// Close stops serving: it removes the socket and stops accepting, serves
+// the connections already made, ends event streams, waits up to
+// ShutdownTimeout for requests in flight (then cuts them), calls the OnClose functions and releases the lock. It is safe
 // to call more than once; later calls return the first one's result.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() { s.closeErr = s.close() })
 	return s.closeErr
 }
-
-// drainDelay is how long a closing server keeps accepting connections that
-// were queued before its socket file was removed.
-const drainDelay = 100 * time.Millisecond
 
 func (s *Server) close() error {
 	s.mu.Lock()
@@ -253,30 +342,33 @@ func (s *Server) close() error {
 	s.mu.Unlock()
 
 	var errs []error
+	// Answers from now on close their connection.
+	s.hs.SetKeepAlivesEnabled(false)
 	// Closing a listening socket resets connections the kernel queued but
 	// the server had not accepted yet, and their clients cannot tell
-	// whether a write was made. So first remove the socket file, which
-	// stops new connections, and keep accepting for a moment to drain the
-	// queue; only then close the listener.
+	// whether a write was made. So first stop new connections (they fail
+	// to connect, which a client can safely retry) and serve every
+	// connection already queued; only then close the listener.
 	if sl, ok := s.sock.(*socketListener); ok {
-		if err := sl.unlink(); err != nil {
+		if err := sl.drain(s.pipe.hand); err != nil {
 			errs = append(errs, err)
 		}
-		time.Sleep(drainDelay)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
-	defer cancel()
-	if err := s.hs.Shutdown(ctx); err != nil {
-		s.log.Warn("local api: requests still running at shutdown; cutting them", "err", err)
-		s.hs.Close()
-	}
-	s.serving.Wait()
-	// Serve closes its listeners; closing again covers a Serve goroutine
-	// that had not started when Shutdown ran.
+	// http.Server.Shutdown drops a request it reads after it started, so
+	// it is not used: close the listeners, then wait for every accepted
+	// connection to have been answered (or for its client to go away).
 	if err := s.sock.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
 		errs = append(errs, err)
 	}
 	s.pipe.Close()
+	s.serving.Wait() // every accepted connection is tracked now
+	s.h.closeStreams()
+	ctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
+	defer cancel()
+	if err := s.conns.wait(ctx); err != nil {
+		s.log.Warn("local api: requests still running at shutdown; cutting them", "err", err)
+	}
+	s.hs.Close()
 	s.client.Close()
 	for i := len(fns) - 1; i >= 0; i-- {
 		if err := fns[i](); err != nil {
@@ -286,5 +378,61 @@ func (s *Server) close() error {
 	if err := s.lock.release(); err != nil {
 		errs = append(errs, err)
 	}
+	if s.daemon != nil {
+		if err := s.daemon.release(); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// connTracker counts the connections of an http.Server that are not idle:
+// accepted and not yet answered, or answering.
+type connTracker struct {
+	// mu guards busy and quiet.
+	mu   sync.Mutex
+	busy map[net.Conn]struct{}
+	// quiet is closed when busy becomes empty; nil while it is.
+	quiet chan struct{}
+}
+
+// track is the http.Server's ConnState hook.
+func (t *connTracker) track(c net.Conn, st http.ConnState) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.busy == nil {
+		t.busy = make(map[net.Conn]struct{})
+	}
+	switch st {
+	case http.StateNew, http.StateActive:
+		if len(t.busy) == 0 {
+			t.quiet = make(chan struct{})
+		}
+		t.busy[c] = struct{}{}
+	default: // idle, hijacked, closed
+		if _, ok := t.busy[c]; !ok {
+			return
+		}
+		delete(t.busy, c)
+		if len(t.busy) == 0 {
+			close(t.quiet)
+			t.quiet = nil
+		}
+	}
+}
+
+// wait returns when no connection is busy, or ctx's error.
+func (t *connTracker) wait(ctx context.Context) error {
+	t.mu.Lock()
+	quiet := t.quiet
+	t.mu.Unlock()
+	if quiet == nil {
+		return nil
+	}
+	select {
+	case <-quiet:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }

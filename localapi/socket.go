@@ -154,13 +154,20 @@ func bindAt(tmp, path string) (*net.UnixListener, error) {
 	return ul, nil
 }
 
-// socketListener removes its socket file on Close.
+// socketListener removes its socket file on Close, and drains its queue
+// of connections before (see drain).
 type socketListener struct {
 	*net.UnixListener
 	path      string
 	info      fs.FileInfo // of the socket file created
 	closeOnce sync.Once
 }
+
+// drainDelay is how long a closing server keeps accepting, where it cannot
+// tell that its queue of connections is empty.
+const drainDelay = 100 * time.Millisecond
+
+func drainSlowly() { time.Sleep(drainDelay) }
 
 // Close stops listening and removes the socket file unless another has
 // replaced it.

@@ -78,7 +78,7 @@ func cli() ([]Result, error) {
 			return nil, nil, err
 		}
 		return n, n.Close, nil
-	}, localapi.HandlerOptions{})
+	}, localapi.ServeOptions{Owner: localapi.Owner{Command: "murmur-bench"}})
 	if err != nil {
 		return nil, err
 	}

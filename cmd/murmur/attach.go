@@ -22,6 +22,33 @@ func withMesh(ctx context.Context, cfg *node.MeshConfig) context.Context {
 	return context.WithValue(ctx, meshKey{}, cfg)
 }
 
+// ownerKey is the context key of withCommand and withInteractive.
+type ownerKey struct{}
+
+// withCommand returns ctx naming the command being run ("murmur issue
+// list"), which the data directory's lock records while an embedded node
+// runs, so that a daemon started meanwhile can say who holds the store.
+func withCommand(ctx context.Context, path string) context.Context {
+	o := ownerFrom(ctx)
+	o.Command = path
+	return context.WithValue(ctx, ownerKey{}, o)
+}
+
+// withInteractive returns ctx marking this process as the terminal UI,
+// which keeps the store until the user quits: a daemon does not wait for
+// it but says which process to quit.
+func withInteractive(ctx context.Context) context.Context {
+	o := ownerFrom(ctx)
+	o.Command = "murmur (terminal UI)"
+	o.Role = localapi.RoleInteractive
+	return context.WithValue(ctx, ownerKey{}, o)
+}
+
+func ownerFrom(ctx context.Context) localapi.Owner {
+	o, _ := ctx.Value(ownerKey{}).(localapi.Owner)
+	return o
+}
+
 func meshFrom(ctx context.Context) *node.MeshConfig {
 	cfg, _ := ctx.Value(meshKey{}).(*node.MeshConfig)
 	return cfg
@@ -41,7 +68,7 @@ func attach(ctx context.Context, home string, passphrase []byte) (api.Service, f
 			return nil, nil, err
 		}
 		return n, n.Close, nil
-	})
+	}, localapi.AttachOptions{Owner: ownerFrom(ctx)})
 	if err != nil {
 		return nil, nil, err
 	}

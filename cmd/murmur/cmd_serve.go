@@ -29,6 +29,9 @@ type serveConfig struct {
 	SeedAll   bool
 	LogFormat string // text | json
 	LogLevel  string // debug | info | warn | error
+	// Wait bounds how long serve waits for another murmur command to
+	// release the data directory.
+	Wait time.Duration
 }
 
 // maxConfigFile bounds the config file.
@@ -50,11 +53,17 @@ $MURMUR_CONFIG), then environment variables, then flags.
   --seed-all        MURMUR_SEED_ALL=1    seed-all = true
   --log-format F    MURMUR_LOG_FORMAT    log-format = text|json
   --log LEVEL       MURMUR_LOG           log = debug|info|warn|error
+  --wait DURATION   MURMUR_WAIT          wait = DURATION
 
 The config file holds "key = value" lines; blank lines and lines starting
 with # are ignored. The default listen address is 0.0.0.0:7788 (UDP port
 7788 on every interface); a peer address without a port means port 7788.
-Logs go to stderr (log/slog), text by default, at level info.`
+Logs go to stderr (log/slog), text by default, at level info.
+
+When another murmur command is using the data directory, serve waits for
+it to finish, up to --wait (default 15s); commands started meanwhile wait
+for this node. A terminal UI keeps the data directory until it quits, so
+serve refuses at once and names it.`
 
 func (a *app) serveCmd() *cobra.Command {
 	var (
@@ -85,12 +94,13 @@ func (a *app) serveCmd() *cobra.Command {
 	f.StringVar(&configFile, "config", "", "read settings from `FILE` (key = value lines)")
 	f.StringVar(&flags.LogFormat, "log-format", "", "log `FORMAT`: text or json (default text)")
 	f.StringVar(&flags.LogLevel, "log", "", "log `LEVEL`: debug, info, warn or error (default info)")
+	f.DurationVar(&flags.Wait, "wait", 0, "wait up to `DURATION` for other murmur commands to release the data directory (default 15s)")
 	return c
 }
 
 // serveSettings merges defaults, config file, environment and flags.
 func (a *app) serveSettings(cmd *cobra.Command, flags serveConfig, configFile string) (serveConfig, error) {
-	cfg := serveConfig{Listen: fmt.Sprintf("0.0.0.0:%d", node.DefaultPort), LogFormat: "text", LogLevel: "info"}
+	cfg := serveConfig{Listen: fmt.Sprintf("0.0.0.0:%d", node.DefaultPort), LogFormat: "text", LogLevel: "info", Wait: localapi.DefaultServeWait}
 	if configFile == "" {
 		configFile = a.Getenv("MURMUR_CONFIG")
 	}
@@ -114,6 +124,13 @@ func (a *app) serveSettings(cmd *cobra.Command, flags serveConfig, configFile st
 	env("MURMUR_LOG", &cfg.LogLevel)
 	if v := a.Getenv("MURMUR_JOIN"); strings.TrimSpace(v) != "" {
 		cfg.Join = splitList(v)
+	}
+	if v := strings.TrimSpace(a.Getenv("MURMUR_WAIT")); v != "" {
+		d, err := parseWait(v)
+		if err != nil {
+			return cfg, &userError{what: fmt.Sprintf("MURMUR_WAIT=%q: %v", v, err), todo: "Set it to a duration such as 15s"}
+		}
+		cfg.Wait = d
 	}
 	if v := strings.TrimSpace(a.Getenv("MURMUR_SEED_ALL")); v != "" {
 		b, err := strconv.ParseBool(v)
@@ -143,6 +160,12 @@ func (a *app) serveSettings(cmd *cobra.Command, flags serveConfig, configFile st
 	}
 	if fl.Changed("log") {
 		cfg.LogLevel = flags.LogLevel
+	}
+	if fl.Changed("wait") {
+		if flags.Wait < 0 {
+			return cfg, &userError{what: fmt.Sprintf("--wait %v is negative", flags.Wait), todo: "Use --wait 0s not to wait, or a duration such as 15s"}
+		}
+		cfg.Wait = flags.Wait
 	}
 	return cfg, validateServe(&cfg)
 }
@@ -204,11 +227,30 @@ func parseServeConfig(r io.Reader, cfg *serveConfig) error {
 			cfg.LogFormat = value
 		case "log", "log-level", "log_level":
 			cfg.LogLevel = value
+		case "wait":
+			d, err := parseWait(value)
+			if err != nil {
+				return fmt.Errorf("line %d: wait = %q: %v", line, value, err)
+			}
+			cfg.Wait = d
 		default:
-			return fmt.Errorf("line %d: unknown key %q (known: listen, advertise, join, seed-all, log-format, log)", line, key)
+			return fmt.Errorf("line %d: unknown key %q (known: listen, advertise, join, seed-all, log-format, log, wait)", line, key)
 		}
 	}
 	return sc.Err()
+}
+
+// parseWait reads a wait duration such as "15s"; it may be 0, not
+// negative.
+func parseWait(s string) (time.Duration, error) {
+	d, err := time.ParseDuration(strings.TrimSpace(s))
+	if err != nil {
+		return 0, errors.New("not a duration such as 15s")
+	}
+	if d < 0 {
+		return 0, errors.New("negative")
+	}
+	return d, nil
 }
 
 func splitList(s string) []string {
@@ -233,6 +275,39 @@ func parseLevel(s string) (slog.Level, bool) {
 		return slog.LevelError, true
 	}
 	return 0, false
+}
+
+// serveOptions are the local API options of the daemon.
+func serveOptions(cfg serveConfig, logger *slog.Logger) localapi.ServeOptions {
+	wait := cfg.Wait
+	if wait == 0 {
+		wait = -1 // do not wait
+	}
+	return localapi.ServeOptions{
+		HandlerOptions: localapi.HandlerOptions{Logger: logger},
+		Owner:          localapi.Owner{Command: "murmur serve"},
+		Wait:           wait,
+	}
+}
+
+// heldError says which process keeps the store from serve.
+func heldError(home string, held *localapi.HeldError) error {
+	who := "another murmur process"
+	if held.Owner.PID > 0 {
+		who = clean(held.Owner.String())
+	}
+	if held.Owner.Role == localapi.RoleInteractive {
+		return &userError{
+			what: fmt.Sprintf("cannot start the node: %s is using %s and keeps it until it quits", who, home),
+			todo: "Quit the terminal UI, then start murmur serve again; a terminal UI started after murmur serve uses it",
+			err:  held,
+		}
+	}
+	return &userError{
+		what: fmt.Sprintf("cannot start the node: %s still uses %s after %v", who, home, held.Waited.Round(time.Second)),
+		todo: "Wait for it to finish or stop it, or raise --wait",
+		err:  held,
+	}
 }
 
 // serve runs the daemon until ctx ends.
@@ -262,10 +337,23 @@ func (a *app) serve(ctx context.Context, cfg serveConfig) error {
 			return nil, nil, err
 		}
 		return n, n.Close, nil
-	}, localapi.HandlerOptions{Logger: logger})
+	}, serveOptions(cfg, logger))
+	if err != nil && ctx.Err() != nil {
+		logger.Info("stopped before serving", "err", err)
+		return nil
+	}
 	if err != nil {
 		if errors.Is(err, localapi.ErrDaemonRunning) {
-			return &userError{what: "a murmur node already serves " + home, todo: "Stop it first, or use another --home", err: err}
+			what := "a murmur node already serves " + home
+			var running *localapi.RunningError
+			if errors.As(err, &running) && running.Owner.PID > 0 {
+				what += " (" + clean(running.Owner.String()) + ")"
+			}
+			return &userError{what: what, todo: "Stop it first, or use another --home", err: err}
+		}
+		var held *localapi.HeldError
+		if errors.As(err, &held) {
+			return heldError(home, held)
 		}
 		if api.ErrorCode(err) != "" {
 			return err

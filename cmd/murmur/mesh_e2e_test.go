@@ -74,6 +74,13 @@ func newDaemon(t *testing.T, c *cli, join ...string) *daemon {
 // start runs the daemon and waits until its socket answers.
 func (d *daemon) start() {
 	d.t.Helper()
+	if err := d.launch(); err != nil {
+		d.t.Fatal(err)
+	}
+}
+
+// launch is start for any goroutine: it returns what went wrong.
+func (d *daemon) launch() error {
 	args := []string{"serve", "--listen", d.addr, "--log", "debug"}
 	for _, j := range d.join {
 		args = append(args, "--join", j)
@@ -82,7 +89,7 @@ func (d *daemon) start() {
 	d.logs = &syncBuffer{}
 	d.cmd.Stdout, d.cmd.Stderr = d.logs, d.logs
 	if err := d.cmd.Start(); err != nil {
-		d.t.Fatal(err)
+		return err
 	}
 	d.done = make(chan struct{})
 	go func() {
@@ -93,14 +100,15 @@ func (d *daemon) start() {
 	for !strings.Contains(d.logs.String(), "msg=ready") {
 		select {
 		case <-d.done:
-			d.t.Fatalf("murmur serve on %s exited:\n%s", d.addr, d.logs)
+			return fmt.Errorf("murmur serve on %s exited:\n%s", d.addr, d.logs)
 		default:
 		}
 		if time.Now().After(deadline) {
-			d.t.Fatalf("murmur serve on %s not ready:\n%s", d.addr, d.logs)
+			return fmt.Errorf("murmur serve on %s not ready:\n%s", d.addr, d.logs)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	return nil
 }
 
 // stop sends SIGTERM and waits for a clean exit.

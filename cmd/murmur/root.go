@@ -79,6 +79,7 @@ used wrongly.`,
 		},
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
 			a.ran = true
+			cmd.SetContext(withCommand(cmd.Context(), cmd.CommandPath()))
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -20,6 +20,7 @@ var errTUINotBuilt = errors.New("the terminal UI is not available")
 // process on the mesh (joining $MURMUR_JOIN and the peers it knows), or
 // offline with --offline or when networking cannot start.
 var runTUI = func(ctx context.Context, a *app) error {
+	ctx = withInteractive(ctx)
 	svc, err := a.tuiService(ctx)
 	if err != nil {
 		return err

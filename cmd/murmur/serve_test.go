@@ -1,0 +1,68 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"murmur/localapi"
+)
+
+func TestServeWaitSettings(t *testing.T) {
+	tests := []struct {
+		name    string
+		config  string // config file content; "" for none
+		env     string // MURMUR_WAIT
+		flag    string // --wait
+		want    time.Duration
+		wantErr string
+	}{
+		{name: "default", want: localapi.DefaultServeWait},
+		{name: "config", config: "wait = 3s\n", want: 3 * time.Second},
+		{name: "env wins over config", config: "wait = 3s\n", env: "0", want: 0},
+		{name: "flag wins over env", env: "1m", flag: "2s", want: 2 * time.Second},
+		{name: "bad env", env: "soon", wantErr: `MURMUR_WAIT="soon"`},
+		{name: "negative config", config: "wait = -1s\n", wantErr: "negative"},
+		{name: "negative flag", flag: "-1s", wantErr: "negative"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			file := ""
+			if tt.config != "" {
+				file = filepath.Join(t.TempDir(), "serve.conf")
+				if err := os.WriteFile(file, []byte(tt.config), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			a := &app{env: env{Getenv: func(k string) string {
+				if k == "MURMUR_WAIT" {
+					return tt.env
+				}
+				return ""
+			}}}
+			cmd := a.serveCmd()
+			var flags serveConfig
+			if tt.flag != "" {
+				if err := cmd.Flags().Set("wait", tt.flag); err != nil {
+					t.Fatal(err)
+				}
+				flags.Wait, _ = time.ParseDuration(tt.flag)
+			}
+			cfg, err := a.serveSettings(cmd, flags, file)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("serveSettings = %v, want an error containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.Wait != tt.want {
+				t.Errorf("Wait = %v, want %v", cfg.Wait, tt.want)
+			}
+		})
+	}
+}
