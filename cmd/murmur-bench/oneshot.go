@@ -52,7 +52,7 @@ func oneshot() ([]Result, error) {
 			return nil, nil, err
 		}
 		return n, n.Close, nil
-	}, localapi.HandlerOptions{})
+	}, localapi.ServeOptions{})
 	if err != nil {
 		return nil, err
 	}
