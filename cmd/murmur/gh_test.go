@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -141,4 +144,18 @@ func TestPromptsForMissingTitle(t *testing.T) {
 	h.tty = false
 	h.stdin = "Piped\n"
 	checkFailure(t, h.run("issue", "create"), exitUsage, "-t/--title is required")
+}
+
+func TestManPages(t *testing.T) {
+	h := newHarness(t, oneRepo())
+	dir := filepath.Join(t.TempDir(), "man1")
+	if r := h.run("man", dir); r.code != exitOK {
+		t.Fatalf("man: code %d, stderr %q", r.code, r.stderr)
+	}
+	for _, page := range []string{"murmur.1", "murmur-issue-create.1", "murmur-patch-list.1", "murmur-version.1"} {
+		b, err := os.ReadFile(filepath.Join(dir, page))
+		if err != nil || !bytes.Contains(b, []byte(".SH SYNOPSIS")) {
+			t.Errorf("%s: %v, %.80q", page, err, b)
+		}
+	}
 }

@@ -105,6 +105,7 @@ used wrongly.`,
 		a.serveCmd(),
 		a.syncCmd(),
 		a.versionCmd(),
+		a.manCmd(),
 		a.doctorCmd(),
 	)
 	a.addCompletions(root)
