@@ -39,6 +39,9 @@ type MeshConfig struct {
 	PushPullInterval time.Duration
 	// GossipInterval is the gossip period. Default 100ms.
 	GossipInterval time.Duration
+	// LANDiscovery announces the node on the local network and joins the
+	// murmur nodes it finds there (mDNS / DNS-SD, package discovery).
+	LANDiscovery bool
 	// Manual keeps the node from joining peers by itself (at start, and
 	// when it finds itself alone); only Sync and Follow join. A node
 	// started for one command uses it.
@@ -62,10 +65,12 @@ const (
 )
 
 // bookEntry is an address book record, stored as JSON under bookPrefix +
-// the peer's did:key. Format version 1: {"addr": "ip:port", "seen": time}.
+// the peer's did:key. Format version 1: {"addr": "ip:port", "seen": time,
+// "lan": true} ("lan" only when LAN discovery found the peer).
 type bookEntry struct {
 	Addr string    `json:"addr"`
 	Seen time.Time `json:"seen"`
+	LAN  bool      `json:"lan,omitempty"` // found by LAN discovery
 }
 
 // startMesh starts networking with cfg.

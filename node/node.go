@@ -60,6 +60,7 @@ type Node struct {
 	bus   *bus
 	rep   *replica
 	mesh  *mesh.Node // nil when offline; set in Open, never changed
+	lan   *lan       // nil unless LAN discovery runs; set in Open
 
 	stop    chan struct{}   // closed by Close
 	stopCtx context.Context // canceled by Close
@@ -124,6 +125,9 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		}
 	}
 	ok = true
+	if cfg.Mesh != nil {
+		n.startLAN(*cfg.Mesh)
+	}
 	n.wg.Add(1)
 	go n.loop()
 	if n.mesh != nil && !cfg.Mesh.Manual {
@@ -146,6 +150,7 @@ func (n *Node) Close() error {
 	var err error
 	n.closeOnce.Do(func() {
 		n.cancel()
+		n.stopLAN()
 		if n.mesh != nil {
 			n.saveBook()
 			if merr := n.mesh.Close(); merr != nil {

@@ -27,6 +27,7 @@ type serveConfig struct {
 	Advertise string
 	Join      []string
 	SeedAll   bool
+	LAN       bool // announce on and join peers from the local network
 	LogFormat string // text | json
 	LogLevel  string // debug | info | warn | error
 	// Wait bounds how long serve waits for another murmur command to
@@ -51,9 +52,15 @@ $MURMUR_CONFIG), then environment variables, then flags.
   --advertise ADDR  MURMUR_ADVERTISE     advertise = ADDR
   --join ADDR       MURMUR_JOIN (a,b)    join = ADDR (repeatable, or a,b)
   --seed-all        MURMUR_SEED_ALL=1    seed-all = true
+  --lan-discovery   MURMUR_LAN_DISCOVERY=1  lan-discovery = true
   --log-format F    MURMUR_LOG_FORMAT    log-format = text|json
   --log LEVEL       MURMUR_LOG           log = debug|info|warn|error
   --wait DURATION   MURMUR_WAIT          wait = DURATION
+
+With --lan-discovery the node announces itself on the local network
+(mDNS service _murmur._udp: its identity key and port, nothing else) and
+joins the murmur nodes it finds there; anyone on that network can then see
+that this identity runs murmur at this address.
 
 The config file holds "key = value" lines; blank lines and lines starting
 with # are ignored. The default listen address is 0.0.0.0:7788 (UDP port
@@ -91,6 +98,7 @@ func (a *app) serveCmd() *cobra.Command {
 	f.StringVar(&flags.Advertise, "advertise", "", "the `IP:PORT` peers should dial, if not the listen address (NAT)")
 	f.StringArrayVar(&flags.Join, "join", nil, "a peer `ADDR` (host:port) to join; repeatable")
 	f.BoolVar(&flags.SeedAll, "seed-all", false, "follow every repo a peer announces")
+	f.BoolVar(&flags.LAN, "lan-discovery", false, "find and join peers on the local network (mDNS), and announce this node there")
 	f.StringVar(&configFile, "config", "", "read settings from `FILE` (key = value lines)")
 	f.StringVar(&flags.LogFormat, "log-format", "", "log `FORMAT`: text or json (default text)")
 	f.StringVar(&flags.LogLevel, "log", "", "log `LEVEL`: debug, info, warn or error (default info)")
@@ -132,6 +140,13 @@ func (a *app) serveSettings(cmd *cobra.Command, flags serveConfig, configFile st
 		}
 		cfg.Wait = d
 	}
+	if v := strings.TrimSpace(a.Getenv("MURMUR_LAN_DISCOVERY")); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return cfg, &userError{what: fmt.Sprintf("MURMUR_LAN_DISCOVERY=%q is not a boolean", v), todo: "Set it to 1 or 0"}
+		}
+		cfg.LAN = b
+	}
 	if v := strings.TrimSpace(a.Getenv("MURMUR_SEED_ALL")); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
@@ -154,6 +169,9 @@ func (a *app) serveSettings(cmd *cobra.Command, flags serveConfig, configFile st
 	}
 	if fl.Changed("seed-all") {
 		cfg.SeedAll = flags.SeedAll
+	}
+	if fl.Changed("lan-discovery") {
+		cfg.LAN = flags.LAN
 	}
 	if fl.Changed("log-format") {
 		cfg.LogFormat = flags.LogFormat
@@ -217,6 +235,12 @@ func parseServeConfig(r io.Reader, cfg *serveConfig) error {
 				cfg.Join, joinSet = nil, true
 			}
 			cfg.Join = append(cfg.Join, splitList(value)...)
+		case "lan-discovery", "lan_discovery":
+			b, err := strconv.ParseBool(value)
+			if err != nil {
+				return fmt.Errorf("line %d: lan-discovery = %q is not true or false", line, value)
+			}
+			cfg.LAN = b
 		case "seed-all", "seed_all":
 			b, err := strconv.ParseBool(value)
 			if err != nil {
@@ -234,7 +258,7 @@ func parseServeConfig(r io.Reader, cfg *serveConfig) error {
 			}
 			cfg.Wait = d
 		default:
-			return fmt.Errorf("line %d: unknown key %q (known: listen, advertise, join, seed-all, log-format, log, wait)", line, key)
+			return fmt.Errorf("line %d: unknown key %q (known: listen, advertise, join, seed-all, lan-discovery, log-format, log, wait)", line, key)
 		}
 	}
 	return sc.Err()
@@ -328,7 +352,7 @@ func (a *app) serve(ctx context.Context, cfg serveConfig) error {
 	} else {
 		logger = slog.New(slog.NewTextHandler(a.Stderr, hopts))
 	}
-	mc := &node.MeshConfig{Listen: cfg.Listen, Advertise: cfg.Advertise, Join: cfg.Join, SeedAll: cfg.SeedAll}
+	mc := &node.MeshConfig{Listen: cfg.Listen, Advertise: cfg.Advertise, Join: cfg.Join, SeedAll: cfg.SeedAll, LANDiscovery: cfg.LAN}
 	var n *node.Node
 	srv, err := localapi.ServeNode(ctx, home, func() (api.Service, func() error, error) {
 		var err error

@@ -16,6 +16,7 @@ var allowed = map[string][]string{
 	"murmur/identity":          {},
 	"murmur/merkle":            {},
 	"murmur/gitstore":          {},
+	"murmur/discovery":         {"murmur/identity"},
 	"murmur/internal/memlimit": {},
 	"murmur/op":                {"murmur/crdt", "murmur/identity"},
 	"murmur/forge":             {"murmur/crdt", "murmur/identity", "murmur/op"},
@@ -24,7 +25,7 @@ var allowed = map[string][]string{
 	"murmur/localapi":          {"murmur/api"},
 	"murmur/tui":               {"murmur/api"},
 	"murmur/node": {"murmur/api", "murmur/crdt", "murmur/identity", "murmur/op", "murmur/forge",
-		"murmur/storage", "murmur/merkle", "murmur/mesh", "murmur/gitstore"},
+		"murmur/storage", "murmur/merkle", "murmur/mesh", "murmur/gitstore", "murmur/discovery"},
 }
 
 func TestImportDirection(t *testing.T) {
