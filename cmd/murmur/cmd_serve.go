@@ -27,7 +27,7 @@ type serveConfig struct {
 	Advertise string
 	Join      []string
 	SeedAll   bool
-	LAN       bool // announce on and join peers from the local network
+	LAN       bool   // announce on and join peers from the local network
 	LogFormat string // text | json
 	LogLevel  string // debug | info | warn | error
 	// Wait bounds how long serve waits for another murmur command to
