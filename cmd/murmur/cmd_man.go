@@ -116,8 +116,7 @@ func manFlags(b *strings.Builder, title string, fs *pflag.FlagSet) {
 }
 
 // roffText escapes text for roff: backslashes, and a period or an
-// apostrophe that
-// would start a request at the beginning of a line.
+// apostrophe that would start a request at the beginning of a line.
 func roffText(s string) string {
 	s = strings.ReplaceAll(s, "\\", "\\e")
 	lines := strings.Split(s, "\n")
