@@ -114,6 +114,36 @@ func (s *Store) Has(ctx context.Context, name, oid string) (bool, error) {
 	return !bytes.HasSuffix(bytes.TrimSpace(out), []byte("missing")), nil
 }
 
+// HasAll reports which of oids the repository of name holds, with one
+// git process for all of them.
+func (s *Store) HasAll(ctx context.Context, name string, oids []string) (map[string]bool, error) {
+	have := make(map[string]bool, len(oids))
+	var in strings.Builder
+	for _, oid := range oids {
+		if !oidRE.MatchString(oid) {
+			return nil, fmt.Errorf("gitstore: %q is not an object ID", oid)
+		}
+		have[oid] = false
+		in.WriteString(oid + "\n")
+	}
+	dir, err := s.existing(name)
+	if errors.Is(err, ErrNoRepo) || len(oids) == 0 {
+		return have, nil
+	} else if err != nil {
+		return nil, err
+	}
+	out, err := s.git.run(ctx, dir, strings.NewReader(in.String()), "cat-file", "--batch-check=%(objectname)")
+	if err != nil {
+		return nil, err
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		if oidRE.MatchString(line) {
+			have[line] = true
+		}
+	}
+	return have, nil
+}
+
 // SetRef points ref at oid in the repository of name, which must hold
 // the object. If old is not empty the update happens only while the ref
 // is at old (the zero ID for "does not exist").

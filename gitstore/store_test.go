@@ -388,6 +388,11 @@ func TestImportAndDeleteRef(t *testing.T) {
 	if refs, _ := s.Refs(ctx, "r"); len(refs) != 0 {
 		t.Errorf("Import set refs: %v", refs)
 	}
+	absent := strings.Repeat("cd", 20)
+	have, err := s.HasAll(ctx, "r", []string{c1, absent, c2})
+	if want := map[string]bool{c1: true, c2: true, absent: false}; err != nil || len(have) != 3 || !have[c1] || !have[c2] || have[absent] {
+		t.Errorf("HasAll = %v, %v, want %v", have, err, want)
+	}
 	if err := s.Import(ctx, "r", w.dir, []string{strings.Repeat("ab", 20)}); err == nil {
 		t.Error("Import of an object the source lacks succeeded")
 	}

@@ -59,6 +59,7 @@ type fakeService struct {
 	newReview  api.NewReview
 	newComment api.NewComment
 	setRefs    map[string]string
+	pushDir    string
 	newRepo    api.NewRepo
 }
 
@@ -106,6 +107,12 @@ func (f *fakeService) CreateRepo(ctx context.Context, n api.NewRepo) (api.Repo, 
 
 func (f *fakeService) Refs(ctx context.Context, repo string) ([]api.Ref, error) {
 	return f.refs, f.call("Refs", repo)
+}
+
+func (f *fakeService) PushRefs(ctx context.Context, repo string, p api.RefPush) ([]api.Ref, error) {
+	f.setRefs = p.Refs
+	f.pushDir = p.Dir
+	return f.refs, f.call("PushRefs", repo)
 }
 
 func (f *fakeService) SetRefs(ctx context.Context, repo string, refs map[string]string) ([]api.Ref, error) {
