@@ -451,7 +451,10 @@ func TestRefsPush(t *testing.T) {
 	}
 	want := map[string]string{"refs/tags/v1": head, "refs/tags/light": head, "refs/heads/gone": ""}
 	if diff := cmp.Diff(want, svc.setRefs); diff != "" {
-		t.Errorf("SetRefs argument (-want +got):\n%s", diff)
+		t.Errorf("PushRefs argument (-want +got):\n%s", diff)
+	}
+	if top := gitRun(t, h.dir, "rev-parse", "--show-toplevel"); svc.pushDir != top {
+		t.Errorf("PushRefs working copy = %q, want %q", svc.pushDir, top)
 	}
 	wantOut := "refs/heads/gone\t\nrefs/tags/light\t" + head + "\nrefs/tags/v1\t" + head + "\n"
 	if r.stdout != wantOut {

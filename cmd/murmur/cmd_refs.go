@@ -47,15 +47,26 @@ func (a *app) refsListCmd() *cobra.Command {
 				}
 				return nil
 			}
-			t := newTable(0, "NAME", "COMMIT")
+			t := newTable(0, "NAME", "COMMIT", "OBJECTS")
+			var why []string
 			for _, r := range refs {
 				name := r.Name
 				if len(r.Conflicts) > 0 && a.pretty() {
 					name += " (conflict)"
 				}
-				t.add(cell{text: name, style: styleBold}, cell{text: r.Commit, style: styleCyan})
+				objects := cell{text: "present", style: styleGreen}
+				if !r.Objects {
+					objects = cell{text: "missing", style: styleYellow}
+					if r.MissingReason != "" && !slices.Contains(why, r.MissingReason) {
+						why = append(why, r.MissingReason)
+					}
+				}
+				t.add(cell{text: name, style: styleBold}, cell{text: r.Commit, style: styleCyan}, objects)
 			}
 			a.writeTable(&a.out, t)
+			for _, w := range why {
+				fmt.Fprintf(a.Stderr, "murmur: objects missing: %s\n", w)
+			}
 			return nil
 		},
 	}
@@ -130,18 +141,20 @@ func (a *app) refsPushCmd() *cobra.Command {
 	var prune, dryRun bool
 	c := &cobra.Command{
 		Use:   "push [--prune] [--dry-run]",
-		Short: "Publish the working copy's branch and tag heads (maintainers)",
+		Short: "Publish the working copy's branch and tag heads and their commits (maintainers)",
 		Long: `Publish the branch and tag heads of the git working copy you are in as the
 repo's refs (refs/heads/*, refs/tags/*; annotated tags are published as the
-commit they tag). Refs already current are left alone. With --prune, refs
-under refs/heads and refs/tags that the working copy no longer has are
-deleted.`,
+commit they tag). The node first copies the commits into its own object
+store, from which peers that follow the repo fetch them. Refs already
+current are left alone. With --prune, refs under refs/heads and refs/tags
+that the working copy no longer has are deleted.`,
 		Example: `  murmur refs push
   murmur refs push --prune --dry-run`,
 		Args: args(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			if _, err := a.gitTop(ctx); err != nil {
+			top, err := a.gitTop(ctx)
+			if err != nil {
 				if errors.Is(err, errNoGit) {
 					return &userError{
 						what: "this is not inside a git working copy",
@@ -173,7 +186,7 @@ deleted.`,
 				return nil
 			}
 			if !dryRun {
-				if _, err := s.svc.SetRefs(ctx, s.repo, change); err != nil {
+				if _, err := s.svc.PushRefs(ctx, s.repo, api.RefPush{Dir: top, Refs: change}); err != nil {
 					return a.refsForbidden(err)
 				}
 			}
