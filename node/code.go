@@ -55,6 +55,9 @@ type codeSide struct {
 	due map[op.ID]bool
 	// retry holds the backoff of repos whose last fetch failed.
 	retry map[op.ID]*codeRetry
+	// mirrored is, per repo, the refs its bare repository was last found
+	// to mirror in full; a repo whose refs are unchanged needs no git.
+	mirrored map[op.ID]string
 }
 
 // codeRetry is the backoff state of one repo.
@@ -74,7 +77,7 @@ func (n *Node) codes() *codeSide {
 // openCode finds git and opens the object store. A missing or old git
 // is not an error: the node runs without code and says why.
 func openCode(ctx context.Context, n *Node) *codeSide {
-	c := &codeSide{n: n, kick: make(chan struct{}, 1), due: map[op.ID]bool{}, retry: map[op.ID]*codeRetry{},
+	c := &codeSide{n: n, kick: make(chan struct{}, 1), due: map[op.ID]bool{}, retry: map[op.ID]*codeRetry{}, mirrored: map[op.ID]string{},
 		limits: gitstore.Limits{MaxFetchBytes: n.cfg.MaxFetchBytes}}
 	g, err := gitstore.FindGit(ctx)
 	if err == nil {
@@ -238,9 +241,27 @@ func (c *codeSide) wanted(repo op.ID) (map[string]string, error) {
 // stores, fetching the commits it lacks. It fails while commits are
 // missing.
 func (c *codeSide) reconcile(ctx context.Context, repo op.ID) error {
-	lacking, err := c.syncRefs(ctx, repo)
-	if err != nil || len(lacking) == 0 {
+	want, err := c.wanted(repo)
+	if err != nil {
 		return err
+	}
+	key := refsKey(want)
+	c.mu.Lock()
+	last, seen := c.mirrored[repo]
+	c.mu.Unlock()
+	done := seen && last == key
+	if done {
+		return nil
+	}
+	lacking, err := c.syncRefs(ctx, repo)
+	if err != nil {
+		return err
+	}
+	if len(lacking) == 0 {
+		c.mu.Lock()
+		c.mirrored[repo] = key
+		c.mu.Unlock()
+		return nil
 	}
 	if err := c.fetch(ctx, repo, lacking); err != nil {
 		return err
@@ -450,6 +471,15 @@ func (n *Node) PushRefs(ctx context.Context, repo string, p api.RefPush) ([]api.
 		n.log.Warn("mirror refs into the object store", "repo", r.ID.Short(), "err", err)
 	}
 	return n.Refs(ctx, r.ID.String())
+}
+
+// refsKey is a canonical text of a set of refs.
+func refsKey(refs map[string]string) string {
+	var b strings.Builder
+	for _, name := range slices.Sorted(maps.Keys(refs)) {
+		b.WriteString(name + " " + refs[name] + "\n")
+	}
+	return b.String()
 }
 
 func dedupeStrings(s []string) []string {

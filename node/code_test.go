@@ -3,6 +3,8 @@ package node
 import (
 	"context"
 	"crypto/rand"
+	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +13,7 @@ import (
 	"time"
 
 	"murmur/api"
+	"murmur/mesh"
 )
 
 // workCopy is a git working copy for tests.
@@ -153,6 +156,36 @@ func TestCodeTravelsToAFollower(t *testing.T) {
 	if refs := bareRefs(t, a, repo.ID); len(refs) != 0 {
 		t.Errorf("a's object store keeps a deleted ref: %v", refs)
 	}
+
+	// a serves code and says so in its hello, but not of a repo it does
+	// not follow, though it holds its code.
+	unfollowed, err := a.CreateRepo(ctx, api.NewRepo{Name: "private"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.PushRefs(ctx, unfollowed.ID, api.RefPush{Dir: w.dir, Refs: map[string]string{"refs/heads/main": head}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Unfollow(ctx, unfollowed.ID); err != nil {
+		t.Fatal(err)
+	}
+	conn := b.Mesh().Endpoint().Conn(a.Mesh().ID())
+	if conn == nil || !conn.Hello().Caps.Has(mesh.KindGit) {
+		t.Fatalf("b's connection to a: %v; want one whose hello offers KindGit", conn)
+	}
+	s, err := conn.OpenStream(ctx, mesh.KindGit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := mustID(t, unfollowed.ID)
+	if _, err := s.Write(other[:]); err != nil {
+		t.Fatal(err)
+	}
+	_ = s.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if n, err := io.ReadFull(s, make([]byte, 4)); n != 0 || err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("git stream for an unfollowed repo: read %d bytes, %v; want it closed at once", n, err)
+	}
+	s.Close()
 }
 
 func TestOversizePackPenalizesThePeer(t *testing.T) {

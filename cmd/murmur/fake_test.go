@@ -60,6 +60,7 @@ type fakeService struct {
 	newComment api.NewComment
 	setRefs    map[string]string
 	pushDir    string
+	pushErr    error // PushRefs fails with it when set
 	newRepo    api.NewRepo
 }
 
@@ -110,8 +111,12 @@ func (f *fakeService) Refs(ctx context.Context, repo string) ([]api.Ref, error) 
 }
 
 func (f *fakeService) PushRefs(ctx context.Context, repo string, p api.RefPush) ([]api.Ref, error) {
-	f.setRefs = p.Refs
 	f.pushDir = p.Dir
+	if f.pushErr != nil {
+		f.calls = append(f.calls, "PushRefs")
+		return nil, f.pushErr
+	}
+	f.setRefs = p.Refs
 	return f.refs, f.call("PushRefs", repo)
 }
 
