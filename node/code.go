@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"maps"
 	"math/rand/v2"
 	"path/filepath"
@@ -34,6 +35,8 @@ const (
 	codeRescan       = 30 * time.Second // every followed repo is looked at again
 	codeRetryMin     = time.Second      // first backoff after a failed fetch
 	codeRetryMax     = 2 * time.Minute  // backoff cap
+
+	defaultRepoCodeQuota = 4 << 30
 )
 
 // codeSide is the node's git side: a gitstore under Home/git whose bare
@@ -46,6 +49,7 @@ type codeSide struct {
 	store  *gitstore.Store // nil when code is unavailable
 	status api.CodeStatus
 	limits gitstore.Limits
+	quota  int64 // bytes of objects one repo may hold
 
 	kick chan struct{} // wakes the loop; buffered, one pending
 
@@ -78,7 +82,13 @@ func (n *Node) codes() *codeSide {
 // is not an error: the node runs without code and says why.
 func openCode(ctx context.Context, n *Node) *codeSide {
 	c := &codeSide{n: n, kick: make(chan struct{}, 1), due: map[op.ID]bool{}, retry: map[op.ID]*codeRetry{}, mirrored: map[op.ID]string{},
-		limits: gitstore.Limits{MaxFetchBytes: n.cfg.MaxFetchBytes}}
+		limits: gitstore.Limits{MaxFetchBytes: n.cfg.MaxFetchBytes}, quota: n.cfg.MaxRepoCodeBytes}
+	if c.limits.MaxFetchBytes <= 0 {
+		c.limits = gitstore.DefaultLimits()
+	}
+	if c.quota <= 0 {
+		c.quota = defaultRepoCodeQuota
+	}
 	g, err := gitstore.FindGit(ctx)
 	if err == nil {
 		c.store, err = gitstore.Open(g, filepath.Join(n.cfg.Home, CodeDir))
@@ -331,13 +341,58 @@ func (c *codeSide) syncRefs(ctx context.Context, repo op.ID) ([]string, error) {
 // errNoCodePeer: no connected peer serves code.
 var errNoCodePeer = errors.New("no connected peer serves code")
 
+// fetchLimits returns the limits of the next fetch into repo: the fetch
+// bound, or what is left of the repo's quota when that is less (then
+// byQuota is true).
+func (c *codeSide) fetchLimits(repo op.ID) (lim gitstore.Limits, byQuota bool, err error) {
+	dir, err := c.store.Dir(repo.String())
+	if err != nil {
+		return lim, false, err
+	}
+	var used int64
+	_ = filepath.WalkDir(filepath.Join(dir, "objects"), func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			if fi, err := d.Info(); err == nil {
+				used += fi.Size()
+			}
+		}
+		return nil
+	})
+	left := c.quota - used
+	if left <= 0 {
+		return lim, true, fmt.Errorf("the repo's code takes %d bytes, its quota (MaxRepoCodeBytes) is %d", used, c.quota)
+	}
+	lim = c.limits
+	if left < lim.MaxFetchBytes {
+		lim.MaxFetchBytes, byQuota = left, true
+	}
+	return lim, byQuota, nil
+}
+
 // fetch fetches wants into repo's store from connected peers that serve
 // code, in random order, until all are present. A peer whose pack git
-// rejects or that sends more than the fetch limit is penalized.
+// rejects or that sends more than the fetch limit is penalized; one that
+// sends more than the repo's quota leaves is not.
 func (c *codeSide) fetch(ctx context.Context, repo op.ID, wants []string) error {
 	m := c.n.mesh
 	if m == nil {
 		return errNoCodePeer
+	}
+	lim, byQuota, err := c.fetchLimits(repo)
+	if err != nil {
+		return err
+	}
+	// blame penalizes the peer for err if it broke the protocol, and
+	// reports whether it did (or the quota ran out).
+	blame := func(p identity.PublicKey, err error) bool {
+		switch {
+		case errors.Is(err, gitstore.ErrTooLarge) && byQuota:
+			return true
+		case errors.Is(err, gitstore.ErrBadPack), errors.Is(err, gitstore.ErrTooLarge):
+			m.Penalize(p, fmt.Errorf("git fetch of repo %s: %w", repo.Short(), err))
+			return true
+		}
+		return false
 	}
 	peers := m.Endpoint().Peers()
 	rand.Shuffle(len(peers), func(i, j int) { peers[i], peers[j] = peers[j], peers[i] })
@@ -347,7 +402,7 @@ func (c *codeSide) fetch(ctx context.Context, repo op.ID, wants []string) error 
 		if conn == nil || !conn.Hello().Caps.Has(mesh.KindGit) {
 			continue
 		}
-		err := c.fetchFrom(ctx, conn, repo, wants)
+		err := c.fetchFrom(ctx, conn, repo, wants, lim)
 		if err == nil {
 			return nil
 		}
@@ -355,15 +410,23 @@ func (c *codeSide) fetch(ctx context.Context, repo op.ID, wants []string) error 
 			return ctx.Err()
 		}
 		lastErr = err
-		if errors.Is(err, gitstore.ErrBadPack) || errors.Is(err, gitstore.ErrTooLarge) {
-			m.Penalize(p, fmt.Errorf("git fetch of repo %s: %w", repo.Short(), err))
+		if errors.Is(err, gitstore.ErrTooLarge) && byQuota {
+			return fmt.Errorf("the commits would take the repo's code over its quota (MaxRepoCodeBytes, %d bytes)", c.quota)
+		}
+		if blame(p, err) {
 			continue
 		}
 		// The peer may lack some of the commits and refuse the lot: ask
 		// for them one at a time.
 		if len(wants) > 1 {
 			for _, w := range wants {
-				_ = c.fetchFrom(ctx, conn, repo, []string{w})
+				if err := c.fetchFrom(ctx, conn, repo, []string{w}, lim); blame(p, err) {
+					lastErr = err
+					break
+				}
+				if lim, byQuota, err = c.fetchLimits(repo); err != nil {
+					return err
+				}
 			}
 			have, err := c.store.HasAll(ctx, repo.String(), wants)
 			if err != nil {
@@ -379,7 +442,7 @@ func (c *codeSide) fetch(ctx context.Context, repo op.ID, wants []string) error 
 }
 
 // fetchFrom runs one fetch session of repo with the peer of conn.
-func (c *codeSide) fetchFrom(ctx context.Context, conn *mesh.Conn, repo op.ID, wants []string) error {
+func (c *codeSide) fetchFrom(ctx context.Context, conn *mesh.Conn, repo op.ID, wants []string, lim gitstore.Limits) error {
 	ctx, cancel := context.WithTimeout(ctx, gitFetchTimeout)
 	defer cancel()
 	s, err := conn.OpenStream(ctx, mesh.KindGit)
@@ -392,7 +455,7 @@ func (c *codeSide) fetchFrom(ctx context.Context, conn *mesh.Conn, repo op.ID, w
 		return err
 	}
 	_ = s.SetWriteDeadline(time.Time{})
-	err = c.store.Fetch(ctx, repo.String(), s, wants, c.limits)
+	err = c.store.Fetch(ctx, repo.String(), s, wants, lim)
 	if err == nil {
 		c.n.log.Info("fetched code", "repo", repo.Short(), "peer", conn.Peer().Short(), "commits", len(wants))
 	}

@@ -234,6 +234,38 @@ func TestOversizePackPenalizesThePeer(t *testing.T) {
 	}
 }
 
+func TestRepoQuotaStopsFetchesWithoutBlame(t *testing.T) {
+	w := newWorkCopy(t)
+	head := w.commit("big", 256<<10)
+	ctx := testCtx(t)
+	a := openMeshNode(t, t.TempDir())
+	b, err := Open(context.Background(), Config{Home: t.TempDir(), MaxRepoCodeBytes: 32 << 10,
+		Mesh: &MeshConfig{Listen: "127.0.0.1:0", Manual: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	repo, err := a.CreateRepo(ctx, api.NewRepo{Name: "big"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.PushRefs(ctx, repo.ID, api.RefPush{Dir: w.dir, Refs: map[string]string{"refs/heads/main": head}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Follow(ctx, repo.ID, []string{a.Mesh().Addr()}); err != nil {
+		t.Fatal(err)
+	}
+	r := waitRef(t, ctx, b, repo.ID, "refs/heads/main", func(r api.Ref) bool { return strings.Contains(r.MissingReason, "quota") })
+	if r.Objects {
+		t.Errorf("ref = %+v, want objects missing", r)
+	}
+	for _, p := range b.Mesh().Peers() {
+		if !p.PenalizedUntil.IsZero() {
+			t.Errorf("peer %s penalized (%s) for the receiver's quota", p.ID.Short(), p.PenaltyReason)
+		}
+	}
+}
+
 func TestNoGitStillServesMetadata(t *testing.T) {
 	t.Setenv("PATH", t.TempDir())
 	ctx := testCtx(t)

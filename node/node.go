@@ -47,6 +47,10 @@ type Config struct {
 	// repo's code; a peer that sends more is penalized. Default 1 GiB
 	// (gitstore.DefaultLimits).
 	MaxFetchBytes int64
+	// MaxRepoCodeBytes is the quota of one repo's object store on disk;
+	// a node fetches no more code for a repo at its quota, and bounds a
+	// fetch by what is left. Default 4 GiB.
+	MaxRepoCodeBytes int64
 }
 
 // File names inside Home.
