@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"murmur/api"
+	"murmur/identity"
 	"murmur/mesh"
 )
 
@@ -231,6 +232,73 @@ func TestOversizePackPenalizesThePeer(t *testing.T) {
 	refs, err := b.Refs(ctx, repo.ID)
 	if err != nil || len(refs) != 1 || refs[0].Objects || refs[0].MissingReason == "" {
 		t.Errorf("refs = %+v, %v; want main without objects, saying why", refs, err)
+	}
+}
+
+// flipStream flips one byte of what a serving peer writes, at offset at.
+type flipStream struct {
+	*mesh.Stream
+	at, off int64
+}
+
+func (f *flipStream) Write(p []byte) (int, error) {
+	q := p
+	if f.off <= f.at && f.at < f.off+int64(len(p)) {
+		q = append([]byte(nil), p...)
+		q[f.at-f.off] ^= 0x20
+	}
+	f.off += int64(len(p))
+	return f.Stream.Write(q)
+}
+
+func TestCorruptPackPenalizesThePeer(t *testing.T) {
+	w := newWorkCopy(t)
+	head := w.commit("big", 128<<10)
+	ctx := testCtx(t)
+	a, b := openMeshNode(t, t.TempDir()), openMeshNode(t, t.TempDir())
+	repo, err := a.CreateRepo(ctx, api.NewRepo{Name: "big"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.PushRefs(ctx, repo.ID, api.RefPush{Dir: w.dir, Refs: map[string]string{"refs/heads/main": head}}); err != nil {
+		t.Fatal(err)
+	}
+	// a turns hostile: its packs are altered on the way out.
+	ep := a.Mesh().Endpoint()
+	ep.UnregisterHandler(mesh.KindGit)
+	if err := ep.RegisterHandler(mesh.KindGit, func(ctx context.Context, _ identity.PublicKey, s *mesh.Stream) {
+		var id [32]byte
+		if _, err := io.ReadFull(s, id[:]); err != nil {
+			return
+		}
+		_ = a.codes().store.ServeFetch(ctx, repo.ID, &flipStream{Stream: s, at: 64 << 10})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Follow(ctx, repo.ID, []string{a.Mesh().Addr()}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var why string
+		for _, p := range b.Mesh().Peers() {
+			if p.ID == a.Mesh().ID() && !p.PenalizedUntil.IsZero() {
+				why = p.PenaltyReason
+			}
+		}
+		if why != "" {
+			if !strings.Contains(why, "bad pack") {
+				t.Errorf("penalty reason = %q, want a bad pack", why)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("a peer that sent a corrupt pack was not penalized")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if ok, err := b.codes().store.Has(ctx, repo.ID, head); ok || err != nil {
+		t.Errorf("b holds the commit of a corrupt pack: %v, %v", ok, err)
 	}
 }
 
