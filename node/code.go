@@ -37,6 +37,7 @@ const (
 	codeRetryMax     = 2 * time.Minute  // backoff cap
 
 	defaultRepoCodeQuota = 4 << 30
+	maxGitServes         = 8 // git upload-pack processes serving peers at once
 )
 
 // codeSide is the node's git side: a gitstore under Home/git whose bare
@@ -51,7 +52,8 @@ type codeSide struct {
 	limits gitstore.Limits
 	quota  int64 // bytes of objects one repo may hold
 
-	kick chan struct{} // wakes the loop; buffered, one pending
+	kick    chan struct{} // wakes the loop; buffered, one pending
+	serving chan struct{} // a slot per running serve, maxGitServes
 
 	// mu guards due and retry.
 	mu sync.Mutex
@@ -81,7 +83,7 @@ func (n *Node) codes() *codeSide {
 // openCode finds git and opens the object store. A missing or old git
 // is not an error: the node runs without code and says why.
 func openCode(ctx context.Context, n *Node) *codeSide {
-	c := &codeSide{n: n, kick: make(chan struct{}, 1), due: map[op.ID]bool{}, retry: map[op.ID]*codeRetry{}, mirrored: map[op.ID]string{},
+	c := &codeSide{n: n, kick: make(chan struct{}, 1), serving: make(chan struct{}, maxGitServes), due: map[op.ID]bool{}, retry: map[op.ID]*codeRetry{}, mirrored: map[op.ID]string{},
 		limits: gitstore.Limits{MaxFetchBytes: n.cfg.MaxFetchBytes}, quota: n.cfg.MaxRepoCodeBytes}
 	if c.limits.MaxFetchBytes <= 0 {
 		c.limits = gitstore.DefaultLimits()
@@ -118,8 +120,17 @@ func (c *codeSide) attach(m *mesh.Node) error {
 }
 
 // serve answers one KindGit stream: a 32-byte repo ID, then one git fetch
-// session of that repo, if this node follows it and holds its code.
+// session of that repo, if this node follows it and holds its code. At
+// most maxGitServes run at once; a stream beyond that is closed, and the
+// peer tries another peer or later.
 func (c *codeSide) serve(ctx context.Context, peer identity.PublicKey, s *mesh.Stream) {
+	select {
+	case c.serving <- struct{}{}:
+		defer func() { <-c.serving }()
+	default:
+		c.n.log.Debug("git fetch refused: busy", "peer", peer.Short())
+		return
+	}
 	var repo op.ID
 	_ = s.SetReadDeadline(time.Now().Add(gitHeaderTimeout))
 	if _, err := io.ReadFull(s, repo[:]); err != nil {
