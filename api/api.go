@@ -54,9 +54,34 @@ type Repo struct {
 
 // Ref is a named pointer to a commit.
 type Ref struct {
-	Name      string     `json:"name"`
-	Commit    string     `json:"commit"`
-	Conflicts []Conflict `json:"conflicts,omitempty"`
+	Name   string `json:"name"`
+	Commit string `json:"commit"`
+	// Namespace is the DID of the participant whose ref it is, empty for
+	// the repo's canonical refs (set by maintainers).
+	Namespace string `json:"namespace"`
+	// Objects reports whether this node holds the commit and everything
+	// it reaches. False until they are fetched from a peer, and while
+	// this node cannot store code (Status.Code says why).
+	Objects bool `json:"objects"`
+	// MissingReason says why the objects are not here, when they are not.
+	MissingReason string     `json:"missing_reason,omitempty"`
+	Conflicts     []Conflict `json:"conflicts,omitempty"`
+}
+
+// RefPush publishes refs together with their objects: the node copies
+// the commits (and all they reach) from the git repository at Dir, an
+// absolute path on the node's machine, into its own object store, then
+// sets the refs as SetRefs does, so peers can fetch the code.
+type RefPush struct {
+	Dir  string            `json:"dir"`
+	Refs map[string]string `json:"refs"`
+}
+
+// CodeStatus says whether the node stores and moves code.
+type CodeStatus struct {
+	Available bool   `json:"available"`
+	Git       string `json:"git,omitempty"`    // git's version when available
+	Reason    string `json:"reason,omitempty"` // why code is unavailable
 }
 
 // Reaction is an emoji and who reacted with it.
@@ -228,6 +253,7 @@ type Status struct {
 	PendingIn  int        `json:"pending_in"`
 	PendingOut int        `json:"pending_out"`
 	Version    string     `json:"version"`
+	Code       CodeStatus `json:"code"`
 }
 
 // Error is the body of every non-2xx answer.

@@ -32,6 +32,10 @@ type Service interface {
 	// SetRefs points each named ref at its commit ("" deletes); refs whose
 	// value is already current are left alone. It returns the refs after.
 	SetRefs(ctx context.Context, repo string, refs map[string]string) ([]Ref, error)
+	// PushRefs is SetRefs after copying the commits from the working
+	// copy p.Dir into the node's object store. It fails with
+	// CodeUnavailable when the node cannot store code.
+	PushRefs(ctx context.Context, repo string, p RefPush) ([]Ref, error)
 	Activity(ctx context.Context, repo string, limit int) ([]Activity, error)
 
 	Issues(ctx context.Context, repo string, f ListFilter) ([]IssueSummary, error)

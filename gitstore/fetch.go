@@ -35,6 +35,23 @@ func (l Limits) withDefaults() Limits {
 // than Limits.MaxFetchBytes.
 var ErrTooLarge = errors.New("gitstore: peer sent more than the fetch limit")
 
+// ErrBadPack is matched by the error of a fetch whose peer sent a pack
+// that git rejected: corrupt, failing fsck, or missing objects it had to
+// hold. An honest peer never does; a refusal (an object the peer does
+// not serve) or a broken connection is not a bad pack.
+var ErrBadPack = errors.New("gitstore: peer sent a bad pack")
+
+// badPack reports whether git fetch's standard error says the pack it
+// received was bad, as opposed to the session failing.
+func badPack(stderr string) bool {
+	for _, s := range []string{"index-pack failed", "fsck error", "fsckObjects", "did not send all necessary objects", "bad object", "pack has bad object"} {
+		if strings.Contains(stderr, s) {
+			return true
+		}
+	}
+	return false
+}
+
 // requestLineTimeout bounds how long the loopback listener waits for git
 // to send its request line.
 const requestLineTimeout = 10 * time.Second
@@ -93,7 +110,11 @@ func (s *Store) Fetch(ctx context.Context, name string, rw io.ReadWriteCloser, w
 		return fmt.Errorf("%w (%d bytes); the peer's pack was dropped", ErrTooLarge, lim.MaxFetchBytes)
 	}
 	if runErr != nil {
-		return gitError(args[:1], runErr, stderr)
+		err := gitError(args[:1], runErr, stderr)
+		if badPack(stderr.String()) {
+			err = fmt.Errorf("%w: %w", ErrBadPack, err)
+		}
+		return err
 	}
 	for _, w := range wants {
 		ok, err := s.Has(ctx, name, w)

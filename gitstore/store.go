@@ -114,6 +114,36 @@ func (s *Store) Has(ctx context.Context, name, oid string) (bool, error) {
 	return !bytes.HasSuffix(bytes.TrimSpace(out), []byte("missing")), nil
 }
 
+// HasAll reports which of oids the repository of name holds, with one
+// git process for all of them.
+func (s *Store) HasAll(ctx context.Context, name string, oids []string) (map[string]bool, error) {
+	have := make(map[string]bool, len(oids))
+	var in strings.Builder
+	for _, oid := range oids {
+		if !oidRE.MatchString(oid) {
+			return nil, fmt.Errorf("gitstore: %q is not an object ID", oid)
+		}
+		have[oid] = false
+		in.WriteString(oid + "\n")
+	}
+	dir, err := s.existing(name)
+	if errors.Is(err, ErrNoRepo) || len(oids) == 0 {
+		return have, nil
+	} else if err != nil {
+		return nil, err
+	}
+	out, err := s.git.run(ctx, dir, strings.NewReader(in.String()), "cat-file", "--batch-check=%(objectname)")
+	if err != nil {
+		return nil, err
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		if oidRE.MatchString(line) {
+			have[line] = true
+		}
+	}
+	return have, nil
+}
+
 // SetRef points ref at oid in the repository of name, which must hold
 // the object. If old is not empty the update happens only while the ref
 // is at old (the zero ID for "does not exist").
@@ -154,4 +184,54 @@ func (s *Store) Refs(ctx context.Context, name string) (map[string]string, error
 		}
 	}
 	return refs, nil
+}
+
+// DeleteRef removes ref from the repository of name; a missing ref or
+// repository is not an error.
+func (s *Store) DeleteRef(ctx context.Context, name, ref string) error {
+	dir, err := s.existing(name)
+	if errors.Is(err, ErrNoRepo) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if _, err := s.git.run(ctx, dir, nil, "check-ref-format", ref); err != nil {
+		return fmt.Errorf("gitstore: %q is not a valid ref name", ref)
+	}
+	_, err = s.git.run(ctx, dir, nil, "update-ref", "--no-deref", "-d", ref)
+	return err
+}
+
+// Import copies the objects wants (object IDs) and everything they reach
+// from the git repository at src (a working copy or a bare repository on
+// this machine) into the repository of name, which it creates if
+// needed. Like Fetch it checks every object and changes no ref.
+func (s *Store) Import(ctx context.Context, name, src string, wants []string) error {
+	for _, w := range wants {
+		if !oidRE.MatchString(w) {
+			return fmt.Errorf("gitstore: import: %q is not an object ID", w)
+		}
+	}
+	if len(wants) == 0 {
+		return nil
+	}
+	if !filepath.IsAbs(src) {
+		return fmt.Errorf("gitstore: import: %q is not an absolute path", src)
+	}
+	dir, err := s.Init(ctx, name)
+	if err != nil {
+		return err
+	}
+	args := append([]string{"fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--no-auto-gc", "--end-of-options", src}, wants...)
+	if _, err := s.git.run(ctx, dir, nil, args...); err != nil {
+		return err
+	}
+	for _, w := range wants {
+		if ok, err := s.Has(ctx, name, w); err != nil {
+			return err
+		} else if !ok {
+			return fmt.Errorf("%w: %s is not in %s", ErrMissing, w, src)
+		}
+	}
+	return nil
 }

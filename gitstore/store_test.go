@@ -196,7 +196,7 @@ func TestServeRefusesUnreachableObjects(t *testing.T) {
 	if !errors.Is(serveErr, ErrRefused) {
 		t.Errorf("serve error = %v, want ErrRefused", serveErr)
 	}
-	if fetchErr == nil || !strings.Contains(fetchErr.Error(), "not reachable") {
+	if fetchErr == nil || !strings.Contains(fetchErr.Error(), "not reachable") || errors.Is(fetchErr, ErrBadPack) {
 		t.Errorf("fetch error = %v, want the server's refusal (not reachable)", fetchErr)
 	}
 	if ok, _ := client.Has(testContext(t), "r", secret); ok {
@@ -255,6 +255,9 @@ func TestFetchRejectsCorruptPack(t *testing.T) {
 	}
 	if ok, _ := client.Has(testContext(t), "r", head); ok {
 		t.Error("the commit of a corrupt pack was stored")
+	}
+	if !errors.Is(fetchErr, ErrBadPack) {
+		t.Errorf("fetch error = %v, want ErrBadPack", fetchErr)
 	}
 	fsck(t, client, "r")
 	t.Logf("corrupt pack: %v", fetchErr)
@@ -366,4 +369,46 @@ func FuzzReadRequest(f *testing.F) {
 			t.Fatalf("request bytes %q are not a prefix of the input", req.raw)
 		}
 	})
+}
+
+func TestImportAndDeleteRef(t *testing.T) {
+	s := newStore(t)
+	w := newWork(t, s.git)
+	c1 := w.commit("a", 100)
+	c2 := w.commit("b", 100)
+	ctx := testContext(t)
+	if err := s.Import(ctx, "r", w.dir, []string{c2}); err != nil {
+		t.Fatalf("Import: %v", err)
+	}
+	for _, c := range []string{c1, c2} {
+		if ok, err := s.Has(ctx, "r", c); !ok || err != nil {
+			t.Fatalf("Has(%s) = %v, %v after Import", c, ok, err)
+		}
+	}
+	if refs, _ := s.Refs(ctx, "r"); len(refs) != 0 {
+		t.Errorf("Import set refs: %v", refs)
+	}
+	absent := strings.Repeat("cd", 20)
+	have, err := s.HasAll(ctx, "r", []string{c1, absent, c2})
+	if want := map[string]bool{c1: true, c2: true, absent: false}; err != nil || len(have) != 3 || !have[c1] || !have[c2] || have[absent] {
+		t.Errorf("HasAll = %v, %v, want %v", have, err, want)
+	}
+	if err := s.Import(ctx, "r", w.dir, []string{strings.Repeat("ab", 20)}); err == nil {
+		t.Error("Import of an object the source lacks succeeded")
+	}
+	if err := s.Import(ctx, "r", "relative", []string{c1}); err == nil {
+		t.Error("Import from a relative path succeeded")
+	}
+	if err := s.SetRef(ctx, "r", "refs/heads/main", c2, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteRef(ctx, "r", "refs/heads/main"); err != nil {
+		t.Fatalf("DeleteRef: %v", err)
+	}
+	if err := s.DeleteRef(ctx, "r", "refs/heads/main"); err != nil {
+		t.Errorf("DeleteRef of a missing ref: %v", err)
+	}
+	if refs, _ := s.Refs(ctx, "r"); len(refs) != 0 {
+		t.Errorf("refs after DeleteRef: %v", refs)
+	}
 }

@@ -408,6 +408,13 @@ func (c *Client) SetRefs(ctx context.Context, repo string, refs map[string]strin
 	return out, err
 }
 
+// PushRefs implements api.Service.
+func (c *Client) PushRefs(ctx context.Context, repo string, p api.RefPush) ([]api.Ref, error) {
+	var out []api.Ref
+	err := c.do(ctx, http.MethodPost, repoPath(repo, "refs/push"), p, &out)
+	return out, err
+}
+
 // Activity implements api.Service.
 func (c *Client) Activity(ctx context.Context, repo string, limit int) ([]api.Activity, error) {
 	q := url.Values{}

@@ -27,6 +27,7 @@
 //	POST   /v1/repos/{repo}/maintainers {did, add}    → api.Repo
 //	GET    /v1/repos/{repo}/refs                      → []api.Ref
 //	PUT    /v1/repos/{repo}/refs       {refs: {name: commit}} → []api.Ref
+//	POST   /v1/repos/{repo}/refs/push  api.RefPush    → []api.Ref
 //	GET    /v1/repos/{repo}/activity?limit=N          → []api.Activity
 //	GET    /v1/repos/{repo}/issues?state=&label=&assignee=&author=&limit= → []api.IssueSummary
 //	POST   /v1/repos/{repo}/issues     api.NewIssue   → 201 api.Issue

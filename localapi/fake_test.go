@@ -207,6 +207,18 @@ func (f *fakeService) SetRefs(ctx context.Context, repo string, refs map[string]
 	return out, nil
 }
 
+func (f *fakeService) PushRefs(ctx context.Context, repo string, p api.RefPush) ([]api.Ref, error) {
+	f.record("PushRefs", repo, p)
+	if err := errorFor(repo); err != nil {
+		return nil, err
+	}
+	var out []api.Ref
+	for _, name := range slices.Sorted(maps.Keys(p.Refs)) {
+		out = append(out, api.Ref{Name: name, Commit: p.Refs[name], Objects: true})
+	}
+	return out, nil
+}
+
 func (f *fakeService) Activity(ctx context.Context, repo string, limit int) ([]api.Activity, error) {
 	f.record("Activity", repo, limit)
 	if err := errorFor(repo); err != nil {

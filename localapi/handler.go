@@ -158,6 +158,13 @@ func (h *handler) routes() {
 		}
 		return ok(s.SetRefs(r.Context(), pathArg(r, "repo"), in.Refs))
 	})
+	h.handle("POST /v1/repos/{repo}/refs/push", func(r *http.Request) (int, any, error) {
+		var in api.RefPush
+		if err := decode(r, &in); err != nil {
+			return 0, nil, err
+		}
+		return ok(s.PushRefs(r.Context(), pathArg(r, "repo"), in))
+	})
 	h.handle("GET /v1/repos/{repo}/activity", func(r *http.Request) (int, any, error) {
 		q, err := query(r, "limit")
 		if err != nil {

@@ -63,6 +63,9 @@ func roundTripCases() []rtCase {
 			return s.SetRefs(ctx, "r", map[string]string{"refs/heads/main": "c0ffee", "refs/heads/gone": ""})
 		}},
 		{"SetRefs/nil", func(ctx context.Context, s api.Service) (any, error) { return s.SetRefs(ctx, "r", nil) }},
+		{"PushRefs", func(ctx context.Context, s api.Service) (any, error) {
+			return s.PushRefs(ctx, "r", api.RefPush{Dir: "/work copy", Refs: map[string]string{"refs/heads/main": "c0ffee"}})
+		}},
 		{"Activity", func(ctx context.Context, s api.Service) (any, error) { return s.Activity(ctx, "r", 0) }},
 		{"Activity/limit", func(ctx context.Context, s api.Service) (any, error) { return s.Activity(ctx, "r", 7) }},
 		{"Activity/negative", func(ctx context.Context, s api.Service) (any, error) { return s.Activity(ctx, "r", -1) }},

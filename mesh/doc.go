@@ -105,11 +105,22 @@
 //
 // Streams. Every later bidirectional stream starts with one Kind byte,
 // followed by the kind's own protocol: 1 memberlist, 2 sync session,
-// 3 op fetch. The replication formats (gossip messages, push-pull state,
+// 3 op fetch, 4 git fetch. The replication formats (gossip messages, push-pull state,
 // sync sessions, fetch requests, op batches) are documented in wire.go. Kind 0 is reserved. A stream of an unknown kind, or one
 // whose kind byte does not arrive within Config.StreamHeaderTimeout, is
 // reset with stream error code 1 or 2 respectively; code 0 means closed.
 // Unidirectional streams are not allowed.
+//
+// Git streams (kind 4) are served by nodes that store code, and only
+// those set bit 4 in their hello; a node checks it before opening one.
+// After the kind byte the fetching side sends the 32-byte repo ID; the
+// serving side reads it within 10 seconds and
+// resets the stream unless it follows that repo and holds its code.
+// Then the stream carries one git protocol v2 fetch session exactly as
+// package gitstore documents it: the fetcher's requests, upload-pack's
+// answers, and only objects reachable from the server's refs. The
+// fetcher bounds what it reads (a fetch size limit) and penalizes a
+// peer whose pack git's fsck rejects or that exceeds the limit.
 //
 // Datagrams. Each datagram is one Kind byte followed by at most
 // MaxDatagramSize bytes. Datagrams of unknown kind are dropped.

@@ -694,6 +694,12 @@ func (n *Node) admit(id identity.PublicKey) error {
 	return fmt.Errorf("%w until %s: %s", ErrPenalized, p.penaltyTill.UTC().Format(time.RFC3339), p.penaltyWhy)
 }
 
+// Penalize ignores id for NodeConfig.PenaltyDuration and closes its
+// connections, as for a peer that sent invalid ops; reason is logged and
+// shown in PeerInfo. Protocols built on the node's endpoint (stream
+// kinds it does not serve itself) use it for peers that break them.
+func (n *Node) Penalize(id identity.PublicKey, reason error) { n.penalize(id, reason) }
+
 // penalize ignores id for PenaltyDuration and closes its connections.
 func (n *Node) penalize(id identity.PublicKey, reason error) {
 	if id == n.id {

@@ -36,6 +36,10 @@ const (
 	KindSync Kind = 2
 	// KindFetch streams carry requests for ops by ID.
 	KindFetch Kind = 3
+	// KindGit streams carry one git fetch session of one repo's objects
+	// (git protocol version 2; see "Git streams" in the package doc).
+	// The mesh does not serve it; a node that stores code registers it.
+	KindGit Kind = 4
 )
 
 // MaxDatagramSize is the largest datagram payload (after the kind byte)

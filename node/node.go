@@ -43,6 +43,14 @@ type Config struct {
 	// runs offline, as ordinary CLI commands do; Sync then fails with
 	// api.CodeOffline and Follow only records the follow.
 	Mesh *MeshConfig
+	// MaxFetchBytes bounds what one peer may send in one fetch of a
+	// repo's code; a peer that sends more is penalized. Default 1 GiB
+	// (gitstore.DefaultLimits).
+	MaxFetchBytes int64
+	// MaxRepoCodeBytes is the quota of one repo's object store on disk;
+	// a node fetches no more code for a repo at its quota, and bounds a
+	// fetch by what is left. Default 4 GiB.
+	MaxRepoCodeBytes int64
 }
 
 // File names inside Home.
@@ -61,6 +69,10 @@ type Node struct {
 	rep   *replica
 	mesh  *mesh.Node // nil when offline; set in Open, never changed
 	lan   *lan       // nil unless LAN discovery runs; set in Open
+
+	// codeOnce makes code, the git side (see codes).
+	codeOnce sync.Once
+	code     *codeSide
 
 	stop    chan struct{}   // closed by Close
 	stopCtx context.Context // canceled by Close
@@ -121,6 +133,10 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	if cfg.Mesh != nil {
 		if err := n.startMesh(ctx, *cfg.Mesh); err != nil {
+			return nil, err
+		}
+		if err := n.codes().attach(n.mesh); err != nil {
+			_ = n.mesh.Close()
 			return nil, err
 		}
 	}

@@ -65,6 +65,7 @@ func (n *Node) Status(ctx context.Context) (api.Status, error) {
 	}
 	n.meshStatus(ctx, &st)
 	st.PendingIn = n.store.Pending()
+	st.Code = n.codes().status
 	return st, nil
 }
 
@@ -272,7 +273,9 @@ func (n *Node) Refs(ctx context.Context, repo string) ([]api.Ref, error) {
 	if err != nil {
 		return nil, err
 	}
-	return n.refsView(r), nil
+	refs := n.refsView(r)
+	n.codes().objects(ctx, r.ID, refs)
+	return refs, nil
 }
 
 // SetRefs implements api.Service.

@@ -451,7 +451,10 @@ func TestRefsPush(t *testing.T) {
 	}
 	want := map[string]string{"refs/tags/v1": head, "refs/tags/light": head, "refs/heads/gone": ""}
 	if diff := cmp.Diff(want, svc.setRefs); diff != "" {
-		t.Errorf("SetRefs argument (-want +got):\n%s", diff)
+		t.Errorf("PushRefs argument (-want +got):\n%s", diff)
+	}
+	if top := gitRun(t, h.dir, "rev-parse", "--show-toplevel"); svc.pushDir != top {
+		t.Errorf("PushRefs working copy = %q, want %q", svc.pushDir, top)
 	}
 	wantOut := "refs/heads/gone\t\nrefs/tags/light\t" + head + "\nrefs/tags/v1\t" + head + "\n"
 	if r.stdout != wantOut {
@@ -462,6 +465,30 @@ func TestRefsPush(t *testing.T) {
 	svc.setRefs = nil
 	if r := h.run("refs", "push"); r.code != 0 || svc.setRefs != nil {
 		t.Errorf("up to date: code %d, SetRefs %v", r.code, svc.setRefs)
+	}
+}
+
+func TestRefsPushToANodeWithoutGit(t *testing.T) {
+	svc := oneRepo()
+	svc.pushErr = &api.Error{Code: api.CodeUnavailable, Message: "this node cannot store code (git is not installed); publish the refs without their commits with 'murmur refs set'"}
+	h := newHarness(t, svc)
+	gitInit(t, h.dir)
+	if err := os.WriteFile(filepath.Join(h.dir, "f"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	gitRun(t, h.dir, "add", "f")
+	gitRun(t, h.dir, "commit", "-q", "-m", "one")
+	head := gitRun(t, h.dir, "rev-parse", "HEAD")
+
+	r := h.run("refs", "push")
+	if r.code != 0 {
+		t.Fatalf("code %d: %s", r.code, r.stderr)
+	}
+	if diff := cmp.Diff(map[string]string{"refs/heads/trunk": head}, svc.setRefs); diff != "" {
+		t.Errorf("SetRefs argument (-want +got):\n%s", diff)
+	}
+	if !strings.Contains(r.stderr, "git is not installed") || !strings.Contains(r.stderr, "without their commits") {
+		t.Errorf("stderr = %q, want why the commits stay behind", r.stderr)
 	}
 }
 

@@ -47,15 +47,26 @@ func (a *app) refsListCmd() *cobra.Command {
 				}
 				return nil
 			}
-			t := newTable(0, "NAME", "COMMIT")
+			t := newTable(0, "NAME", "COMMIT", "OBJECTS")
+			var why []string
 			for _, r := range refs {
 				name := r.Name
 				if len(r.Conflicts) > 0 && a.pretty() {
 					name += " (conflict)"
 				}
-				t.add(cell{text: name, style: styleBold}, cell{text: r.Commit, style: styleCyan})
+				objects := cell{text: "present", style: styleGreen}
+				if !r.Objects {
+					objects = cell{text: "missing", style: styleYellow}
+					if r.MissingReason != "" && !slices.Contains(why, r.MissingReason) {
+						why = append(why, r.MissingReason)
+					}
+				}
+				t.add(cell{text: name, style: styleBold}, cell{text: r.Commit, style: styleCyan}, objects)
 			}
 			a.writeTable(&a.out, t)
+			for _, w := range why {
+				fmt.Fprintf(a.Stderr, "murmur: objects missing: %s\n", w)
+			}
 			return nil
 		},
 	}
@@ -80,7 +91,8 @@ func (a *app) refsSetCmd() *cobra.Command {
 		Long: `Point a ref at a commit. NAME is a full ref name (refs/heads/main,
 refs/tags/v1.0) or a branch name, which means refs/heads/NAME. COMMIT is a
 full commit hash, or inside a git working copy anything git rev-parse
-resolves to a commit.`,
+resolves to a commit; there the node also copies the commit into its
+object store, from which peers fetch it.`,
 		Example: `  murmur refs set main 4b825dc642cb6eb9a060e54bf8d69288fbee4904
   murmur refs set refs/tags/v1.0 $(git rev-parse v1.0^{commit})`,
 		Args: args("NAME", "COMMIT"),
@@ -99,7 +111,15 @@ resolves to a commit.`,
 			if err != nil {
 				return err
 			}
-			if _, err := s.svc.SetRefs(ctx, s.repo, map[string]string{name: commit}); err != nil {
+			// Inside a working copy that holds the commit, the node
+			// takes the commit too, so that peers can fetch it.
+			top, _ := a.gitTop(ctx)
+			if top != "" && commit != "" {
+				if _, err := a.git(ctx, "cat-file", "-e", commit+"^{commit}"); err != nil {
+					top = ""
+				}
+			}
+			if err := a.publishRefs(ctx, s, top, map[string]string{name: commit}); err != nil {
 				return a.refsForbidden(err)
 			}
 			if !a.pretty() {
@@ -130,18 +150,20 @@ func (a *app) refsPushCmd() *cobra.Command {
 	var prune, dryRun bool
 	c := &cobra.Command{
 		Use:   "push [--prune] [--dry-run]",
-		Short: "Publish the working copy's branch and tag heads (maintainers)",
+		Short: "Publish the working copy's branch and tag heads and their commits (maintainers)",
 		Long: `Publish the branch and tag heads of the git working copy you are in as the
 repo's refs (refs/heads/*, refs/tags/*; annotated tags are published as the
-commit they tag). Refs already current are left alone. With --prune, refs
-under refs/heads and refs/tags that the working copy no longer has are
-deleted.`,
+commit they tag). The node first copies the commits into its own object
+store, from which peers that follow the repo fetch them. Refs already
+current are left alone. With --prune, refs under refs/heads and refs/tags
+that the working copy no longer has are deleted.`,
 		Example: `  murmur refs push
   murmur refs push --prune --dry-run`,
 		Args: args(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			if _, err := a.gitTop(ctx); err != nil {
+			top, err := a.gitTop(ctx)
+			if err != nil {
 				if errors.Is(err, errNoGit) {
 					return &userError{
 						what: "this is not inside a git working copy",
@@ -173,7 +195,7 @@ deleted.`,
 				return nil
 			}
 			if !dryRun {
-				if _, err := s.svc.SetRefs(ctx, s.repo, change); err != nil {
+				if err := a.publishRefs(ctx, s, top, change); err != nil {
 					return a.refsForbidden(err)
 				}
 			}
@@ -185,6 +207,25 @@ deleted.`,
 	c.Flags().BoolVar(&prune, "prune", false, "delete published branches and tags the working copy does not have")
 	c.Flags().BoolVarP(&dryRun, "dry-run", "n", false, "show what would change without changing it")
 	return c
+}
+
+// publishRefs sets refs; with a working copy dir, the node first copies
+// their commits into its object store. A node that cannot store code
+// gets the refs alone, with a warning.
+func (a *app) publishRefs(ctx context.Context, s session, dir string, refs map[string]string) error {
+	if dir != "" {
+		_, err := s.svc.PushRefs(ctx, s.repo, api.RefPush{Dir: dir, Refs: refs})
+		if api.ErrorCode(err) != api.CodeUnavailable {
+			return err
+		}
+		var ae *api.Error
+		if errors.As(err, &ae) {
+			why, _, _ := strings.Cut(ae.Message, ";")
+			fmt.Fprintf(a.Stderr, "murmur: %s; publishing the refs without their commits.\n", clean(why))
+		}
+	}
+	_, err := s.svc.SetRefs(ctx, s.repo, refs)
+	return err
 }
 
 // pushChanges is the ref update that makes cur match the local heads.

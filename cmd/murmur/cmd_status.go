@@ -46,15 +46,21 @@ func (a *app) statusCmd() *cobra.Command {
 					connected++
 				}
 			}
-			a.writeFields(&a.out, [][2]string{
+			fields := [][2]string{
 				{"identity", personName(st.Identity)},
 				{"home", st.Home},
 				{"node", node},
 				{"mesh", mesh},
 				{"peers", fmt.Sprintf("%d connected, %d known", connected, len(st.Peers))},
 				{"pending", fmt.Sprintf("%d in, %d out", st.PendingIn, st.PendingOut)},
-				{"version", st.Version},
-			})
+			}
+			switch {
+			case st.Code.Available:
+				fields = append(fields, [2]string{"code", "git " + st.Code.Git})
+			case st.Code.Reason != "": // a node from before code says nothing
+				fields = append(fields, [2]string{"code", "unavailable: " + st.Code.Reason})
+			}
+			a.writeFields(&a.out, append(fields, [2]string{"version", st.Version}))
 			if len(st.Peers) > 0 {
 				fmt.Fprintln(&a.out)
 				pt := newTable(1, "PEER", "ALIAS", "ADDRESS", "CONNECTED", "LAST SYNC")

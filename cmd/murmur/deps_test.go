@@ -10,13 +10,14 @@ import (
 )
 
 // TestImports keeps the command above the node: it reaches the store, the
-// forge and the mesh only through node (in attach.go), never directly.
+// forge, the mesh and the object store only through node (in attach.go),
+// never directly.
 func TestImports(t *testing.T) {
 	files, err := filepath.Glob("*.go")
 	if err != nil {
 		t.Fatal(err)
 	}
-	forbidden := []string{"murmur/storage", "murmur/forge", "murmur/mesh", "murmur/merkle", "murmur/op", "murmur/crdt"}
+	forbidden := []string{"murmur/storage", "murmur/forge", "murmur/mesh", "murmur/merkle", "murmur/op", "murmur/crdt", "murmur/gitstore"}
 	for _, name := range files {
 		if strings.HasSuffix(name, "_test.go") {
 			continue

@@ -59,6 +59,8 @@ type fakeService struct {
 	newReview  api.NewReview
 	newComment api.NewComment
 	setRefs    map[string]string
+	pushDir    string
+	pushErr    error // PushRefs fails with it when set
 	newRepo    api.NewRepo
 }
 
@@ -106,6 +108,16 @@ func (f *fakeService) CreateRepo(ctx context.Context, n api.NewRepo) (api.Repo, 
 
 func (f *fakeService) Refs(ctx context.Context, repo string) ([]api.Ref, error) {
 	return f.refs, f.call("Refs", repo)
+}
+
+func (f *fakeService) PushRefs(ctx context.Context, repo string, p api.RefPush) ([]api.Ref, error) {
+	f.pushDir = p.Dir
+	if f.pushErr != nil {
+		f.calls = append(f.calls, "PushRefs")
+		return nil, f.pushErr
+	}
+	f.setRefs = p.Refs
+	return f.refs, f.call("PushRefs", repo)
 }
 
 func (f *fakeService) SetRefs(ctx context.Context, repo string, refs map[string]string) ([]api.Ref, error) {
