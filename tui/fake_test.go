@@ -149,6 +149,20 @@ func (f *fakeService) InitIdentity(ctx context.Context, alias string, pass []byt
 	return id, nil
 }
 
+func (f *fakeService) SetAlias(ctx context.Context, alias string) (api.Identity, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.fail("SetAlias"); err != nil {
+		return api.Identity{}, err
+	}
+	if f.identity == nil {
+		return api.Identity{}, api.Errorf(api.CodeNoIdentity, "no identity")
+	}
+	f.identity.Alias = alias
+	f.status.Identity = f.identity.Person
+	return *f.identity, nil
+}
+
 func (f *fakeService) Repos(ctx context.Context) ([]api.Repo, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -104,6 +104,8 @@ type (
 		result
 		text string
 	}
+	// aliasSkippedMsg goes on from the first-run screen without an alias.
+	aliasSkippedMsg struct{}
 	// noteMsg is a hint for the status bar, shown as an error.
 	noteMsg struct{ text string }
 	pushMsg struct{ s screen }
@@ -131,6 +133,13 @@ func fetchIdentity(c *common) tea.Cmd {
 func initIdentity(c *common, alias string) tea.Cmd {
 	return call(c.ctx, func(ctx context.Context) tea.Msg {
 		id, err := c.svc.InitIdentity(ctx, alias, nil)
+		return identityMsg{result: result{err}, id: id, created: true}
+	})
+}
+
+func setAlias(c *common, alias string) tea.Cmd {
+	return call(c.ctx, func(ctx context.Context) tea.Msg {
+		id, err := c.svc.SetAlias(ctx, alias)
 		return identityMsg{result: result{err}, id: id, created: true}
 	})
 }

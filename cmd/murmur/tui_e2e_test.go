@@ -479,3 +479,30 @@ func TestVT(t *testing.T) {
 		})
 	}
 }
+
+// A fresh data directory, online (the default): the node makes its key
+// when it joins the mesh, and the TUI still asks for the alias. An alias
+// set later from another process reaches the status bar.
+func TestE2ETUIFirstRunAlias(t *testing.T) {
+	if testing.Short() {
+		t.Skip("drives the binary in a pseudo-terminal")
+	}
+	t.Parallel()
+	c := newCLI(t, t.TempDir())
+	c.env["MURMUR_LISTEN"] = "127.0.0.1:0"
+	s := startTUI(t, c)
+	s.waitFor("Welcome to murmur")
+	s.waitFor("alias:")
+	s.send("carol", "enter")
+	s.waitFor("alias set: carol")
+	var id api.Identity
+	c.json(&id, "id", "show", "--json")
+	if id.Alias != "carol" {
+		t.Fatalf("id show --json alias = %q, want carol", id.Alias)
+	}
+	c.ok("id", "alias", "caroline")
+	s.waitFor(" caroline │")
+	// With no repos the new-repo form has the keyboard.
+	s.send("ctrl+c")
+	s.wait()
+}
