@@ -32,6 +32,7 @@ type fakeService struct {
 	edits     []api.Edit
 	reviews   []api.NewReview
 	reactions []string
+	created   []api.NewIssue
 	filters   []api.ListFilter
 	events    chan api.Event
 	seq       int
@@ -248,6 +249,25 @@ func (f *fakeService) Issue(ctx context.Context, repo, id string) (api.Issue, er
 	out := *is
 	out.Comments = slices.Clone(is.Comments)
 	return out, nil
+}
+
+func (f *fakeService) CreateIssue(ctx context.Context, repo string, n api.NewIssue) (api.Issue, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.fail("CreateIssue"); err != nil {
+		return api.Issue{}, err
+	}
+	f.seq++
+	id := fmt.Sprintf("n%011d", f.seq)
+	f.addIssue(repo, id, n.Title, t0)
+	is := &f.issues[repo][len(f.issues[repo])-1]
+	is.Body, is.Labels = n.Body, n.Labels
+	for _, a := range n.Assignees {
+		is.Assignees = append(is.Assignees, api.Person{ID: a, Alias: a})
+	}
+	f.created = append(f.created, n)
+	f.recount()
+	return *is, nil
 }
 
 func (f *fakeService) EditIssue(ctx context.Context, repo, id string, e api.Edit) (api.Issue, error) {

@@ -74,6 +74,12 @@ var reposKeys = struct{ New key.Binding }{
 	New: bind([]string{"n"}, "n", "new repo"),
 }
 
+// repoKeys are the repo screen's own bindings.
+var repoKeys = struct{ New, NewPatch key.Binding }{
+	New:      bind([]string{"n"}, "n", "new issue"),
+	NewPatch: bind([]string{"n"}, "n", "new patch"),
+}
+
 // issueKeys act on the issue shown.
 type issueKeyMap struct {
 	Comment, Reply, Edit, EditComment, Close, Label, Assign, React, Hide, Resolve key.Binding

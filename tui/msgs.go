@@ -110,6 +110,8 @@ type (
 	noteMsg struct{ text string }
 	pushMsg struct{ s screen }
 	popMsg  struct{}
+	// replaceMsg pops the top screen and pushes s.
+	replaceMsg struct{ s screen }
 )
 
 func push(s screen) tea.Cmd { return func() tea.Msg { return pushMsg{s} } }

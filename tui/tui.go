@@ -304,6 +304,12 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 			m.stack = m.stack[:len(m.stack)-1]
 		}
 		return tea.Batch(cmds...)
+	case replaceMsg:
+		if len(m.stack) > 1 {
+			m.stack = m.stack[:len(m.stack)-1]
+		}
+		cmds = append(cmds, m.pushScreen(msg.s))
+		return tea.Batch(cmds...)
 	case writtenMsg:
 		if msg.err == nil && msg.what != "" {
 			cmds = append(cmds, m.setNote(msg.what, false))
