@@ -1,43 +1,73 @@
 package tui
 
 import (
+	"strings"
+
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
 	"murmur/api"
 )
 
-// confirmKeys answer a y/n question.
-var confirmKeys = struct{ Yes, No key.Binding }{
-	Yes: bind([]string{"y"}, "y", "yes"),
-	No:  bind([]string{"n", "esc"}, "n/esc", "no"),
+// choiceCancel closes a question without an answer; confirmYes is the
+// answer to a y/n question (the help of the README's key table).
+var (
+	choiceCancel = bind([]string{"esc"}, "esc", "cancel")
+	confirmYes   = bind([]string{"y"}, "y", "yes (other questions: the keys shown)")
+)
+
+// option is one answer to a question: its key, what it says, and what it
+// does (nil: nothing, as "no").
+type option struct {
+	key, label string
+	do         func() tea.Cmd
 }
 
-// confirm is a y/n question a screen asks before something it cannot
-// take back (discarding a text, closing an issue); while it is open it
-// has the keyboard.
-type confirm struct {
+// choice is a question a screen asks before something that is not taken
+// back lightly (discarding a text, closing an issue), or a small picker
+// (a reaction); while it is open it has the keyboard. esc, and n when no
+// option takes n, close it without an answer.
+type choice struct {
 	question string
-	yes      func() tea.Cmd
+	opts     []option
 }
 
-// update answers the question with k; done reports that it is answered.
-func (q *confirm) update(k tea.KeyPressMsg) (cmd tea.Cmd, done bool) {
-	switch {
-	case key.Matches(k, confirmKeys.Yes):
-		return q.yes(), true
-	case key.Matches(k, confirmKeys.No):
+// yesNo asks a y/n question; y runs yes.
+func yesNo(question string, yes func() tea.Cmd) *choice {
+	return &choice{question: question, opts: []option{{"y", "yes", yes}, {"n", "no", nil}}}
+}
+
+// update answers the question with k; done reports that it is closed.
+func (q *choice) update(k tea.KeyPressMsg) (cmd tea.Cmd, done bool) {
+	s := k.String()
+	for _, o := range q.opts {
+		if s == o.key {
+			if o.do == nil {
+				return nil, true
+			}
+			return o.do(), true
+		}
+	}
+	if key.Matches(k, choiceCancel) || s == "n" {
 		return nil, true
 	}
 	return nil, false
 }
 
-func (q *confirm) view(st *Styles) string {
-	return st.Error.Render(" "+q.question) + st.Subtle.Render("  y yes · n no")
+func (q *choice) view(st *Styles) string {
+	parts := make([]string, len(q.opts))
+	for i, o := range q.opts {
+		parts[i] = o.key + " " + o.label
+	}
+	return st.Error.Render(" "+q.question) + st.Subtle.Render("  "+strings.Join(parts, " · ")+" · esc cancel")
 }
 
-func (q *confirm) keyMap() keyMap {
-	ks := []key.Binding{confirmKeys.Yes, confirmKeys.No}
+func (q *choice) keyMap() keyMap {
+	ks := make([]key.Binding, 0, len(q.opts)+1)
+	for _, o := range q.opts {
+		ks = append(ks, bind([]string{o.key}, o.key, o.label))
+	}
+	ks = append(ks, choiceCancel)
 	return keyMap{short: ks, full: [][]key.Binding{ks}}
 }
 

@@ -281,8 +281,11 @@ func (f *fakeService) EditIssue(ctx context.Context, repo, id string, e api.Edit
 	if e.Title != nil {
 		is.Title = *e.Title
 	}
+	if e.Body != nil {
+		is.Body = *e.Body
+	}
 	if e.State != "" {
-		is.State = e.State
+		is.State, is.Reason = e.State, e.Reason
 	}
 	is.Labels = append(slices.DeleteFunc(is.Labels, func(l string) bool { return slices.Contains(e.RemoveLabels, l) }), e.AddLabels...)
 	is.Assignees = slices.DeleteFunc(is.Assignees, func(p api.Person) bool { return slices.Contains(e.RemoveAssignees, p.ID) })
@@ -359,6 +362,28 @@ func (f *fakeService) Patch(ctx context.Context, repo, id string) (api.Patch, er
 	for _, p := range f.patches[repo] {
 		if p.ID == id {
 			return p, nil
+		}
+	}
+	return api.Patch{}, api.Errorf(api.CodeNotFound, "patch %s not found", id)
+}
+
+func (f *fakeService) EditPatch(ctx context.Context, repo, id string, e api.Edit) (api.Patch, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.edits = append(f.edits, e)
+	for i := range f.patches[repo] {
+		if p := &f.patches[repo][i]; p.ID == id {
+			if e.Title != nil {
+				p.Title = *e.Title
+			}
+			if e.Body != nil {
+				p.Description = *e.Body
+			}
+			if e.State != "" {
+				p.State = e.State
+			}
+			p.Labels = append(slices.DeleteFunc(p.Labels, func(l string) bool { return slices.Contains(e.RemoveLabels, l) }), e.AddLabels...)
+			return *p, nil
 		}
 	}
 	return api.Patch{}, api.Errorf(api.CodeNotFound, "patch %s not found", id)

@@ -73,22 +73,31 @@ func newIssueScreen(c *common, repo api.Repo, id, title string) *issueScreen {
 	s := &issueScreen{objectView: newObjectView(c, repo, id, title)}
 	s.fetch = func() tea.Cmd { return fetchIssue(s.c, s.repo.ID, s.id) }
 	s.draw, s.send = s.render, s.submit
+	s.kind = "issue"
+	s.meta = func() meta {
+		is := s.issue
+		return meta{author: is.Author.ID, state: is.State, title: is.Title, body: is.Body, labels: is.Labels, assignees: is.Assignees}
+	}
+	s.edit = func(ctx context.Context, e api.Edit) error {
+		_, err := s.c.svc.EditIssue(ctx, s.repo.ID, s.id, e)
+		return err
+	}
 	return s
 }
 
 func (s *issueScreen) Title() string { return "issue " + shortID(s.id) }
 
 func (s *issueScreen) KeyMap() keyMap {
-	if s.comp != nil {
-		return s.comp.KeyMap()
+	if km, ok := s.overlayKeys(); ok {
+		return km
 	}
-	k := issueKeys
+	k, o := issueKeys, objectKeys
 	return keyMap{
-		short: []key.Binding{k.Comment, k.Reply, k.Close, k.React, globals.Back, globals.Help},
+		short: []key.Binding{k.Comment, k.Reply, o.Edit, o.Close, o.React, globals.Help},
 		full: [][]key.Binding{
 			{lists.Up, lists.Down, lists.PageUp, lists.PageDown},
-			{k.Comment, k.Reply, k.EditComment, k.React, k.Hide, k.Resolve},
-			{k.Edit, k.Close, k.Label, k.Assign},
+			{k.Comment, k.Reply, k.EditComment, o.React, k.Hide, k.Resolve},
+			{o.Edit, o.Close, o.Reopen, o.Label, o.Assign},
 			globals.list(),
 		},
 	}
@@ -135,33 +144,8 @@ func (s *issueScreen) submit(comp *composer) tea.Cmd {
 			_, err := svc.Comment(ctx, repo, id, api.NewComment{Body: text, ReplyTo: reply})
 			return err
 		})
-	case forTitle:
-		return write(s.c, repo, id, "title changed", true, func(ctx context.Context) error {
-			_, err := svc.EditIssue(ctx, repo, id, api.Edit{Title: &text})
-			return err
-		})
-	case forLabel:
-		add, remove := listDiff(s.issue.Labels, nil, splitLabels(text))
-		return write(s.c, repo, id, changeText("labels", add, remove), true, func(ctx context.Context) error {
-			if len(add)+len(remove) == 0 {
-				return nil
-			}
-			_, err := svc.EditIssue(ctx, repo, id, api.Edit{AddLabels: add, RemoveLabels: remove})
-			return err
-		})
-	case forAssign:
-		ids := make([]string, len(s.issue.Assignees))
-		for i, p := range s.issue.Assignees {
-			ids[i] = p.ID
-		}
-		add, remove := listDiff(ids, names(s.issue.Assignees), splitList(text))
-		return write(s.c, repo, id, changeText("assignees", add, remove), true, func(ctx context.Context) error {
-			if len(add)+len(remove) == 0 {
-				return nil
-			}
-			_, err := svc.EditIssue(ctx, repo, id, api.Edit{AddAssignees: add, RemoveAssignees: remove})
-			return err
-		})
+	case forLabel, forAssign:
+		return s.submitList(comp)
 	case forEditComment:
 		target := comp.target
 		return write(s.c, repo, id, "comment edited", true, func(ctx context.Context) error {
@@ -246,12 +230,6 @@ func (s *issueScreen) key(k tea.KeyPressMsg) (tea.Cmd, bool) {
 			return s.openComposer(forReply, "Reply to "+displayName(c.Author), true, "", c.ID), true
 		}
 		return s.openComposer(forComment, "Comment on "+shortID(id), true, "", ""), true
-	case key.Matches(k, issueKeys.Edit):
-		return s.openComposer(forTitle, "Title", false, s.issue.Title, ""), true
-	case key.Matches(k, issueKeys.Label):
-		return s.openComposer(forLabel, "Labels (comma separated; delete one to remove it)", false, strings.Join(cleanAll(s.issue.Labels), ", "), ""), true
-	case key.Matches(k, issueKeys.Assign):
-		return s.openComposer(forAssign, "Assignees (DID or alias; delete one to unassign)", false, strings.Join(names(s.issue.Assignees), ", "), ""), true
 	case key.Matches(k, issueKeys.EditComment):
 		c, ok := s.selectedComment()
 		switch {
@@ -287,30 +265,12 @@ func (s *issueScreen) key(k tea.KeyPressMsg) (tea.Cmd, bool) {
 			_, err := svc.ResolveComment(ctx, repo, c.ID, !c.Resolved)
 			return err
 		}), true
-	case key.Matches(k, issueKeys.Close):
-		state, what := "closed", "issue closed"
-		if s.issue.State == "closed" {
-			state, what = "open", "issue reopened"
-		}
-		return write(s.c, repo, id, what, false, func(ctx context.Context) error {
-			_, err := svc.EditIssue(ctx, repo, id, api.Edit{State: state})
-			return err
-		}), true
-	case key.Matches(k, issueKeys.React):
+	default:
 		target, rs := id, s.issue.Reactions
 		if c, ok := s.selectedComment(); ok {
 			target, rs = c.ID, c.Reactions
 		}
-		remove := reacted(rs, "👍", s.c.identity.ID)
-		what := "reacted 👍"
-		if remove {
-			what = "reaction withdrawn"
-		}
-		return write(s.c, repo, id, what, false, func(ctx context.Context) error {
-			return svc.React(ctx, repo, target, "👍", remove)
-		}), true
-	default:
-		return nil, false
+		return s.act(k, target, rs)
 	}
 	return nil, true
 }
@@ -458,13 +418,6 @@ func (s *issueScreen) render() {
 		block(i+1, e.depth, b)
 	}
 	s.vp.SetContentLines(lines)
-}
-
-func (s *issueScreen) View() string {
-	if s.comp == nil {
-		return s.vp.View()
-	}
-	return s.vp.View() + "\n" + s.comp.View()
 }
 
 // wrap word-wraps text to w cells, breaking words longer than a line.

@@ -21,6 +21,9 @@ var newIssueKeys = struct{ Submit, Next, Prev, Editor, Cancel key.Binding }{
 	Cancel: bind([]string{"esc"}, "esc", "cancel"),
 }
 
+// editSave saves the edit form.
+var editSave = bind([]string{"ctrl+s"}, "ctrl+s", "save")
+
 // Fields of the new-issue form, in tab order.
 const (
 	fieldTitle = iota
@@ -39,17 +42,19 @@ type issueCreatedMsg struct {
 
 // issueForm is the form that opens an issue: title, a markdown body
 // (typed, or written in $EDITOR), labels and assignees as comma lists.
-// Once created, the issue replaces the form on the stack.
+// Once created, the issue replaces the form on the stack. With edit set,
+// it edits the title and body of an issue or patch instead.
 type issueForm struct {
 	c      *common
 	repo   api.Repo
+	edit   *editTarget
 	title  textinput.Model
 	body   textarea.Model
 	labels textinput.Model
 	assign textinput.Model
 	focus  int
 	busy   bool
-	ask    *confirm
+	ask    *choice
 	w, h   int
 }
 
@@ -75,9 +80,38 @@ func newIssueForm(c *common, r api.Repo) *issueForm {
 	return s
 }
 
+// editTarget is the object an issueForm edits.
+type editTarget struct {
+	kind, id    string // kind: issue | patch
+	title, body string // as they were
+	send        func(ctx context.Context, e api.Edit) error
+}
+
+// newEditForm edits the title and body of an issue or patch.
+func newEditForm(c *common, r api.Repo, t *editTarget) *issueForm {
+	s := newIssueForm(c, r)
+	s.edit = t
+	s.title.SetValue(t.title)
+	s.body.SetValue(t.body)
+	return s
+}
+
 func (s *issueForm) Init() tea.Cmd { return s.setFocus(fieldTitle) }
 
-func (s *issueForm) Title() string { return "new issue" }
+func (s *issueForm) Title() string {
+	if s.edit != nil {
+		return "edit " + s.edit.kind
+	}
+	return "new issue"
+}
+
+// fields is how many fields the form has: editing has no lists.
+func (s *issueForm) fields() int {
+	if s.edit != nil {
+		return fieldLabels
+	}
+	return fieldCount
+}
 
 func (s *issueForm) Capturing() bool { return true }
 
@@ -90,6 +124,9 @@ func (s *issueForm) SetSize(w, h int) {
 	s.body.SetWidth(max(w-4, 10))
 	// Header, title, labels, assignees, their gaps and the hint line.
 	s.body.SetHeight(max(h-10, 3))
+	if s.edit != nil {
+		s.body.SetHeight(max(h-7, 3))
+	}
 }
 
 func (s *issueForm) KeyMap() keyMap {
@@ -97,14 +134,18 @@ func (s *issueForm) KeyMap() keyMap {
 		return s.ask.keyMap()
 	}
 	k := newIssueKeys
+	submit := k.Submit
+	if s.edit != nil {
+		submit = editSave
+	}
 	return keyMap{
-		short: []key.Binding{k.Submit, k.Next, k.Editor, k.Cancel},
-		full:  [][]key.Binding{{k.Submit, k.Next, k.Prev, k.Editor, k.Cancel}},
+		short: []key.Binding{submit, k.Next, k.Editor, k.Cancel},
+		full:  [][]key.Binding{{submit, k.Next, k.Prev, k.Editor, k.Cancel}},
 	}
 }
 
 func (s *issueForm) setFocus(f int) tea.Cmd {
-	s.focus = (f + fieldCount) % fieldCount
+	s.focus = (f + s.fields()) % s.fields()
 	s.title.Blur()
 	s.body.Blur()
 	s.labels.Blur()
@@ -122,6 +163,9 @@ func (s *issueForm) setFocus(f int) tea.Cmd {
 
 // dirty reports whether anything was typed.
 func (s *issueForm) dirty() bool {
+	if s.edit != nil {
+		return s.title.Value() != s.edit.title || s.body.Value() != s.edit.body
+	}
 	for _, v := range []string{s.title.Value(), s.body.Value(), s.labels.Value(), s.assign.Value()} {
 		if strings.TrimSpace(v) != "" {
 			return true
@@ -141,6 +185,15 @@ func (s *issueForm) Update(msg tea.Msg) (tea.Cmd, bool) {
 			return nil, true
 		}
 		return replace(newIssueScreen(s.c, s.repo, msg.issue.ID, msg.issue.Title)), true
+	case writtenMsg:
+		if s.edit == nil || msg.repo != s.repo.ID || msg.object != s.edit.id || !s.busy {
+			return nil, false
+		}
+		s.busy = false
+		if msg.err != nil {
+			return nil, false
+		}
+		return pop, false
 	case editorMsg:
 		if msg.err == nil {
 			s.body.SetValue(trimBody(msg.text))
@@ -168,7 +221,11 @@ func (s *issueForm) key(k tea.KeyPressMsg) tea.Cmd {
 		if !s.dirty() {
 			return pop
 		}
-		s.ask = &confirm{question: "discard this issue?", yes: func() tea.Cmd { return pop }}
+		q := "discard this issue?"
+		if s.edit != nil {
+			q = "discard your changes?"
+		}
+		s.ask = yesNo(q, func() tea.Cmd { return pop })
 		return nil
 	case key.Matches(k, newIssueKeys.Next), s.focus != fieldBody && key.Matches(k, formKeys.Submit):
 		return s.setFocus(s.focus + 1)
@@ -196,7 +253,10 @@ func (s *issueForm) key(k tea.KeyPressMsg) tea.Cmd {
 func (s *issueForm) submit() tea.Cmd {
 	title := strings.TrimSpace(s.title.Value())
 	if title == "" {
-		return tea.Batch(s.setFocus(fieldTitle), noteCmd("an issue needs a title"))
+		return tea.Batch(s.setFocus(fieldTitle), noteCmd("a title cannot be empty"))
+	}
+	if s.edit != nil {
+		return s.submitEdit(title)
 	}
 	n := api.NewIssue{Title: title, Body: strings.TrimSpace(s.body.Value()),
 		Labels: splitLabels(s.labels.Value()), Assignees: splitList(s.assign.Value())}
@@ -211,19 +271,43 @@ func (s *issueForm) submit() tea.Cmd {
 	})
 }
 
+func (s *issueForm) submitEdit(title string) tea.Cmd {
+	t := s.edit
+	var e api.Edit
+	if title != t.title {
+		e.Title = &title
+	}
+	if body := strings.TrimSpace(s.body.Value()); body != strings.TrimSpace(t.body) {
+		e.Body = &body
+	}
+	if e.Title == nil && e.Body == nil {
+		return pop
+	}
+	s.busy = true
+	return write(s.c, s.repo.ID, t.id, t.kind+" edited", false, func(ctx context.Context) error { return t.send(ctx, e) })
+}
+
 func (s *issueForm) View() string {
 	st := s.c.st
 	var b strings.Builder
-	b.WriteString("  " + st.Header.Render("New issue in "+trunc(s.repo.Name, 40)) + "\n\n")
+	head := "New issue in " + trunc(s.repo.Name, 40)
+	if s.edit != nil {
+		head = "Edit " + s.edit.kind + " " + shortID(s.edit.id)
+	}
+	b.WriteString("  " + st.Header.Render(head) + "\n\n")
 	b.WriteString("  " + s.title.View() + "\n\n")
 	b.WriteString(indent(s.body.View(), "  ") + "\n\n")
-	b.WriteString("  " + s.labels.View() + "\n")
-	b.WriteString("  " + s.assign.View() + "\n\n")
+	if s.edit == nil {
+		b.WriteString("  " + s.labels.View() + "\n")
+		b.WriteString("  " + s.assign.View() + "\n\n")
+	}
 	switch {
 	case s.ask != nil:
 		b.WriteString(s.ask.view(st))
 	case s.busy:
-		b.WriteString(st.Subtle.Render("  creating…"))
+		b.WriteString(st.Subtle.Render("  sending…"))
+	case s.edit != nil:
+		b.WriteString(st.Subtle.Render("  tab next field · ctrl+s save · ctrl+e body in $EDITOR · esc cancel"))
 	default:
 		b.WriteString(st.Subtle.Render("  tab next field · ctrl+s create · ctrl+e body in $EDITOR · esc cancel"))
 	}

@@ -64,7 +64,7 @@ func TestNewIssueFormChecks(t *testing.T) {
 		f := newFake()
 		h := openRepo(t, f)
 		h.press("n", "ctrl+s")
-		if len(f.created) != 0 || !strings.Contains(lastLine(h.screen()), "needs a title") {
+		if len(f.created) != 0 || !strings.Contains(lastLine(h.screen()), "title cannot be empty") {
 			t.Errorf("created %v; bar %q", f.created, lastLine(h.screen()))
 		}
 	})

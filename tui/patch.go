@@ -26,21 +26,31 @@ func newPatchScreen(c *common, repo api.Repo, id, title string) *patchScreen {
 	s := &patchScreen{objectView: newObjectView(c, repo, id, title)}
 	s.fetch = func() tea.Cmd { return fetchPatch(s.c, s.repo.ID, s.id) }
 	s.draw, s.send = s.render, s.submit
+	s.kind = "patch"
+	s.meta = func() meta {
+		p := s.patch
+		return meta{author: p.Author.ID, state: p.State, title: p.Title, body: p.Description, labels: p.Labels, assignees: p.Assignees}
+	}
+	s.edit = func(ctx context.Context, e api.Edit) error {
+		_, err := s.c.svc.EditPatch(ctx, s.repo.ID, s.id, e)
+		return err
+	}
 	return s
 }
 
 func (s *patchScreen) Title() string { return "patch " + shortID(s.id) }
 
 func (s *patchScreen) KeyMap() keyMap {
-	if s.comp != nil {
-		return s.comp.KeyMap()
+	if km, ok := s.overlayKeys(); ok {
+		return km
 	}
-	k := patchKeys
+	k, o := patchKeys, objectKeys
 	return keyMap{
-		short: []key.Binding{k.Approve, k.Reject, k.Comment, k.Inline, globals.Back, globals.Help},
+		short: []key.Binding{k.Approve, k.Reject, k.Comment, o.Edit, o.Close, globals.Help},
 		full: [][]key.Binding{
 			{lists.Up, lists.Down, lists.PageUp, lists.PageDown},
 			{k.Approve, k.Reject, k.Comment, k.Inline},
+			{o.Edit, o.Close, o.Label, o.Assign, o.React},
 			globals.list(),
 		},
 	}
@@ -109,7 +119,7 @@ func (s *patchScreen) key(k tea.KeyPressMsg) (tea.Cmd, bool) {
 	case key.Matches(k, patchKeys.Inline):
 		return s.compose(forInline, "Comment on revision "+rev+" as: path:line[-end] text", false, ""), true
 	default:
-		return nil, false
+		return s.act(k, s.id, s.patch.Reactions)
 	}
 	return nil, true
 }
@@ -154,6 +164,8 @@ func (s *patchScreen) submit(comp *composer) tea.Cmd {
 			_, err := svc.Review(ctx, repo, id, api.NewReview{Verdict: verdict, Summary: text})
 			return err
 		})
+	case forLabel, forAssign:
+		return s.submitList(comp)
 	case forInline:
 		path, start, end, body, err := parseInline(text)
 		if err != nil {
@@ -244,11 +256,4 @@ func (s *patchScreen) render() {
 		}
 	}
 	s.vp.SetContentLines(lines)
-}
-
-func (s *patchScreen) View() string {
-	if s.comp == nil {
-		return s.vp.View()
-	}
-	return s.vp.View() + "\n" + s.comp.View()
 }

@@ -19,11 +19,13 @@ func keyTable() string {
 		{"lists", append(lists.moves(), lists.Open, lists.Filter)},
 		{"filtering", []key.Binding{filterKeys.Accept, filterKeys.Clear}},
 		{"repos", []key.Binding{reposKeys.New}},
-		{"repo", []key.Binding{tabKeys.Next, tabKeys.Prev, lists.State}},
-		{"issue", []key.Binding{issueKeys.Comment, issueKeys.Reply, issueKeys.EditComment, issueKeys.React, issueKeys.Hide,
-			issueKeys.Resolve, issueKeys.Edit, issueKeys.Close, issueKeys.Label, issueKeys.Assign}},
+		{"repo", []key.Binding{tabKeys.Next, tabKeys.Prev, lists.State, repoKeys.New, repoKeys.NewPatch}},
+		{"new issue", []key.Binding{newIssueKeys.Submit, newIssueKeys.Next, newIssueKeys.Prev, newIssueKeys.Editor, newIssueKeys.Cancel}},
+		{"issue or patch", []key.Binding{objectKeys.Edit, objectKeys.Close, objectKeys.Label, objectKeys.Assign, objectKeys.React}},
+		{"issue", []key.Binding{objectKeys.Reopen, issueKeys.Comment, issueKeys.Reply, issueKeys.EditComment, issueKeys.Hide, issueKeys.Resolve}},
 		{"patch", []key.Binding{patchKeys.Approve, patchKeys.Reject, patchKeys.Comment, patchKeys.Inline}},
 		{"writing", []key.Binding{composeKeys.Submit, composeKeys.Cancel, composeKeys.Editor}},
+		{"questions", []key.Binding{confirmYes, choiceCancel}},
 		{"one-line fields", []key.Binding{formKeys.Submit, formKeys.Next}},
 	}
 	var b strings.Builder

@@ -222,12 +222,18 @@ func TestReplyAndReact(t *testing.T) {
 		t.Fatalf("comments = %+v, want a reply to c1", f.comments)
 	}
 	h.press("j", "j", "j", "+") // c1 → c2 → the reply → c3
-	if diff := cmp.Diff([]string{"c3 👍 remove=true"}, f.reactions); diff != "" {
+	golden(t, "react_picker", h.screen())
+	h.press("1", "+", "6")
+	if diff := cmp.Diff([]string{"c3 👍 remove=true", "c3 ❤️ remove=false"}, f.reactions); diff != "" {
 		t.Errorf("reactions (-want +got):\n%s", diff)
 	}
 	h.press("x")
-	if len(f.edits) != 1 || f.edits[0].State != "closed" {
-		t.Errorf("edits = %+v, want a close", f.edits)
+	if len(f.edits) != 0 {
+		t.Fatalf("x closed without asking: %+v", f.edits)
+	}
+	h.press("c")
+	if len(f.edits) != 1 || f.edits[0].State != "closed" || f.edits[0].Reason != "completed" {
+		t.Errorf("edits = %+v, want a close as completed", f.edits)
 	}
 }
 
