@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -504,5 +505,82 @@ func TestE2ETUIFirstRunAlias(t *testing.T) {
 	s.waitFor(" caroline │")
 	// With no repos the new-repo form has the keyboard.
 	s.send("ctrl+c")
+	s.wait()
+}
+
+// An issue opened, edited, labelled, closed and reopened in the TUI, each
+// step checked from the CLI.
+func TestE2ETUIIssueLifecycle(t *testing.T) {
+	if testing.Short() {
+		t.Skip("drives the binary in a pseudo-terminal")
+	}
+	t.Parallel()
+	c, _ := tuiHome(t)
+	s := startTUI(t, c)
+	s.waitFor("a demo repo")
+	s.send("enter")
+	s.waitFor("Crash on empty config")
+	s.send("n")
+	s.waitFor("New issue in demo")
+	s.send("Made in the TUI", "tab", "First body", "tab", "bug", "ctrl+s")
+	s.waitFor("opened by alice")
+	s.waitFor("First body")
+
+	var list []api.IssueSummary
+	c.json(&list, "issue", "list", "--json")
+	var id string
+	for _, is := range list {
+		if is.Title == "Made in the TUI" {
+			id = is.ID
+			if len(is.Labels) != 1 || is.Labels[0] != "bug" {
+				t.Errorf("labels = %v, want [bug]", is.Labels)
+			}
+		}
+	}
+	if id == "" {
+		t.Fatalf("issue list --json lacks the issue made in the TUI: %+v", list)
+	}
+	view := func() api.Issue {
+		t.Helper()
+		var is api.Issue
+		c.json(&is, "issue", "view", id, "--json")
+		return is
+	}
+	if is := view(); is.Body != "First body" {
+		t.Errorf("body = %q, want First body", is.Body)
+	}
+
+	// Edit the body: ctrl+a ctrl+k clears the line.
+	s.send("e")
+	s.waitFor("Edit issue")
+	s.send("tab", "\x01\x0b", "Second body", "ctrl+s")
+	s.waitFor("issue edited")
+	s.waitFor("Second body")
+	if is := view(); is.Body != "Second body" || is.Title != "Made in the TUI" {
+		t.Errorf("after the edit: title %q body %q", is.Title, is.Body)
+	}
+
+	s.send("l")
+	s.waitFor("Labels (comma separated")
+	s.send(", ui", "enter")
+	s.waitFor("labels added: ui")
+	if is := view(); !slices.Equal(is.Labels, []string{"bug", "ui"}) {
+		t.Errorf("labels = %v, want [bug ui]", is.Labels)
+	}
+
+	s.send("x")
+	s.waitFor("close this issue?")
+	s.send("p")
+	s.waitFor("issue closed as not planned")
+	if is := view(); is.State != "closed" || is.Reason != "not-planned" {
+		t.Errorf("after closing: state %q reason %q", is.State, is.Reason)
+	}
+
+	s.send("X")
+	s.waitFor("issue reopened")
+	if is := view(); is.State != "open" {
+		t.Errorf("after reopening: state %q", is.State)
+	}
+	s.send("q")
 	s.wait()
 }
