@@ -234,15 +234,15 @@ func (s *issueScreen) key(k tea.KeyPressMsg) (tea.Cmd, bool) {
 		c, ok := s.selectedComment()
 		switch {
 		case !ok:
-			return s.note("select a comment first (j/k)"), true
+			return noteCmd("select a comment first (j/k)"), true
 		case c.Author.ID != s.c.identity.ID:
-			return s.note("only its author can edit a comment"), true
+			return noteCmd("only its author can edit a comment"), true
 		}
 		return s.openComposer(forEditComment, "Edit comment", true, c.Body, c.ID), true
 	case key.Matches(k, issueKeys.Hide):
 		c, ok := s.selectedComment()
 		if !ok {
-			return s.note("select a comment first (j/k)"), true
+			return noteCmd("select a comment first (j/k)"), true
 		}
 		what := "comment hidden"
 		if c.Hidden {
@@ -255,7 +255,7 @@ func (s *issueScreen) key(k tea.KeyPressMsg) (tea.Cmd, bool) {
 	case key.Matches(k, issueKeys.Resolve):
 		c, ok := s.selectedComment()
 		if !ok {
-			return s.note("select a comment first (j/k)"), true
+			return noteCmd("select a comment first (j/k)"), true
 		}
 		what := "comment resolved"
 		if c.Resolved {
@@ -273,11 +273,6 @@ func (s *issueScreen) key(k tea.KeyPressMsg) (tea.Cmd, bool) {
 		return s.act(k, target, rs)
 	}
 	return nil, true
-}
-
-// note puts a hint in the status bar.
-func (s *issueScreen) note(text string) tea.Cmd {
-	return func() tea.Msg { return noteMsg{text} }
 }
 
 // splitLabels splits user input on commas: a label may hold spaces.

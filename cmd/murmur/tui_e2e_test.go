@@ -142,16 +142,24 @@ func tuiHome(t *testing.T) (*cli, string) {
 	return c, id
 }
 
-func TestE2ETUIComment(t *testing.T) {
-	if testing.Short() {
-		t.Skip("drives the binary in a pseudo-terminal")
-	}
-	t.Parallel()
+// tuiDemoRepo starts the TUI on the data directory of tuiHome and opens
+// the repo, its issue in view.
+func tuiDemoRepo(t *testing.T) (*cli, string, *tuiSession) {
+	t.Helper()
 	c, id := tuiHome(t)
 	s := startTUI(t, c)
 	s.waitFor("a demo repo")
 	s.send("enter")
 	s.waitFor("Crash on empty config")
+	return c, id, s
+}
+
+func TestE2ETUIComment(t *testing.T) {
+	if testing.Short() {
+		t.Skip("drives the binary in a pseudo-terminal")
+	}
+	t.Parallel()
+	c, id, s := tuiDemoRepo(t)
 	s.send("enter")
 	s.waitFor("opened by alice")
 	s.waitFor("1. create an")
@@ -176,11 +184,7 @@ func TestE2ETUILiveIssue(t *testing.T) {
 		t.Skip("drives the binary in a pseudo-terminal")
 	}
 	t.Parallel()
-	c, _ := tuiHome(t)
-	s := startTUI(t, c)
-	s.waitFor("a demo repo")
-	s.send("enter")
-	s.waitFor("Crash on empty config")
+	c, _, s := tuiDemoRepo(t)
 	// A second process: it reaches the node the TUI runs through its
 	// socket, and the TUI hears of the new issue without a keypress.
 	c.id("issue", "create", "-t", "from elsewhere")
@@ -515,11 +519,7 @@ func TestE2ETUIIssueLifecycle(t *testing.T) {
 		t.Skip("drives the binary in a pseudo-terminal")
 	}
 	t.Parallel()
-	c, _ := tuiHome(t)
-	s := startTUI(t, c)
-	s.waitFor("a demo repo")
-	s.send("enter")
-	s.waitFor("Crash on empty config")
+	c, _, s := tuiDemoRepo(t)
 	s.send("n")
 	s.waitFor("New issue in demo")
 	s.send("Made in the TUI", "tab", "First body", "tab", "bug", "ctrl+s")
