@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -519,7 +520,16 @@ func TestE2ETUIIssueLifecycle(t *testing.T) {
 		t.Skip("drives the binary in a pseudo-terminal")
 	}
 	t.Parallel()
-	c, _, s := tuiDemoRepo(t)
+	editor := filepath.Join(t.TempDir(), "editor")
+	if err := os.WriteFile(editor, []byte("#!/bin/sh\nprintf 'Second body' > \"$1\"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := tuiHome(t)
+	c.env["EDITOR"] = editor
+	s := startTUI(t, c)
+	s.waitFor("a demo repo")
+	s.send("enter")
+	s.waitFor("Crash on empty config")
 	s.send("n")
 	s.waitFor("New issue in demo")
 	s.send("Made in the TUI", "tab", "First body", "tab", "bug", "ctrl+s")
@@ -550,10 +560,13 @@ func TestE2ETUIIssueLifecycle(t *testing.T) {
 		t.Errorf("body = %q, want First body", is.Body)
 	}
 
-	// Edit the body: ctrl+a ctrl+k clears the line.
+	// Edit the body in $EDITOR (ctrl+e): the TUI hands the terminal to
+	// the editor and takes what it saved.
 	s.send("e")
 	s.waitFor("Edit issue")
-	s.send("tab", "\x01\x0b", "Second body", "ctrl+s")
+	s.send("\x05")
+	s.waitFor("Second body")
+	s.send("ctrl+s")
 	s.waitFor("issue edited")
 	s.waitFor("Second body")
 	if is := view(); is.Body != "Second body" || is.Title != "Made in the TUI" {
