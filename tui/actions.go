@@ -14,7 +14,8 @@ import (
 // objectKeys act on an issue or a patch alike. gh-dash closes with x and
 // reopens with X; on a patch X requests changes (the review keys A and X
 // came first), so there x both closes and reopens.
-var objectKeys = struct{ Edit, Close, Reopen, Label, Assign, React key.Binding }{
+var objectKeys = struct{ Edit, Close, Reopen, Label, Assign, React, Copy key.Binding }{
+	Copy:   bind([]string{"y"}, "y", "copy ID"),
 	Edit:   bind([]string{"e"}, "e", "edit title & body"),
 	Close:  bind([]string{"x"}, "x", "close/reopen"),
 	Reopen: bind([]string{"X"}, "X", "reopen"),
@@ -70,8 +71,21 @@ func (v *objectView) act(k tea.KeyPressMsg, target string, rs []api.Reaction) (t
 	case key.Matches(k, objectKeys.React):
 		v.setAsk(v.reactPicker(target, rs))
 		return nil, true
+	case key.Matches(k, objectKeys.Copy):
+		// OSC 52 asks the terminal to take it; not every terminal does,
+		// so the status bar shows the whole ID as well.
+		return tea.Batch(tea.SetClipboard(v.id), func() tea.Msg { return infoMsg{"copied " + clean(v.id)} }), true
 	}
 	return nil, false
+}
+
+// setState writes a state change after an optional question.
+func (v *objectView) setState(state, reason, what string) func() tea.Cmd {
+	return func() tea.Cmd {
+		return write(v.c, v.repo.ID, v.id, what, false, func(ctx context.Context) error {
+			return v.edit(ctx, api.Edit{State: state, Reason: reason})
+		})
+	}
 }
 
 // closeOrReopen closes the object after asking (an issue with a reason),
@@ -80,13 +94,7 @@ func (v *objectView) closeOrReopen(m meta, onlyReopen bool) tea.Cmd {
 	if !v.mine(m) {
 		return noteCmd(notAllowed("closing and reopening", "its author or a maintainer", v.repo))
 	}
-	state := func(state, reason, what string) func() tea.Cmd {
-		return func() tea.Cmd {
-			return write(v.c, v.repo.ID, v.id, what, false, func(ctx context.Context) error {
-				return v.edit(ctx, api.Edit{State: state, Reason: reason})
-			})
-		}
-	}
+	state := v.setState
 	switch {
 	case m.state == "closed":
 		return state("open", "", v.kind+" reopened")()

@@ -97,7 +97,7 @@ func (s *issueScreen) KeyMap() keyMap {
 		full: [][]key.Binding{
 			{lists.Up, lists.Down, lists.PageUp, lists.PageDown},
 			{k.Comment, k.Reply, k.EditComment, o.React, k.Hide, k.Resolve},
-			{o.Edit, o.Close, o.Reopen, o.Label, o.Assign},
+			{o.Edit, o.Close, o.Reopen, o.Label, o.Assign, o.Copy},
 			globals.list(),
 		},
 	}

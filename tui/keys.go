@@ -94,11 +94,13 @@ var issueKeys = issueKeyMap{
 }
 
 // patchKeys act on the patch shown.
-var patchKeys = struct{ Approve, Reject, Comment, Inline key.Binding }{
+var patchKeys = struct{ Approve, Reject, Comment, Inline, Merge, Draft key.Binding }{
 	Approve: bind([]string{"A"}, "A", "approve"),
 	Reject:  bind([]string{"X"}, "X", "request changes"),
 	Comment: bind([]string{"c"}, "c", "comment"),
 	Inline:  bind([]string{"i"}, "i", "comment on file:line"),
+	Merge:   bind([]string{"m"}, "m", "mark merged (maintainers)"),
+	Draft:   bind([]string{"d"}, "d", "draft/ready"),
 }
 
 // composeKeys apply while writing text.

@@ -106,8 +106,10 @@ type (
 	}
 	// aliasSkippedMsg goes on from the first-run screen without an alias.
 	aliasSkippedMsg struct{}
-	// noteMsg is a hint for the status bar, shown as an error.
+	// noteMsg is a hint for the status bar, shown as an error; infoMsg
+	// is news for it.
 	noteMsg struct{ text string }
+	infoMsg struct{ text string }
 	pushMsg struct{ s screen }
 	popMsg  struct{}
 	// replaceMsg pops the top screen and pushes s.

@@ -156,3 +156,38 @@ func TestComposerAsksBeforeDiscarding(t *testing.T) {
 		t.Errorf("comments posted: %+v", f.comments)
 	}
 }
+
+func TestPatchMergeDraftAndCopy(t *testing.T) {
+	f := newFake()
+	h := newHarness(t, f, 100, 30)
+	h.press("enter", "tab", "enter")
+	h.press("d")
+	h.press("d")
+	h.press("m")
+	if !strings.Contains(h.screen(), "mark this patch merged into main?") {
+		t.Fatalf("m did not ask:\n%s", h.screen())
+	}
+	h.press("y")
+	want := []api.Edit{{State: "draft"}, {State: "open"}, {State: "merged"}}
+	if diff := cmp.Diff(want, f.edits); diff != "" {
+		t.Errorf("edits (-want +got):\n%s", diff)
+	}
+	h.press("m")
+	if bar := lastLine(h.screen()); !strings.Contains(bar, "merged already") {
+		t.Errorf("m on a merged patch: bar %q", bar)
+	}
+	h.press("y")
+	if bar := lastLine(h.screen()); !strings.Contains(bar, "copied p1000000000a") {
+		t.Errorf("y: bar %q, want the copied ID", bar)
+	}
+
+	t.Run("merge needs a maintainer", func(t *testing.T) {
+		f := newFake()
+		f.repos[0].Owner = bob
+		h := newHarness(t, f, 120, 30)
+		h.press("enter", "tab", "enter", "m")
+		if bar := lastLine(h.screen()); !strings.Contains(bar, "merging needs a maintainer of murmur") || len(f.edits) != 0 {
+			t.Errorf("bar %q, edits %+v", bar, f.edits)
+		}
+	})
+}

@@ -50,7 +50,7 @@ func (s *patchScreen) KeyMap() keyMap {
 		full: [][]key.Binding{
 			{lists.Up, lists.Down, lists.PageUp, lists.PageDown},
 			{k.Approve, k.Reject, k.Comment, k.Inline},
-			{o.Edit, o.Close, o.Label, o.Assign, o.React},
+			{o.Edit, o.Close, k.Merge, k.Draft, o.Label, o.Assign, o.React, o.Copy},
 			globals.list(),
 		},
 	}
@@ -118,10 +118,42 @@ func (s *patchScreen) key(k tea.KeyPressMsg) (tea.Cmd, bool) {
 		return s.compose(forComment, "Comment on "+shortID(s.id), true, ""), true
 	case key.Matches(k, patchKeys.Inline):
 		return s.compose(forInline, "Comment on revision "+rev+" as: path:line[-end] text", false, ""), true
+	case key.Matches(k, patchKeys.Merge):
+		return s.merge(), true
+	case key.Matches(k, patchKeys.Draft):
+		return s.draft(), true
 	default:
 		return s.act(k, s.id, s.patch.Reactions)
 	}
 	return nil, true
+}
+
+// merge marks the patch merged, after asking; maintainers only.
+func (s *patchScreen) merge() tea.Cmd {
+	switch p := s.patch; {
+	case !s.c.maintains(s.repo):
+		return noteCmd(notAllowed("merging", "a maintainer", s.repo))
+	case p.State == "merged":
+		return noteCmd("this patch is merged already")
+	case p.State == "closed":
+		return noteCmd("this patch is closed; reopen it (x) to merge it")
+	}
+	s.setAsk(yesNo("mark this patch merged into "+trunc(s.patch.Base, 30)+"?", s.setState("merged", "", "patch marked merged")))
+	return nil
+}
+
+// draft turns an open patch into a draft and a draft ready for review.
+func (s *patchScreen) draft() tea.Cmd {
+	m := s.meta()
+	switch {
+	case !s.mine(m):
+		return noteCmd(notAllowed("marking draft or ready", "its author or a maintainer", s.repo))
+	case m.state == "open":
+		return s.setState("draft", "", "patch marked draft")()
+	case m.state == "draft":
+		return s.setState("open", "", "patch marked ready for review")()
+	}
+	return noteCmd("a " + m.state + " patch is neither draft nor ready")
 }
 
 // parseInline reads "path:start[-end] text".

@@ -262,6 +262,8 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return tea.Batch(cmds...)
 	case noteMsg:
 		return m.setNote(msg.text, true)
+	case infoMsg:
+		return m.setNote(msg.text, false)
 	case clearNoteMsg:
 		if msg.seq == m.noteSeq {
 			m.note = ""
