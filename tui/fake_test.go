@@ -33,6 +33,8 @@ type fakeService struct {
 	reviews   []api.NewReview
 	reactions []string
 	created   []api.NewIssue
+	syncs     []api.SyncRequest
+	follows   []string
 	filters   []api.ListFilter
 	events    chan api.Event
 	seq       int
@@ -387,6 +389,28 @@ func (f *fakeService) EditPatch(ctx context.Context, repo, id string, e api.Edit
 		}
 	}
 	return api.Patch{}, api.Errorf(api.CodeNotFound, "patch %s not found", id)
+}
+
+func (f *fakeService) Sync(ctx context.Context, req api.SyncRequest) ([]api.SyncResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.syncs = append(f.syncs, req)
+	return []api.SyncResult{{Repo: "r1aaaaaaaaaa", Name: "murmur", Sent: 2, Received: 5, Peers: 1, InSync: true},
+		{Repo: "r2bbbbbbbbbb", Name: "dotfiles", Err: "no reachable peer follows it"}}, f.fail("Sync")
+}
+
+func (f *fakeService) Follow(ctx context.Context, repo string, peers []string) (api.FollowResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.follows = append(f.follows, "follow "+repo)
+	return api.FollowResult{Repo: repo, Name: "garden", Following: true, Ops: 7}, f.fail("Follow")
+}
+
+func (f *fakeService) Unfollow(ctx context.Context, repo string) (api.FollowResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.follows = append(f.follows, "unfollow "+repo)
+	return api.FollowResult{Repo: "r2bbbbbbbbbb", Name: repo}, f.fail("Unfollow")
 }
 
 func (f *fakeService) Review(ctx context.Context, repo, id string, r api.NewReview) (api.Patch, error) {

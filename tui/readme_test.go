@@ -24,6 +24,7 @@ func keyTable() string {
 		{"issue or patch", []key.Binding{objectKeys.Edit, objectKeys.Close, objectKeys.Label, objectKeys.Assign, objectKeys.React, objectKeys.Copy}},
 		{"issue", []key.Binding{objectKeys.Reopen, issueKeys.Comment, issueKeys.Reply, issueKeys.EditComment, issueKeys.Hide, issueKeys.Resolve}},
 		{"patch", []key.Binding{patchKeys.Approve, patchKeys.Reject, patchKeys.Comment, patchKeys.Inline, patchKeys.Merge, patchKeys.Draft}},
+		{"peers & sync", []key.Binding{peersKeys.Sync, peersKeys.Add, peersKeys.Follow, peersKeys.Unfollow}},
 		{"writing", []key.Binding{composeKeys.Submit, composeKeys.Cancel, composeKeys.Editor}},
 		{"questions", []key.Binding{confirmYes, choiceCancel}},
 		{"one-line fields", []key.Binding{formKeys.Submit, formKeys.Next}},
