@@ -597,3 +597,49 @@ func TestE2ETUIIssueLifecycle(t *testing.T) {
 	s.send("q")
 	s.wait()
 }
+
+// From the peers screen: join a running node by its address, follow its
+// repo by ID, sync, and find the repo on the repos screen.
+func TestE2ETUIPeersFollow(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs murmur serve and the TUI in a pseudo-terminal")
+	}
+	t.Parallel()
+	ca := newCLI(t, t.TempDir())
+	ca.ok("id", "init", "--alias", "alice")
+	var repo api.Repo
+	ca.json(&repo, "repo", "create", "--name", "seeded", "--description", "from alice", "--json")
+	ca.id("issue", "create", "-t", "Seeded issue")
+	da := newDaemon(t, ca)
+	da.start()
+
+	cb := newCLI(t, t.TempDir())
+	cb.ok("id", "init", "--alias", "bob")
+	cb.env["MURMUR_LISTEN"] = "127.0.0.1:0"
+	s := startTUI(t, cb)
+	s.waitFor("Repos (0)")
+	s.send("\x1b") // close the new-repo form offered with no repos
+	s.waitFor("n new repo")
+	s.send("p")
+	s.waitFor("Peers (")
+	s.send("a")
+	s.waitFor("peer:")
+	s.send(da.addr, "enter")
+	s.waitFor("synced 0 of 0 repos")
+	s.send("f")
+	s.waitFor("follow:")
+	s.send(repo.ID, "enter")
+	s.waitFor("following ")
+	s.send("s")
+	s.waitFor("seeded")
+	s.send("\x1b")
+	s.waitFor("from alice")
+	s.send("q")
+	s.wait()
+
+	var list []api.IssueSummary
+	cb.json(&list, "issue", "list", "-R", repo.ID, "--json")
+	if len(list) != 1 || list[0].Title != "Seeded issue" {
+		t.Errorf("issue list on the follower = %+v, want the seeded issue", list)
+	}
+}
