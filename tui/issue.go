@@ -65,14 +65,12 @@ type issueScreen struct {
 	issue api.Issue
 
 	timeline []entry
-	sel      int
-	starts   []int // first content line of each selectable block
 }
 
 func newIssueScreen(c *common, repo api.Repo, id, title string) *issueScreen {
 	s := &issueScreen{objectView: newObjectView(c, repo, id, title)}
 	s.fetch = func() tea.Cmd { return fetchIssue(s.c, s.repo.ID, s.id) }
-	s.draw, s.send = s.render, s.submit
+	s.draw, s.send = s.render, s.submitComment
 	s.kind = "issue"
 	s.meta = func() meta {
 		is := s.issue
@@ -103,13 +101,6 @@ func (s *issueScreen) KeyMap() keyMap {
 	}
 }
 
-func (s *issueScreen) selectedComment() (api.Comment, bool) {
-	if s.sel <= 0 || s.sel > len(s.timeline) {
-		return api.Comment{}, false
-	}
-	return s.timeline[s.sel-1].c, true
-}
-
 func (s *issueScreen) Update(msg tea.Msg) (tea.Cmd, bool) {
 	if msg, ok := msg.(issueMsg); ok {
 		if msg.repo != s.repo.ID || msg.id != s.id {
@@ -128,32 +119,6 @@ func (s *issueScreen) Update(msg tea.Msg) (tea.Cmd, bool) {
 		return s.key(k)
 	}
 	return nil, false
-}
-
-func (s *issueScreen) submit(comp *composer) tea.Cmd {
-	repo, id, svc := s.repo.ID, s.id, s.c.svc
-	text := strings.TrimSpace(comp.Value())
-	switch comp.purpose {
-	case forComment, forReply:
-		reply := comp.target
-		what := "comment posted"
-		if reply != "" {
-			what = "reply posted"
-		}
-		return write(s.c, repo, id, what, true, func(ctx context.Context) error {
-			_, err := svc.Comment(ctx, repo, id, api.NewComment{Body: text, ReplyTo: reply})
-			return err
-		})
-	case forLabel, forAssign:
-		return s.submitList(comp)
-	case forEditComment:
-		target := comp.target
-		return write(s.c, repo, id, "comment edited", true, func(ctx context.Context) error {
-			_, err := svc.EditComment(ctx, repo, target, text)
-			return err
-		})
-	}
-	return nil
 }
 
 // listDiff compares the items of a list as the user edited it with the
@@ -201,78 +166,22 @@ func splitList(s string) []string {
 }
 
 func (s *issueScreen) key(k tea.KeyPressMsg) (tea.Cmd, bool) {
-	repo, id, svc := s.repo.ID, s.id, s.c.svc
 	switch {
-	case key.Matches(k, lists.Up):
-		s.moveSel(-1)
-	case key.Matches(k, lists.Down):
-		s.moveSel(1)
-	case key.Matches(k, lists.PageUp):
-		s.vp.PageUp()
-	case key.Matches(k, lists.PageDown):
-		s.vp.PageDown()
-	case key.Matches(k, lists.Top):
-		s.sel = 0
-		s.vp.GotoTop()
-		s.render()
-	case key.Matches(k, lists.Bottom):
-		s.sel = len(s.timeline)
-		s.render()
-		s.vp.GotoBottom()
+	case s.navKey(k):
+		return nil, true
 	case key.Matches(k, globals.Refresh):
-		return s.load.start(fetchIssue(s.c, repo, id)), true
+		return s.load.start(s.fetch()), true
 	case !s.loaded:
 		return nil, false
-	case key.Matches(k, issueKeys.Comment):
-		return s.openComposer(forComment, "Comment on "+shortID(id), true, "", ""), true
-	case key.Matches(k, issueKeys.Reply):
-		if c, ok := s.selectedComment(); ok {
-			return s.openComposer(forReply, "Reply to "+displayName(c.Author), true, "", c.ID), true
-		}
-		return s.openComposer(forComment, "Comment on "+shortID(id), true, "", ""), true
-	case key.Matches(k, issueKeys.EditComment):
-		c, ok := s.selectedComment()
-		switch {
-		case !ok:
-			return noteCmd("select a comment first (j/k)"), true
-		case c.Author.ID != s.c.identity.ID:
-			return noteCmd("only its author can edit a comment"), true
-		}
-		return s.openComposer(forEditComment, "Edit comment", true, c.Body, c.ID), true
-	case key.Matches(k, issueKeys.Hide):
-		c, ok := s.selectedComment()
-		if !ok {
-			return noteCmd("select a comment first (j/k)"), true
-		}
-		what := "comment hidden"
-		if c.Hidden {
-			what = "comment shown again"
-		}
-		return write(s.c, repo, id, what, false, func(ctx context.Context) error {
-			_, err := svc.HideComment(ctx, repo, c.ID, !c.Hidden)
-			return err
-		}), true
-	case key.Matches(k, issueKeys.Resolve):
-		c, ok := s.selectedComment()
-		if !ok {
-			return noteCmd("select a comment first (j/k)"), true
-		}
-		what := "comment resolved"
-		if c.Resolved {
-			what = "comment unresolved"
-		}
-		return write(s.c, repo, id, what, false, func(ctx context.Context) error {
-			_, err := svc.ResolveComment(ctx, repo, c.ID, !c.Resolved)
-			return err
-		}), true
-	default:
-		target, rs := id, s.issue.Reactions
-		if c, ok := s.selectedComment(); ok {
-			target, rs = c.ID, c.Reactions
-		}
-		return s.act(k, target, rs)
 	}
-	return nil, true
+	if cmd, ok := s.commentKey(k); ok {
+		return cmd, true
+	}
+	target, rs := s.id, s.issue.Reactions
+	if c, ok := s.selectedComment(); ok {
+		target, rs = c.ID, c.Reactions
+	}
+	return s.act(k, target, rs)
 }
 
 // splitLabels splits user input on commas: a label may hold spaces.
@@ -308,40 +217,14 @@ func reacted(rs []api.Reaction, emoji, who string) bool {
 	return false
 }
 
-func (s *issueScreen) moveSel(d int) {
-	s.sel = min(max(s.sel+d, 0), len(s.timeline))
-	s.render()
-	if s.sel < len(s.starts) {
-		start := s.starts[s.sel]
-		end := s.vp.TotalLineCount()
-		if s.sel+1 < len(s.starts) {
-			end = s.starts[s.sel+1]
-		}
-		top := s.vp.YOffset()
-		switch {
-		case start < top:
-			s.vp.SetYOffset(start)
-		case end > top+s.vp.Height():
-			s.vp.SetYOffset(min(start, end-s.vp.Height()))
-		}
-	}
-}
-
 func (s *issueScreen) setIssue(is api.Issue) {
-	var selID string
-	if c, ok := s.selectedComment(); ok {
-		selID = c.ID
-	}
 	s.issue, s.loaded, s.title = is, true, is.Title
 	s.timeline = threaded(is.Comments)
-	s.sel = 0
-	if selID != "" {
-		for i, e := range s.timeline {
-			if e.c.ID == selID {
-				s.sel = i + 1
-			}
-		}
+	cs := make([]api.Comment, len(s.timeline))
+	for i, e := range s.timeline {
+		cs[i] = e.c
 	}
+	s.setComments(cs)
 	s.render()
 }
 
@@ -371,10 +254,7 @@ func (s *issueScreen) render() {
 	s.starts = s.starts[:0]
 	block := func(i int, depth int, body []string) {
 		s.starts = append(s.starts, len(lines))
-		mark := "  "
-		if i == s.sel {
-			mark = st.Selected.Render("▌ ")
-		}
+		mark := s.selMark(i)
 		pad := strings.Repeat("  ", depth)
 		for _, l := range body {
 			add(ansi.Truncate(mark+pad+l, w, "…"))

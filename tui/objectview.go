@@ -37,6 +37,7 @@ type objectView struct {
 
 	// ask is a question or picker open below the object.
 	ask *choice
+	selection
 }
 
 func newObjectView(c *common, repo api.Repo, id, title string) objectView {
