@@ -307,6 +307,13 @@ func (f *fakeService) commentOp(repo, id, what string) (*api.Comment, error) {
 			}
 		}
 	}
+	for i := range f.patches[repo] {
+		for j := range f.patches[repo][i].Comments {
+			if c := &f.patches[repo][i].Comments[j]; c.ID == id {
+				return c, nil
+			}
+		}
+	}
 	return nil, api.Errorf(api.CodeNotFound, "no comment %s", id)
 }
 
@@ -427,12 +434,18 @@ func (f *fakeService) Comment(ctx context.Context, repo, id string, c api.NewCom
 	if err := f.fail("Comment"); err != nil {
 		return api.Comment{}, err
 	}
+	f.seq++
+	cm := api.Comment{ID: fmt.Sprintf("cn%d", f.seq), Author: alice, Body: c.Body, ReplyTo: c.ReplyTo, Created: t0}
+	for i := range f.patches[repo] {
+		if p := &f.patches[repo][i]; p.ID == id {
+			p.Comments = append(p.Comments, cm)
+			return cm, nil
+		}
+	}
 	is, err := f.findIssue(repo, id)
 	if err != nil {
 		return api.Comment{}, err
 	}
-	f.seq++
-	cm := api.Comment{ID: fmt.Sprintf("cn%d", f.seq), Author: alice, Body: c.Body, ReplyTo: c.ReplyTo, Created: t0}
 	is.Comments = append(is.Comments, cm)
 	return cm, nil
 }

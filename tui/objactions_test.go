@@ -191,3 +191,34 @@ func TestPatchMergeDraftAndCopy(t *testing.T) {
 		}
 	})
 }
+
+func TestPatchCommentActions(t *testing.T) {
+	f := newFake()
+	f.patches["r1aaaaaaaaaa"][0].Comments[1].Author = bob
+	h := newHarness(t, f, 80, 40)
+	h.press("enter", "tab", "enter")
+	h.press("j")
+	golden(t, "patch_selected", h.screen())
+	// pc1 (alice's, in the discussion): edit it, reply to it.
+	h.press("E", "ctrl+a", "ctrl+k")
+	h.typeText("Nice work.")
+	h.press("ctrl+s")
+	h.press("R")
+	h.typeText("And thanks.")
+	h.press("ctrl+s")
+	if len(f.comments) != 1 || f.comments[0].c.ReplyTo != "pc1" || f.comments[0].id != "p1000000000a" {
+		t.Fatalf("comments = %+v, want a reply to pc1 on the patch", f.comments)
+	}
+	// Down past the reply to pc2, bob's inline comment: resolve it, hide
+	// it, and edit is refused.
+	h.press("j", "j", "v", "H", "E")
+	if diff := cmp.Diff([]string{"edit pc1", "resolve=true pc2", "hide=true pc2"}, commentOps(f)); diff != "" {
+		t.Errorf("comment calls (-want +got):\n%s", diff)
+	}
+	if bar := lastLine(h.screen()); !strings.Contains(bar, "only its author can edit") {
+		t.Errorf("E on another's comment: bar %q", bar)
+	}
+	if s := h.screen(); !strings.Contains(s, "Nice work.") || !strings.Contains(s, "(resolved)") || !strings.Contains(s, "comment hidden") {
+		t.Errorf("screen after the actions:\n%s", s)
+	}
+}

@@ -20,6 +20,10 @@ import (
 type patchScreen struct {
 	objectView
 	patch api.Patch
+	// general is the discussion as a thread, inline the comments on
+	// lines by file and line; the selection runs through both in order.
+	general []entry
+	inline  []api.Comment
 }
 
 func newPatchScreen(c *common, repo api.Repo, id, title string) *patchScreen {
@@ -50,6 +54,7 @@ func (s *patchScreen) KeyMap() keyMap {
 		full: [][]key.Binding{
 			{lists.Up, lists.Down, lists.PageUp, lists.PageDown},
 			{k.Approve, k.Reject, k.Comment, k.Inline},
+			{issueKeys.Reply, issueKeys.EditComment, issueKeys.Hide, issueKeys.Resolve},
 			{o.Edit, o.Close, k.Merge, k.Draft, o.Label, o.Assign, o.React, o.Copy},
 			globals.list(),
 		},
@@ -77,8 +82,7 @@ func (s *patchScreen) Update(msg tea.Msg) (tea.Cmd, bool) {
 		}
 		cmd := s.fetched()
 		if msg.err == nil {
-			s.patch, s.loaded, s.title = msg.patch, true, msg.patch.Title
-			s.render()
+			s.setPatch(msg.patch)
 		}
 		return cmd, true
 	}
@@ -94,18 +98,7 @@ func (s *patchScreen) Update(msg tea.Msg) (tea.Cmd, bool) {
 func (s *patchScreen) key(k tea.KeyPressMsg) (tea.Cmd, bool) {
 	rev := strconv.Itoa(s.latest())
 	switch {
-	case key.Matches(k, lists.Up):
-		s.vp.ScrollUp(1)
-	case key.Matches(k, lists.Down):
-		s.vp.ScrollDown(1)
-	case key.Matches(k, lists.PageUp):
-		s.vp.PageUp()
-	case key.Matches(k, lists.PageDown):
-		s.vp.PageDown()
-	case key.Matches(k, lists.Top):
-		s.vp.GotoTop()
-	case key.Matches(k, lists.Bottom):
-		s.vp.GotoBottom()
+	case s.navKey(k):
 	case key.Matches(k, globals.Refresh):
 		return s.load.start(fetchPatch(s.c, s.repo.ID, s.id)), true
 	case !s.loaded:
@@ -114,8 +107,6 @@ func (s *patchScreen) key(k tea.KeyPressMsg) (tea.Cmd, bool) {
 		return s.compose(forReview, "Approve revision "+rev+" (summary optional)", true, "approve"), true
 	case key.Matches(k, patchKeys.Reject):
 		return s.compose(forReview, "Request changes on revision "+rev, true, "request-changes"), true
-	case key.Matches(k, patchKeys.Comment):
-		return s.compose(forComment, "Comment on "+shortID(s.id), true, ""), true
 	case key.Matches(k, patchKeys.Inline):
 		return s.compose(forInline, "Comment on revision "+rev+" as: path:line[-end] text", false, ""), true
 	case key.Matches(k, patchKeys.Merge):
@@ -123,7 +114,14 @@ func (s *patchScreen) key(k tea.KeyPressMsg) (tea.Cmd, bool) {
 	case key.Matches(k, patchKeys.Draft):
 		return s.draft(), true
 	default:
-		return s.act(k, s.id, s.patch.Reactions)
+		if cmd, ok := s.commentKey(k); ok {
+			return cmd, true
+		}
+		target, rs := s.id, s.patch.Reactions
+		if c, ok := s.selectedComment(); ok {
+			target, rs = c.ID, c.Reactions
+		}
+		return s.act(k, target, rs)
 	}
 	return nil, true
 }
@@ -181,11 +179,6 @@ func (s *patchScreen) submit(comp *composer) tea.Cmd {
 	repo, id, svc := s.repo.ID, s.id, s.c.svc
 	text := strings.TrimSpace(comp.Value())
 	switch comp.purpose {
-	case forComment:
-		return write(s.c, repo, id, "comment posted", true, func(ctx context.Context) error {
-			_, err := svc.Comment(ctx, repo, id, api.NewComment{Body: text})
-			return err
-		})
 	case forReview:
 		verdict := comp.target
 		what := "approved"
@@ -196,8 +189,6 @@ func (s *patchScreen) submit(comp *composer) tea.Cmd {
 			_, err := svc.Review(ctx, repo, id, api.NewReview{Verdict: verdict, Summary: text})
 			return err
 		})
-	case forLabel, forAssign:
-		return s.submitList(comp)
 	case forInline:
 		path, start, end, body, err := parseInline(text)
 		if err != nil {
@@ -210,7 +201,30 @@ func (s *patchScreen) submit(comp *composer) tea.Cmd {
 			return err
 		})
 	}
-	return nil
+	return s.submitComment(comp)
+}
+
+// setPatch takes a fetched patch and orders its comments as drawn.
+func (s *patchScreen) setPatch(p api.Patch) {
+	s.patch, s.loaded, s.title = p, true, p.Title
+	var general, inline []api.Comment
+	for _, c := range p.Comments {
+		if c.Anchor != nil {
+			inline = append(inline, c)
+		} else {
+			general = append(general, c)
+		}
+	}
+	slices.SortStableFunc(inline, func(a, b api.Comment) int {
+		return cmp.Or(strings.Compare(a.Anchor.Path, b.Anchor.Path), cmp.Compare(a.Anchor.Start, b.Anchor.Start), a.Created.Compare(b.Created))
+	})
+	s.general, s.inline = threaded(general), inline
+	cs := make([]api.Comment, 0, len(p.Comments))
+	for _, e := range s.general {
+		cs = append(cs, e.c)
+	}
+	s.setComments(append(cs, inline...))
+	s.render()
 }
 
 func (s *patchScreen) render() {
@@ -243,32 +257,37 @@ func (s *patchScreen) render() {
 	for _, r := range p.Reviews {
 		add(fmt.Sprintf("  %-12s %s on r%d  %s", trunc(displayName(r.Reviewer), 12), verdictText(st, r.Verdict), r.RevNumber, trunc(r.Summary, 60)))
 	}
-	var general, inline []api.Comment
-	for _, c := range p.Comments {
-		if c.Anchor != nil {
-			inline = append(inline, c)
-		} else {
-			general = append(general, c)
-		}
+	s.starts = append(s.starts[:0], 0)
+	n := 0
+	// mark starts comment n's block and says whether it is selected.
+	mark := func() string {
+		n++
+		s.starts = append(s.starts, len(lines))
+		return s.selMark(n)
 	}
-	add("", st.Header.Render(fmt.Sprintf(" Discussion (%d)", len(general))))
-	for _, e := range threaded(general) {
-		pad := "  " + strings.Repeat("  ", e.depth)
-		add(pad + st.Author.Render(displayName(e.c.Author)) + st.Subtle.Render(" · "+agoPhrase(e.c.Created, now)))
+	add("", st.Header.Render(fmt.Sprintf(" Discussion (%d)", len(s.general))))
+	for _, e := range s.general {
+		m := mark()
+		pad := m + strings.Repeat("  ", e.depth)
+		head := pad + st.Author.Render(displayName(e.c.Author)) + st.Subtle.Render(" · "+agoPhrase(e.c.Created, now))
+		if e.c.Edited {
+			head += st.Subtle.Render(" (edited)")
+		}
+		add(head)
 		if e.c.Hidden {
 			add(pad + st.Subtle.Render("comment hidden"))
 			continue
 		}
-		for _, l := range s.c.md.Lines(e.c.ID, e.c.Body, w-len(pad)-2) {
+		for _, l := range s.c.md.Lines(e.c.ID, e.c.Body, w-2*e.depth-4) {
 			add(pad + l)
 		}
+		if r := reactionLine(e.c.Reactions); r != "" {
+			add(pad + r)
+		}
 	}
-	add("", st.Header.Render(fmt.Sprintf(" Inline comments (%d)", len(inline))))
-	slices.SortStableFunc(inline, func(a, b api.Comment) int {
-		return cmp.Or(strings.Compare(a.Anchor.Path, b.Anchor.Path), cmp.Compare(a.Anchor.Start, b.Anchor.Start), a.Created.Compare(b.Created))
-	})
+	add("", st.Header.Render(fmt.Sprintf(" Inline comments (%d)", len(s.inline))))
 	last := ""
-	for _, c := range inline {
+	for _, c := range s.inline {
 		a := c.Anchor
 		loc := fmt.Sprintf("%s:%d", trunc(a.Path, w-20), a.Start)
 		if a.End > a.Start {
@@ -278,13 +297,18 @@ func (s *patchScreen) render() {
 			add("  " + st.Title.Render(loc) + st.Subtle.Render(fmt.Sprintf(" (r%d)", a.RevNumber)))
 			last = loc
 		}
-		head := "    " + st.Author.Render(displayName(c.Author)) + st.Subtle.Render(" · "+agoPhrase(c.Created, now))
+		m := mark()
+		head := m + "  " + st.Author.Render(displayName(c.Author)) + st.Subtle.Render(" · "+agoPhrase(c.Created, now))
 		if c.Resolved {
 			head += st.Subtle.Render(" (resolved)")
 		}
 		add(head)
+		if c.Hidden {
+			add(m + "    " + st.Subtle.Render("comment hidden"))
+			continue
+		}
 		for _, l := range s.c.md.Lines(c.ID, c.Body, w-8) {
-			add("      " + l)
+			add(m + "    " + l)
 		}
 	}
 	s.vp.SetContentLines(lines)
