@@ -9,11 +9,12 @@ import (
 	"murmur/api"
 )
 
-// choiceCancel closes a question without an answer; confirmYes is the
-// answer to a y/n question (the help of the README's key table).
+// choiceCancel closes a question without an answer; confirmYes, the
+// answer to a y/n question, is here for the README's key table (a
+// question's own keys are shown with it).
 var (
 	choiceCancel = bind([]string{"esc"}, "esc", "cancel")
-	confirmYes   = bind([]string{"y"}, "y", "yes (other questions: the keys shown)")
+	confirmYes   = bind([]string{"y"}, "y", "yes")
 )
 
 // option is one answer to a question: its key, what it says, and what it
