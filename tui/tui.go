@@ -290,9 +290,6 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		if !msg.ev.Local {
 			cmds = append(cmds, fetchStatus(m.c))
 		}
-		if m.state == stateReady {
-			cmds = append(cmds, fetchIdentity(m.c))
-		}
 	case repoMsg:
 		if msg.err == nil && m.state == stateReady {
 			cmds = append(cmds, m.pushScreen(newRepoScreen(m.c, msg.repo)))
