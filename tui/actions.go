@@ -51,7 +51,7 @@ func (v *objectView) act(k tea.KeyPressMsg, target string, rs []api.Reaction) (t
 	switch {
 	case key.Matches(k, objectKeys.Edit):
 		if !v.mine(m) {
-			return noteCmd(notAllowed("editing", "its author or a maintainer", v.repo)), true
+			return noteCmd(notAllowed("the author or a maintainer", "edit it")), true
 		}
 		return push(newEditForm(v.c, v.repo, &editTarget{kind: v.kind, id: v.id, title: m.title, body: m.body, send: v.edit})), true
 	case key.Matches(k, objectKeys.Close):
@@ -60,12 +60,12 @@ func (v *objectView) act(k tea.KeyPressMsg, target string, rs []api.Reaction) (t
 		return v.closeOrReopen(m, true), true
 	case key.Matches(k, objectKeys.Label):
 		if !v.c.maintains(v.repo) {
-			return noteCmd(notAllowed("labelling", "a maintainer", v.repo)), true
+			return noteCmd(notAllowed("a maintainer", "label")), true
 		}
 		return v.openComposer(forLabel, "Labels (comma separated; delete one to remove it)", false, strings.Join(cleanAll(m.labels), ", "), ""), true
 	case key.Matches(k, objectKeys.Assign):
 		if !v.c.maintains(v.repo) {
-			return noteCmd(notAllowed("assigning", "a maintainer", v.repo)), true
+			return noteCmd(notAllowed("a maintainer", "assign")), true
 		}
 		return v.openComposer(forAssign, "Assignees (DID or alias; delete one to unassign)", false, strings.Join(names(m.assignees), ", "), ""), true
 	case key.Matches(k, objectKeys.React):
@@ -92,7 +92,7 @@ func (v *objectView) setState(state, reason, what string) func() tea.Cmd {
 // or reopens it; onlyReopen is X.
 func (v *objectView) closeOrReopen(m meta, onlyReopen bool) tea.Cmd {
 	if !v.mine(m) {
-		return noteCmd(notAllowed("closing and reopening", "its author or a maintainer", v.repo))
+		return noteCmd(notAllowed("the author or a maintainer", "close/reopen"))
 	}
 	state := v.setState
 	switch {

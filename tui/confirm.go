@@ -91,7 +91,8 @@ func (c *common) maintains(r api.Repo) bool {
 }
 
 // notAllowed is the status-bar text for a key the user's role does not
-// allow.
-func notAllowed(what, who string, r api.Repo) string {
-	return what + " needs " + who + " of " + trunc(r.Name, 24) + "; you are not one"
+// allow: "only a maintainer can label". It is short, so that it fits a
+// narrow status bar.
+func notAllowed(who, what string) string {
+	return "only " + who + " can " + what
 }

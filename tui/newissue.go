@@ -261,7 +261,7 @@ func (s *issueForm) submit() tea.Cmd {
 	n := api.NewIssue{Title: title, Body: strings.TrimSpace(s.body.Value()),
 		Labels: splitLabels(s.labels.Value()), Assignees: splitList(s.assign.Value())}
 	if len(n.Labels)+len(n.Assignees) > 0 && !s.c.maintains(s.repo) {
-		return noteCmd(notAllowed("labelling and assigning", "a maintainer", s.repo) + "; leave them empty")
+		return noteCmd(notAllowed("a maintainer", "label and assign") + ": leave them empty")
 	}
 	s.busy = true
 	c, repo := s.c, s.repo.ID

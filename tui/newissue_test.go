@@ -77,7 +77,7 @@ func TestNewIssueFormChecks(t *testing.T) {
 		h.press("tab", "tab")
 		h.typeText("bug")
 		h.press("ctrl+s")
-		if len(f.created) != 0 || !strings.Contains(lastLine(h.screen()), "needs a maintainer") {
+		if len(f.created) != 0 || !strings.Contains(lastLine(h.screen()), "only a maintainer can label and assign") {
 			t.Errorf("created %v; bar %q", f.created, lastLine(h.screen()))
 		}
 	})

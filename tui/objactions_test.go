@@ -91,17 +91,15 @@ func TestRoleNotAllowed(t *testing.T) {
 	f.issues["r1aaaaaaaaaa"][0].Author = bob
 	h := openIssue(t, f)
 	for _, tt := range []struct{ key, want string }{
-		{"l", "labelling needs a maintainer of murmur; you are not one"},
-		{"a", "assigning needs a maintainer"},
-		{"e", "editing needs its author or a maintainer"},
-		{"x", "closing and reopening needs its author or a maintainer"},
+		{"l", "only a maintainer can label"},
+		{"a", "only a maintainer can assign"},
+		{"e", "only the author or a maintainer can edit it"},
+		{"x", "only the author or a maintainer can close/reopen"},
 	} {
 		h.send(keyMsg(tt.key))
-		h.m.width = 200
-		if bar := lastLine(h.m.render()); !strings.Contains(bar, tt.want) {
+		if bar := lastLine(h.screen()); !strings.Contains(bar, tt.want) {
 			t.Errorf("%s: bar %q, want %q", tt.key, bar, tt.want)
 		}
-		h.m.width = 80
 	}
 	if len(f.edits) != 0 || h.m.top().Capturing() {
 		t.Errorf("a refused key acted: edits %+v", f.edits)
@@ -186,7 +184,7 @@ func TestPatchMergeDraftAndCopy(t *testing.T) {
 		f.repos[0].Owner = bob
 		h := newHarness(t, f, 120, 30)
 		h.press("enter", "tab", "enter", "m")
-		if bar := lastLine(h.screen()); !strings.Contains(bar, "merging needs a maintainer of murmur") || len(f.edits) != 0 {
+		if bar := lastLine(h.screen()); !strings.Contains(bar, "only a maintainer can merge") || len(f.edits) != 0 {
 			t.Errorf("bar %q, edits %+v", bar, f.edits)
 		}
 	})

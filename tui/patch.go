@@ -130,7 +130,7 @@ func (s *patchScreen) key(k tea.KeyPressMsg) (tea.Cmd, bool) {
 func (s *patchScreen) merge() tea.Cmd {
 	switch p := s.patch; {
 	case !s.c.maintains(s.repo):
-		return noteCmd(notAllowed("merging", "a maintainer", s.repo))
+		return noteCmd(notAllowed("a maintainer", "merge"))
 	case p.State == "merged":
 		return noteCmd("this patch is merged already")
 	case p.State == "closed":
@@ -145,7 +145,7 @@ func (s *patchScreen) draft() tea.Cmd {
 	m := s.meta()
 	switch {
 	case !s.mine(m):
-		return noteCmd(notAllowed("marking draft or ready", "its author or a maintainer", s.repo))
+		return noteCmd(notAllowed("the author or a maintainer", "mark it draft/ready"))
 	case m.state == "open":
 		return s.setState("draft", "", "patch marked draft")()
 	case m.state == "draft":
