@@ -19,7 +19,6 @@ type purpose int
 const (
 	forComment purpose = iota
 	forReply
-	forTitle
 	forLabel
 	forAssign
 	forReview
@@ -42,11 +41,18 @@ type composer struct {
 	allowEmpty bool
 	// target is the comment replied to, or the review verdict.
 	target string
-	w      int
+	// initial is the text the composer opened with.
+	initial string
+	w       int
+}
+
+// changed reports whether the text differs from what it opened with.
+func (c *composer) changed() bool {
+	return strings.TrimSpace(c.Value()) != "" && c.Value() != c.initial
 }
 
 func newComposer(cm *common, p purpose, prompt string, multi bool, initial string, w int) (*composer, tea.Cmd) {
-	c := &composer{st: cm.st, purpose: p, prompt: prompt, multi: multi}
+	c := &composer{st: cm.st, purpose: p, prompt: prompt, multi: multi, initial: initial}
 	if multi {
 		c.area = newArea(cm)
 		c.area.CharLimit = maxBody

@@ -32,6 +32,9 @@ type fakeService struct {
 	edits     []api.Edit
 	reviews   []api.NewReview
 	reactions []string
+	created   []api.NewIssue
+	syncs     []api.SyncRequest
+	follows   []string
 	filters   []api.ListFilter
 	events    chan api.Event
 	seq       int
@@ -149,6 +152,20 @@ func (f *fakeService) InitIdentity(ctx context.Context, alias string, pass []byt
 	return id, nil
 }
 
+func (f *fakeService) SetAlias(ctx context.Context, alias string) (api.Identity, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.fail("SetAlias"); err != nil {
+		return api.Identity{}, err
+	}
+	if f.identity == nil {
+		return api.Identity{}, api.Errorf(api.CodeNoIdentity, "no identity")
+	}
+	f.identity.Alias = alias
+	f.status.Identity = f.identity.Person
+	return *f.identity, nil
+}
+
 func (f *fakeService) Repos(ctx context.Context) ([]api.Repo, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -236,6 +253,25 @@ func (f *fakeService) Issue(ctx context.Context, repo, id string) (api.Issue, er
 	return out, nil
 }
 
+func (f *fakeService) CreateIssue(ctx context.Context, repo string, n api.NewIssue) (api.Issue, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.fail("CreateIssue"); err != nil {
+		return api.Issue{}, err
+	}
+	f.seq++
+	id := fmt.Sprintf("n%011d", f.seq)
+	f.addIssue(repo, id, n.Title, t0)
+	is := &f.issues[repo][len(f.issues[repo])-1]
+	is.Body, is.Labels = n.Body, n.Labels
+	for _, a := range n.Assignees {
+		is.Assignees = append(is.Assignees, api.Person{ID: a, Alias: a})
+	}
+	f.created = append(f.created, n)
+	f.recount()
+	return *is, nil
+}
+
 func (f *fakeService) EditIssue(ctx context.Context, repo, id string, e api.Edit) (api.Issue, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -247,8 +283,11 @@ func (f *fakeService) EditIssue(ctx context.Context, repo, id string, e api.Edit
 	if e.Title != nil {
 		is.Title = *e.Title
 	}
+	if e.Body != nil {
+		is.Body = *e.Body
+	}
 	if e.State != "" {
-		is.State = e.State
+		is.State, is.Reason = e.State, e.Reason
 	}
 	is.Labels = append(slices.DeleteFunc(is.Labels, func(l string) bool { return slices.Contains(e.RemoveLabels, l) }), e.AddLabels...)
 	is.Assignees = slices.DeleteFunc(is.Assignees, func(p api.Person) bool { return slices.Contains(e.RemoveAssignees, p.ID) })
@@ -264,6 +303,13 @@ func (f *fakeService) commentOp(repo, id, what string) (*api.Comment, error) {
 	for i := range f.issues[repo] {
 		for j := range f.issues[repo][i].Comments {
 			if c := &f.issues[repo][i].Comments[j]; c.ID == id {
+				return c, nil
+			}
+		}
+	}
+	for i := range f.patches[repo] {
+		for j := range f.patches[repo][i].Comments {
+			if c := &f.patches[repo][i].Comments[j]; c.ID == id {
 				return c, nil
 			}
 		}
@@ -330,6 +376,50 @@ func (f *fakeService) Patch(ctx context.Context, repo, id string) (api.Patch, er
 	return api.Patch{}, api.Errorf(api.CodeNotFound, "patch %s not found", id)
 }
 
+func (f *fakeService) EditPatch(ctx context.Context, repo, id string, e api.Edit) (api.Patch, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.edits = append(f.edits, e)
+	for i := range f.patches[repo] {
+		if p := &f.patches[repo][i]; p.ID == id {
+			if e.Title != nil {
+				p.Title = *e.Title
+			}
+			if e.Body != nil {
+				p.Description = *e.Body
+			}
+			if e.State != "" {
+				p.State = e.State
+			}
+			p.Labels = append(slices.DeleteFunc(p.Labels, func(l string) bool { return slices.Contains(e.RemoveLabels, l) }), e.AddLabels...)
+			return *p, nil
+		}
+	}
+	return api.Patch{}, api.Errorf(api.CodeNotFound, "patch %s not found", id)
+}
+
+func (f *fakeService) Sync(ctx context.Context, req api.SyncRequest) ([]api.SyncResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.syncs = append(f.syncs, req)
+	return []api.SyncResult{{Repo: "r1aaaaaaaaaa", Name: "murmur", Sent: 2, Received: 5, Peers: 1, InSync: true},
+		{Repo: "r2bbbbbbbbbb", Name: "dotfiles", Err: "no reachable peer follows it"}}, f.fail("Sync")
+}
+
+func (f *fakeService) Follow(ctx context.Context, repo string, peers []string) (api.FollowResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.follows = append(f.follows, "follow "+repo)
+	return api.FollowResult{Repo: repo, Name: "garden", Following: true, Ops: 7}, f.fail("Follow")
+}
+
+func (f *fakeService) Unfollow(ctx context.Context, repo string) (api.FollowResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.follows = append(f.follows, "unfollow "+repo)
+	return api.FollowResult{Repo: "r2bbbbbbbbbb", Name: repo}, f.fail("Unfollow")
+}
+
 func (f *fakeService) Review(ctx context.Context, repo, id string, r api.NewReview) (api.Patch, error) {
 	f.mu.Lock()
 	f.reviews = append(f.reviews, r)
@@ -344,12 +434,18 @@ func (f *fakeService) Comment(ctx context.Context, repo, id string, c api.NewCom
 	if err := f.fail("Comment"); err != nil {
 		return api.Comment{}, err
 	}
+	f.seq++
+	cm := api.Comment{ID: fmt.Sprintf("cn%d", f.seq), Author: alice, Body: c.Body, ReplyTo: c.ReplyTo, Created: t0}
+	for i := range f.patches[repo] {
+		if p := &f.patches[repo][i]; p.ID == id {
+			p.Comments = append(p.Comments, cm)
+			return cm, nil
+		}
+	}
 	is, err := f.findIssue(repo, id)
 	if err != nil {
 		return api.Comment{}, err
 	}
-	f.seq++
-	cm := api.Comment{ID: fmt.Sprintf("cn%d", f.seq), Author: alice, Body: c.Body, ReplyTo: c.ReplyTo, Created: t0}
 	is.Comments = append(is.Comments, cm)
 	return cm, nil
 }

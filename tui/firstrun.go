@@ -13,20 +13,25 @@ import (
 // maxAlias bounds the alias typed on the first run.
 const maxAlias = 64
 
-// aliasScreen is the first-run screen: no identity yet, pick an alias.
+// aliasScreen is the first-run screen: no identity yet, or one without an
+// alias (a node that joined the mesh before the user chose one makes its
+// key on its own), so pick an alias.
 type aliasScreen struct {
 	c     *common
 	input textinput.Model
 	busy  bool
-	w, h  int
+	// exists is set when the identity exists without an alias: submitting
+	// sets the alias, and esc goes on without one.
+	exists bool
+	w, h   int
 }
 
-func newAliasScreen(c *common) *aliasScreen {
+func newAliasScreen(c *common, exists bool) *aliasScreen {
 	ti := newInput(c)
 	ti.Prompt = "alias: "
 	ti.Placeholder = "how peers will see you"
 	ti.CharLimit = maxAlias
-	return &aliasScreen{c: c, input: ti}
+	return &aliasScreen{c: c, input: ti, exists: exists}
 }
 
 func (s *aliasScreen) Init() tea.Cmd { return s.input.Focus() }
@@ -37,8 +42,15 @@ func (s *aliasScreen) SetSize(w, h int) {
 }
 
 func (s *aliasScreen) KeyMap() keyMap {
-	return keyMap{short: []key.Binding{formKeys.Submit, globals.Quit}, full: [][]key.Binding{{formKeys.Submit, globals.Quit}}}
+	ks := []key.Binding{formKeys.Submit, globals.Quit}
+	if s.exists {
+		ks = []key.Binding{formKeys.Submit, aliasSkip, globals.Quit}
+	}
+	return keyMap{short: ks, full: [][]key.Binding{ks}}
 }
+
+// aliasSkip leaves the alias unset for now when the identity exists.
+var aliasSkip = bind([]string{"esc"}, "esc", "skip for now")
 
 func (s *aliasScreen) Update(msg tea.Msg) (tea.Cmd, bool) {
 	k, ok := msg.(tea.KeyPressMsg)
@@ -48,12 +60,18 @@ func (s *aliasScreen) Update(msg tea.Msg) (tea.Cmd, bool) {
 	if s.busy {
 		return nil, true
 	}
-	if key.Matches(k, formKeys.Submit) {
+	switch {
+	case s.exists && key.Matches(k, aliasSkip):
+		return func() tea.Msg { return aliasSkippedMsg{} }, true
+	case key.Matches(k, formKeys.Submit):
 		alias := strings.TrimSpace(s.input.Value())
 		if alias == "" {
 			return nil, true
 		}
 		s.busy = true
+		if s.exists {
+			return setAlias(s.c, alias), true
+		}
 		return initIdentity(s.c, alias), true
 	}
 	var cmd tea.Cmd
@@ -66,12 +84,22 @@ func (s *aliasScreen) View() string {
 	var b strings.Builder
 	b.WriteString("\n  " + st.Title.Render("Welcome to murmur") + "\n\n")
 	b.WriteString("  murmur is a peer-to-peer forge: your repos, issues and patches live on\n")
-	b.WriteString("  your machine and sync with peers. First, create your identity: a key\n")
-	b.WriteString("  pair stored locally, and the alias peers will see.\n\n")
-	b.WriteString("  " + s.input.View() + "\n\n")
-	if s.busy {
-		b.WriteString(st.Subtle.Render("  creating identity…"))
+	if s.exists {
+		b.WriteString("  your machine and sync with peers. Your key pair is made (" + shortID(s.c.identity.Short) + ");\n")
+		b.WriteString("  choose the alias peers will see, and can assign you by.\n\n")
 	} else {
+		b.WriteString("  your machine and sync with peers. First, create your identity: a key\n")
+		b.WriteString("  pair stored locally, and the alias peers will see.\n\n")
+	}
+	b.WriteString("  " + s.input.View() + "\n\n")
+	switch {
+	case s.busy && s.exists:
+		b.WriteString(st.Subtle.Render("  setting alias…"))
+	case s.busy:
+		b.WriteString(st.Subtle.Render("  creating identity…"))
+	case s.exists:
+		b.WriteString(st.Subtle.Render("  enter to set · esc to skip for now · ctrl+c to quit"))
+	default:
 		b.WriteString(st.Subtle.Render("  enter to create · ctrl+c to quit"))
 	}
 	return b.String()

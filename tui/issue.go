@@ -65,40 +65,40 @@ type issueScreen struct {
 	issue api.Issue
 
 	timeline []entry
-	sel      int
-	starts   []int // first content line of each selectable block
 }
 
 func newIssueScreen(c *common, repo api.Repo, id, title string) *issueScreen {
 	s := &issueScreen{objectView: newObjectView(c, repo, id, title)}
 	s.fetch = func() tea.Cmd { return fetchIssue(s.c, s.repo.ID, s.id) }
-	s.draw, s.send = s.render, s.submit
+	s.draw, s.send = s.render, s.submitComment
+	s.kind = "issue"
+	s.meta = func() meta {
+		is := s.issue
+		return meta{author: is.Author.ID, state: is.State, title: is.Title, body: is.Body, labels: is.Labels, assignees: is.Assignees}
+	}
+	s.edit = func(ctx context.Context, e api.Edit) error {
+		_, err := s.c.svc.EditIssue(ctx, s.repo.ID, s.id, e)
+		return err
+	}
 	return s
 }
 
 func (s *issueScreen) Title() string { return "issue " + shortID(s.id) }
 
 func (s *issueScreen) KeyMap() keyMap {
-	if s.comp != nil {
-		return s.comp.KeyMap()
+	if km, ok := s.overlayKeys(); ok {
+		return km
 	}
-	k := issueKeys
+	k, o := issueKeys, objectKeys
 	return keyMap{
-		short: []key.Binding{k.Comment, k.Reply, k.Close, k.React, globals.Back, globals.Help},
+		short: []key.Binding{k.Comment, k.Reply, o.Edit, o.Close, o.React, globals.Help},
 		full: [][]key.Binding{
 			{lists.Up, lists.Down, lists.PageUp, lists.PageDown},
-			{k.Comment, k.Reply, k.EditComment, k.React, k.Hide, k.Resolve},
-			{k.Edit, k.Close, k.Label, k.Assign},
+			{k.Comment, k.Reply, k.EditComment, o.React, k.Hide, k.Resolve},
+			{o.Edit, o.Close, o.Reopen, o.Label, o.Assign, o.Copy},
 			globals.list(),
 		},
 	}
-}
-
-func (s *issueScreen) selectedComment() (api.Comment, bool) {
-	if s.sel <= 0 || s.sel > len(s.timeline) {
-		return api.Comment{}, false
-	}
-	return s.timeline[s.sel-1].c, true
 }
 
 func (s *issueScreen) Update(msg tea.Msg) (tea.Cmd, bool) {
@@ -119,57 +119,6 @@ func (s *issueScreen) Update(msg tea.Msg) (tea.Cmd, bool) {
 		return s.key(k)
 	}
 	return nil, false
-}
-
-func (s *issueScreen) submit(comp *composer) tea.Cmd {
-	repo, id, svc := s.repo.ID, s.id, s.c.svc
-	text := strings.TrimSpace(comp.Value())
-	switch comp.purpose {
-	case forComment, forReply:
-		reply := comp.target
-		what := "comment posted"
-		if reply != "" {
-			what = "reply posted"
-		}
-		return write(s.c, repo, id, what, true, func(ctx context.Context) error {
-			_, err := svc.Comment(ctx, repo, id, api.NewComment{Body: text, ReplyTo: reply})
-			return err
-		})
-	case forTitle:
-		return write(s.c, repo, id, "title changed", true, func(ctx context.Context) error {
-			_, err := svc.EditIssue(ctx, repo, id, api.Edit{Title: &text})
-			return err
-		})
-	case forLabel:
-		add, remove := listDiff(s.issue.Labels, nil, splitLabels(text))
-		return write(s.c, repo, id, changeText("labels", add, remove), true, func(ctx context.Context) error {
-			if len(add)+len(remove) == 0 {
-				return nil
-			}
-			_, err := svc.EditIssue(ctx, repo, id, api.Edit{AddLabels: add, RemoveLabels: remove})
-			return err
-		})
-	case forAssign:
-		ids := make([]string, len(s.issue.Assignees))
-		for i, p := range s.issue.Assignees {
-			ids[i] = p.ID
-		}
-		add, remove := listDiff(ids, names(s.issue.Assignees), splitList(text))
-		return write(s.c, repo, id, changeText("assignees", add, remove), true, func(ctx context.Context) error {
-			if len(add)+len(remove) == 0 {
-				return nil
-			}
-			_, err := svc.EditIssue(ctx, repo, id, api.Edit{AddAssignees: add, RemoveAssignees: remove})
-			return err
-		})
-	case forEditComment:
-		target := comp.target
-		return write(s.c, repo, id, "comment edited", true, func(ctx context.Context) error {
-			_, err := svc.EditComment(ctx, repo, target, text)
-			return err
-		})
-	}
-	return nil
 }
 
 // listDiff compares the items of a list as the user edited it with the
@@ -217,107 +166,22 @@ func splitList(s string) []string {
 }
 
 func (s *issueScreen) key(k tea.KeyPressMsg) (tea.Cmd, bool) {
-	repo, id, svc := s.repo.ID, s.id, s.c.svc
 	switch {
-	case key.Matches(k, lists.Up):
-		s.moveSel(-1)
-	case key.Matches(k, lists.Down):
-		s.moveSel(1)
-	case key.Matches(k, lists.PageUp):
-		s.vp.PageUp()
-	case key.Matches(k, lists.PageDown):
-		s.vp.PageDown()
-	case key.Matches(k, lists.Top):
-		s.sel = 0
-		s.vp.GotoTop()
-		s.render()
-	case key.Matches(k, lists.Bottom):
-		s.sel = len(s.timeline)
-		s.render()
-		s.vp.GotoBottom()
+	case s.navKey(k):
+		return nil, true
 	case key.Matches(k, globals.Refresh):
-		return s.load.start(fetchIssue(s.c, repo, id)), true
+		return s.load.start(s.fetch()), true
 	case !s.loaded:
 		return nil, false
-	case key.Matches(k, issueKeys.Comment):
-		return s.openComposer(forComment, "Comment on "+shortID(id), true, "", ""), true
-	case key.Matches(k, issueKeys.Reply):
-		if c, ok := s.selectedComment(); ok {
-			return s.openComposer(forReply, "Reply to "+displayName(c.Author), true, "", c.ID), true
-		}
-		return s.openComposer(forComment, "Comment on "+shortID(id), true, "", ""), true
-	case key.Matches(k, issueKeys.Edit):
-		return s.openComposer(forTitle, "Title", false, s.issue.Title, ""), true
-	case key.Matches(k, issueKeys.Label):
-		return s.openComposer(forLabel, "Labels (comma separated; delete one to remove it)", false, strings.Join(cleanAll(s.issue.Labels), ", "), ""), true
-	case key.Matches(k, issueKeys.Assign):
-		return s.openComposer(forAssign, "Assignees (DID or alias; delete one to unassign)", false, strings.Join(names(s.issue.Assignees), ", "), ""), true
-	case key.Matches(k, issueKeys.EditComment):
-		c, ok := s.selectedComment()
-		switch {
-		case !ok:
-			return s.note("select a comment first (j/k)"), true
-		case c.Author.ID != s.c.identity.ID:
-			return s.note("only its author can edit a comment"), true
-		}
-		return s.openComposer(forEditComment, "Edit comment", true, c.Body, c.ID), true
-	case key.Matches(k, issueKeys.Hide):
-		c, ok := s.selectedComment()
-		if !ok {
-			return s.note("select a comment first (j/k)"), true
-		}
-		what := "comment hidden"
-		if c.Hidden {
-			what = "comment shown again"
-		}
-		return write(s.c, repo, id, what, false, func(ctx context.Context) error {
-			_, err := svc.HideComment(ctx, repo, c.ID, !c.Hidden)
-			return err
-		}), true
-	case key.Matches(k, issueKeys.Resolve):
-		c, ok := s.selectedComment()
-		if !ok {
-			return s.note("select a comment first (j/k)"), true
-		}
-		what := "comment resolved"
-		if c.Resolved {
-			what = "comment unresolved"
-		}
-		return write(s.c, repo, id, what, false, func(ctx context.Context) error {
-			_, err := svc.ResolveComment(ctx, repo, c.ID, !c.Resolved)
-			return err
-		}), true
-	case key.Matches(k, issueKeys.Close):
-		state, what := "closed", "issue closed"
-		if s.issue.State == "closed" {
-			state, what = "open", "issue reopened"
-		}
-		return write(s.c, repo, id, what, false, func(ctx context.Context) error {
-			_, err := svc.EditIssue(ctx, repo, id, api.Edit{State: state})
-			return err
-		}), true
-	case key.Matches(k, issueKeys.React):
-		target, rs := id, s.issue.Reactions
-		if c, ok := s.selectedComment(); ok {
-			target, rs = c.ID, c.Reactions
-		}
-		remove := reacted(rs, "👍", s.c.identity.ID)
-		what := "reacted 👍"
-		if remove {
-			what = "reaction withdrawn"
-		}
-		return write(s.c, repo, id, what, false, func(ctx context.Context) error {
-			return svc.React(ctx, repo, target, "👍", remove)
-		}), true
-	default:
-		return nil, false
 	}
-	return nil, true
-}
-
-// note puts a hint in the status bar.
-func (s *issueScreen) note(text string) tea.Cmd {
-	return func() tea.Msg { return noteMsg{text} }
+	if cmd, ok := s.commentKey(k); ok {
+		return cmd, true
+	}
+	target, rs := s.id, s.issue.Reactions
+	if c, ok := s.selectedComment(); ok {
+		target, rs = c.ID, c.Reactions
+	}
+	return s.act(k, target, rs)
 }
 
 // splitLabels splits user input on commas: a label may hold spaces.
@@ -353,40 +217,14 @@ func reacted(rs []api.Reaction, emoji, who string) bool {
 	return false
 }
 
-func (s *issueScreen) moveSel(d int) {
-	s.sel = min(max(s.sel+d, 0), len(s.timeline))
-	s.render()
-	if s.sel < len(s.starts) {
-		start := s.starts[s.sel]
-		end := s.vp.TotalLineCount()
-		if s.sel+1 < len(s.starts) {
-			end = s.starts[s.sel+1]
-		}
-		top := s.vp.YOffset()
-		switch {
-		case start < top:
-			s.vp.SetYOffset(start)
-		case end > top+s.vp.Height():
-			s.vp.SetYOffset(min(start, end-s.vp.Height()))
-		}
-	}
-}
-
 func (s *issueScreen) setIssue(is api.Issue) {
-	var selID string
-	if c, ok := s.selectedComment(); ok {
-		selID = c.ID
-	}
 	s.issue, s.loaded, s.title = is, true, is.Title
 	s.timeline = threaded(is.Comments)
-	s.sel = 0
-	if selID != "" {
-		for i, e := range s.timeline {
-			if e.c.ID == selID {
-				s.sel = i + 1
-			}
-		}
+	cs := make([]api.Comment, len(s.timeline))
+	for i, e := range s.timeline {
+		cs[i] = e.c
 	}
+	s.setComments(cs)
 	s.render()
 }
 
@@ -416,10 +254,7 @@ func (s *issueScreen) render() {
 	s.starts = s.starts[:0]
 	block := func(i int, depth int, body []string) {
 		s.starts = append(s.starts, len(lines))
-		mark := "  "
-		if i == s.sel {
-			mark = st.Selected.Render("▌ ")
-		}
+		mark := s.selMark(i)
 		pad := strings.Repeat("  ", depth)
 		for _, l := range body {
 			add(ansi.Truncate(mark+pad+l, w, "…"))
@@ -458,13 +293,6 @@ func (s *issueScreen) render() {
 		block(i+1, e.depth, b)
 	}
 	s.vp.SetContentLines(lines)
-}
-
-func (s *issueScreen) View() string {
-	if s.comp == nil {
-		return s.vp.View()
-	}
-	return s.vp.View() + "\n" + s.comp.View()
 }
 
 // wrap word-wraps text to w cells, breaking words longer than a line.

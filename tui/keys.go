@@ -74,30 +74,33 @@ var reposKeys = struct{ New key.Binding }{
 	New: bind([]string{"n"}, "n", "new repo"),
 }
 
+// repoKeys are the repo screen's own bindings.
+var repoKeys = struct{ New, NewPatch key.Binding }{
+	New:      bind([]string{"n"}, "n", "new issue"),
+	NewPatch: bind([]string{"n"}, "n", "new patch (says how)"),
+}
+
 // issueKeys act on the issue shown.
 type issueKeyMap struct {
-	Comment, Reply, Edit, EditComment, Close, Label, Assign, React, Hide, Resolve key.Binding
+	Comment, Reply, EditComment, Hide, Resolve key.Binding
 }
 
 var issueKeys = issueKeyMap{
 	Comment:     bind([]string{"c"}, "c", "comment"),
 	Reply:       bind([]string{"R"}, "R", "reply to selected"),
-	Edit:        bind([]string{"e"}, "e", "edit title"),
 	EditComment: bind([]string{"E"}, "E", "edit own comment"),
-	Close:       bind([]string{"x"}, "x", "close/reopen"),
-	Label:       bind([]string{"l"}, "l", "edit labels"),
-	Assign:      bind([]string{"a"}, "a", "edit assignees"),
-	React:       bind([]string{"+"}, "+", "react 👍"),
 	Hide:        bind([]string{"H"}, "H", "hide/unhide comment (maintainers)"),
 	Resolve:     bind([]string{"v"}, "v", "resolve/unresolve comment"),
 }
 
 // patchKeys act on the patch shown.
-var patchKeys = struct{ Approve, Reject, Comment, Inline key.Binding }{
+var patchKeys = struct{ Approve, Reject, Comment, Inline, Merge, Draft key.Binding }{
 	Approve: bind([]string{"A"}, "A", "approve"),
 	Reject:  bind([]string{"X"}, "X", "request changes"),
 	Comment: bind([]string{"c"}, "c", "comment"),
 	Inline:  bind([]string{"i"}, "i", "comment on file:line"),
+	Merge:   bind([]string{"m"}, "m", "mark merged (maintainers)"),
+	Draft:   bind([]string{"d"}, "d", "draft/ready"),
 }
 
 // composeKeys apply while writing text.

@@ -104,10 +104,16 @@ type (
 		result
 		text string
 	}
-	// noteMsg is a hint for the status bar, shown as an error.
+	// aliasSkippedMsg goes on from the first-run screen without an alias.
+	aliasSkippedMsg struct{}
+	// noteMsg is a hint for the status bar, shown as an error; infoMsg
+	// is news for it.
 	noteMsg struct{ text string }
+	infoMsg struct{ text string }
 	pushMsg struct{ s screen }
 	popMsg  struct{}
+	// replaceMsg pops the top screen and pushes s.
+	replaceMsg struct{ s screen }
 )
 
 func push(s screen) tea.Cmd { return func() tea.Msg { return pushMsg{s} } }
@@ -131,6 +137,13 @@ func fetchIdentity(c *common) tea.Cmd {
 func initIdentity(c *common, alias string) tea.Cmd {
 	return call(c.ctx, func(ctx context.Context) tea.Msg {
 		id, err := c.svc.InitIdentity(ctx, alias, nil)
+		return identityMsg{result: result{err}, id: id, created: true}
+	})
+}
+
+func setAlias(c *common, alias string) tea.Cmd {
+	return call(c.ctx, func(ctx context.Context) tea.Msg {
+		id, err := c.svc.SetAlias(ctx, alias)
 		return identityMsg{result: result{err}, id: id, created: true}
 	})
 }

@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"context"
+
 	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
 
@@ -27,6 +29,15 @@ type objectView struct {
 	fetch func() tea.Cmd
 	draw  func()
 	send  func(*composer) tea.Cmd
+	// kind is "issue" or "patch"; meta describes the object for the
+	// shared actions, edit writes an edit of it.
+	kind string
+	meta func() meta
+	edit func(ctx context.Context, e api.Edit) error
+
+	// ask is a question or picker open below the object.
+	ask *choice
+	selection
 }
 
 func newObjectView(c *common, repo api.Repo, id, title string) objectView {
@@ -45,6 +56,9 @@ func (v *objectView) SetSize(w, h int) {
 // layout shares the height between the viewport and an open composer.
 func (v *objectView) layout() {
 	vh := v.h
+	if v.ask != nil {
+		vh--
+	}
 	if v.comp != nil {
 		v.comp.SetSize(v.w, min(10, max(v.h/2, 4)))
 		vh -= v.comp.Height()
@@ -54,13 +68,34 @@ func (v *objectView) layout() {
 	v.draw()
 }
 
-func (v *objectView) Capturing() bool { return v.comp != nil }
+func (v *objectView) Capturing() bool { return v.comp != nil || v.ask != nil }
+
+// overlayKeys is the keymap of an open question or composer, if any.
+func (v *objectView) overlayKeys() (keyMap, bool) {
+	switch {
+	case v.ask != nil:
+		return v.ask.keyMap(), true
+	case v.comp != nil:
+		return v.comp.KeyMap(), true
+	}
+	return keyMap{}, false
+}
 
 func (v *objectView) View() string {
-	if v.comp == nil {
-		return v.vp.View()
+	out := v.vp.View()
+	if v.comp != nil {
+		out += "\n" + v.comp.View()
 	}
-	return v.vp.View() + "\n" + v.comp.View()
+	if v.ask != nil {
+		out += "\n" + v.ask.view(v.c.st)
+	}
+	return out
+}
+
+// setAsk opens or closes the question, making room for it.
+func (v *objectView) setAsk(q *choice) {
+	v.ask = q
+	v.layout()
 }
 
 // openComposer opens a composer for p below the object.
@@ -119,12 +154,28 @@ func (v *objectView) update(msg tea.Msg) (cmd tea.Cmd, consumed, handled bool) {
 		v.vp, cmd = v.vp.Update(msg)
 		return cmd, true, true
 	case tea.KeyPressMsg:
+		if v.ask != nil {
+			cmd, done := v.ask.update(msg)
+			if done {
+				v.setAsk(nil)
+			}
+			return cmd, true, true
+		}
 		if v.comp == nil {
 			return nil, false, false
 		}
 		cmd, act := v.comp.Update(msg)
 		switch act {
 		case composeCancel:
+			if v.comp.changed() {
+				// A half-written text is not thrown away on one key.
+				v.setAsk(yesNo("discard what you wrote?", func() tea.Cmd {
+					v.comp = nil
+					v.layout()
+					return nil
+				}))
+				return nil, true, true
+			}
 			v.comp = nil
 			v.layout()
 		case composeSubmit:

@@ -20,27 +20,42 @@ import (
 type patchScreen struct {
 	objectView
 	patch api.Patch
+	// general is the discussion as a thread, inline the comments on
+	// lines by file and line; the selection runs through both in order.
+	general []entry
+	inline  []api.Comment
 }
 
 func newPatchScreen(c *common, repo api.Repo, id, title string) *patchScreen {
 	s := &patchScreen{objectView: newObjectView(c, repo, id, title)}
 	s.fetch = func() tea.Cmd { return fetchPatch(s.c, s.repo.ID, s.id) }
 	s.draw, s.send = s.render, s.submit
+	s.kind = "patch"
+	s.meta = func() meta {
+		p := s.patch
+		return meta{author: p.Author.ID, state: p.State, title: p.Title, body: p.Description, labels: p.Labels, assignees: p.Assignees}
+	}
+	s.edit = func(ctx context.Context, e api.Edit) error {
+		_, err := s.c.svc.EditPatch(ctx, s.repo.ID, s.id, e)
+		return err
+	}
 	return s
 }
 
 func (s *patchScreen) Title() string { return "patch " + shortID(s.id) }
 
 func (s *patchScreen) KeyMap() keyMap {
-	if s.comp != nil {
-		return s.comp.KeyMap()
+	if km, ok := s.overlayKeys(); ok {
+		return km
 	}
-	k := patchKeys
+	k, o := patchKeys, objectKeys
 	return keyMap{
-		short: []key.Binding{k.Approve, k.Reject, k.Comment, k.Inline, globals.Back, globals.Help},
+		short: []key.Binding{k.Approve, k.Reject, k.Comment, o.Edit, o.Close, globals.Help},
 		full: [][]key.Binding{
 			{lists.Up, lists.Down, lists.PageUp, lists.PageDown},
 			{k.Approve, k.Reject, k.Comment, k.Inline},
+			{issueKeys.Reply, issueKeys.EditComment, issueKeys.Hide, issueKeys.Resolve},
+			{o.Edit, o.Close, k.Merge, k.Draft, o.Label, o.Assign, o.React, o.Copy},
 			globals.list(),
 		},
 	}
@@ -67,8 +82,7 @@ func (s *patchScreen) Update(msg tea.Msg) (tea.Cmd, bool) {
 		}
 		cmd := s.fetched()
 		if msg.err == nil {
-			s.patch, s.loaded, s.title = msg.patch, true, msg.patch.Title
-			s.render()
+			s.setPatch(msg.patch)
 		}
 		return cmd, true
 	}
@@ -84,18 +98,7 @@ func (s *patchScreen) Update(msg tea.Msg) (tea.Cmd, bool) {
 func (s *patchScreen) key(k tea.KeyPressMsg) (tea.Cmd, bool) {
 	rev := strconv.Itoa(s.latest())
 	switch {
-	case key.Matches(k, lists.Up):
-		s.vp.ScrollUp(1)
-	case key.Matches(k, lists.Down):
-		s.vp.ScrollDown(1)
-	case key.Matches(k, lists.PageUp):
-		s.vp.PageUp()
-	case key.Matches(k, lists.PageDown):
-		s.vp.PageDown()
-	case key.Matches(k, lists.Top):
-		s.vp.GotoTop()
-	case key.Matches(k, lists.Bottom):
-		s.vp.GotoBottom()
+	case s.navKey(k):
 	case key.Matches(k, globals.Refresh):
 		return s.load.start(fetchPatch(s.c, s.repo.ID, s.id)), true
 	case !s.loaded:
@@ -104,14 +107,51 @@ func (s *patchScreen) key(k tea.KeyPressMsg) (tea.Cmd, bool) {
 		return s.compose(forReview, "Approve revision "+rev+" (summary optional)", true, "approve"), true
 	case key.Matches(k, patchKeys.Reject):
 		return s.compose(forReview, "Request changes on revision "+rev, true, "request-changes"), true
-	case key.Matches(k, patchKeys.Comment):
-		return s.compose(forComment, "Comment on "+shortID(s.id), true, ""), true
 	case key.Matches(k, patchKeys.Inline):
 		return s.compose(forInline, "Comment on revision "+rev+" as: path:line[-end] text", false, ""), true
+	case key.Matches(k, patchKeys.Merge):
+		return s.merge(), true
+	case key.Matches(k, patchKeys.Draft):
+		return s.draft(), true
 	default:
-		return nil, false
+		if cmd, ok := s.commentKey(k); ok {
+			return cmd, true
+		}
+		target, rs := s.id, s.patch.Reactions
+		if c, ok := s.selectedComment(); ok {
+			target, rs = c.ID, c.Reactions
+		}
+		return s.act(k, target, rs)
 	}
 	return nil, true
+}
+
+// merge marks the patch merged, after asking; maintainers only.
+func (s *patchScreen) merge() tea.Cmd {
+	switch p := s.patch; {
+	case !s.c.maintains(s.repo):
+		return noteCmd(notAllowed("a maintainer", "merge"))
+	case p.State == "merged":
+		return noteCmd("this patch is merged already")
+	case p.State == "closed":
+		return noteCmd("this patch is closed; reopen it (x) to merge it")
+	}
+	s.setAsk(yesNo("mark this patch merged into "+trunc(s.patch.Base, 30)+"?", s.setState("merged", "", "patch marked merged")))
+	return nil
+}
+
+// draft turns an open patch into a draft and a draft ready for review.
+func (s *patchScreen) draft() tea.Cmd {
+	m := s.meta()
+	switch {
+	case !s.mine(m):
+		return noteCmd(notAllowed("the author or a maintainer", "mark it draft/ready"))
+	case m.state == "open":
+		return s.setState("draft", "", "patch marked draft")()
+	case m.state == "draft":
+		return s.setState("open", "", "patch marked ready for review")()
+	}
+	return noteCmd("a " + m.state + " patch is neither draft nor ready")
 }
 
 // parseInline reads "path:start[-end] text".
@@ -139,11 +179,6 @@ func (s *patchScreen) submit(comp *composer) tea.Cmd {
 	repo, id, svc := s.repo.ID, s.id, s.c.svc
 	text := strings.TrimSpace(comp.Value())
 	switch comp.purpose {
-	case forComment:
-		return write(s.c, repo, id, "comment posted", true, func(ctx context.Context) error {
-			_, err := svc.Comment(ctx, repo, id, api.NewComment{Body: text})
-			return err
-		})
 	case forReview:
 		verdict := comp.target
 		what := "approved"
@@ -166,7 +201,30 @@ func (s *patchScreen) submit(comp *composer) tea.Cmd {
 			return err
 		})
 	}
-	return nil
+	return s.submitComment(comp)
+}
+
+// setPatch takes a fetched patch and orders its comments as drawn.
+func (s *patchScreen) setPatch(p api.Patch) {
+	s.patch, s.loaded, s.title = p, true, p.Title
+	var general, inline []api.Comment
+	for _, c := range p.Comments {
+		if c.Anchor != nil {
+			inline = append(inline, c)
+		} else {
+			general = append(general, c)
+		}
+	}
+	slices.SortStableFunc(inline, func(a, b api.Comment) int {
+		return cmp.Or(strings.Compare(a.Anchor.Path, b.Anchor.Path), cmp.Compare(a.Anchor.Start, b.Anchor.Start), a.Created.Compare(b.Created))
+	})
+	s.general, s.inline = threaded(general), inline
+	cs := make([]api.Comment, 0, len(p.Comments))
+	for _, e := range s.general {
+		cs = append(cs, e.c)
+	}
+	s.setComments(append(cs, inline...))
+	s.render()
 }
 
 func (s *patchScreen) render() {
@@ -199,32 +257,37 @@ func (s *patchScreen) render() {
 	for _, r := range p.Reviews {
 		add(fmt.Sprintf("  %-12s %s on r%d  %s", trunc(displayName(r.Reviewer), 12), verdictText(st, r.Verdict), r.RevNumber, trunc(r.Summary, 60)))
 	}
-	var general, inline []api.Comment
-	for _, c := range p.Comments {
-		if c.Anchor != nil {
-			inline = append(inline, c)
-		} else {
-			general = append(general, c)
-		}
+	s.starts = append(s.starts[:0], 0)
+	n := 0
+	// mark starts comment n's block and says whether it is selected.
+	mark := func() string {
+		n++
+		s.starts = append(s.starts, len(lines))
+		return s.selMark(n)
 	}
-	add("", st.Header.Render(fmt.Sprintf(" Discussion (%d)", len(general))))
-	for _, e := range threaded(general) {
-		pad := "  " + strings.Repeat("  ", e.depth)
-		add(pad + st.Author.Render(displayName(e.c.Author)) + st.Subtle.Render(" · "+agoPhrase(e.c.Created, now)))
+	add("", st.Header.Render(fmt.Sprintf(" Discussion (%d)", len(s.general))))
+	for _, e := range s.general {
+		m := mark()
+		pad := m + strings.Repeat("  ", e.depth)
+		head := pad + st.Author.Render(displayName(e.c.Author)) + st.Subtle.Render(" · "+agoPhrase(e.c.Created, now))
+		if e.c.Edited {
+			head += st.Subtle.Render(" (edited)")
+		}
+		add(head)
 		if e.c.Hidden {
 			add(pad + st.Subtle.Render("comment hidden"))
 			continue
 		}
-		for _, l := range s.c.md.Lines(e.c.ID, e.c.Body, w-len(pad)-2) {
+		for _, l := range s.c.md.Lines(e.c.ID, e.c.Body, w-2*e.depth-4) {
 			add(pad + l)
 		}
+		if r := reactionLine(e.c.Reactions); r != "" {
+			add(pad + r)
+		}
 	}
-	add("", st.Header.Render(fmt.Sprintf(" Inline comments (%d)", len(inline))))
-	slices.SortStableFunc(inline, func(a, b api.Comment) int {
-		return cmp.Or(strings.Compare(a.Anchor.Path, b.Anchor.Path), cmp.Compare(a.Anchor.Start, b.Anchor.Start), a.Created.Compare(b.Created))
-	})
+	add("", st.Header.Render(fmt.Sprintf(" Inline comments (%d)", len(s.inline))))
 	last := ""
-	for _, c := range inline {
+	for _, c := range s.inline {
 		a := c.Anchor
 		loc := fmt.Sprintf("%s:%d", trunc(a.Path, w-20), a.Start)
 		if a.End > a.Start {
@@ -234,21 +297,19 @@ func (s *patchScreen) render() {
 			add("  " + st.Title.Render(loc) + st.Subtle.Render(fmt.Sprintf(" (r%d)", a.RevNumber)))
 			last = loc
 		}
-		head := "    " + st.Author.Render(displayName(c.Author)) + st.Subtle.Render(" · "+agoPhrase(c.Created, now))
+		m := mark()
+		head := m + "  " + st.Author.Render(displayName(c.Author)) + st.Subtle.Render(" · "+agoPhrase(c.Created, now))
 		if c.Resolved {
 			head += st.Subtle.Render(" (resolved)")
 		}
 		add(head)
+		if c.Hidden {
+			add(m + "    " + st.Subtle.Render("comment hidden"))
+			continue
+		}
 		for _, l := range s.c.md.Lines(c.ID, c.Body, w-8) {
-			add("      " + l)
+			add(m + "    " + l)
 		}
 	}
 	s.vp.SetContentLines(lines)
-}
-
-func (s *patchScreen) View() string {
-	if s.comp == nil {
-		return s.vp.View()
-	}
-	return s.vp.View() + "\n" + s.comp.View()
 }

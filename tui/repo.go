@@ -30,6 +30,10 @@ var (
 	patchStates = []string{"open", "draft", "merged", "closed", "all"}
 )
 
+// patchFromBranch says how to open a patch while the TUI cannot: a patch
+// is a branch's commits, and the TUI does not move code yet.
+const patchFromBranch = "for now, open patches from a branch with `murmur patch open`"
+
 // repoScreen is one repo with tabs for issues, patches, refs and activity.
 type repoScreen struct {
 	c    *common
@@ -119,8 +123,12 @@ func (s *repoScreen) KeyMap() keyMap {
 	acts := []key.Binding{tabKeys.Next, tabKeys.Prev, lists.Filter}
 	short := []key.Binding{tabKeys.Next, lists.Filter}
 	if s.tab == tabIssues || s.tab == tabPatches {
-		acts = append(acts, lists.Open, lists.State)
-		short = append(short, lists.Open, lists.State)
+		n := repoKeys.New
+		if s.tab == tabPatches {
+			n = repoKeys.NewPatch
+		}
+		acts = append(acts, lists.Open, lists.State, n)
+		short = append(short, lists.Open, n, lists.State)
 	}
 	short = append(short, globals.Back, globals.Help)
 	return keyMap{short: short, full: [][]key.Binding{lists.moves(), acts, globals.list()}}
@@ -242,6 +250,13 @@ func (s *repoScreen) Update(msg tea.Msg) (tea.Cmd, bool) {
 				s.loaded[tabPatches] = false
 				s.load[tabPatches].inflight = false
 				return s.reload(tabPatches), true
+			}
+		case key.Matches(msg, repoKeys.New):
+			switch s.tab {
+			case tabIssues:
+				return push(newIssueForm(s.c, s.repo)), true
+			case tabPatches:
+				return noteCmd(patchFromBranch), true
 			}
 		case key.Matches(msg, lists.Open):
 			switch s.tab {

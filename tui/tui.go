@@ -243,7 +243,17 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	case statusMsg:
 		if msg.err == nil {
 			m.c.status, m.c.hasSt = msg.st, true
+			// The status names the identity: an alias set from another
+			// process (`murmur id alias`) shows in the status bar.
+			if p := msg.st.Identity; p.ID != "" && p.ID == m.c.identity.ID {
+				m.c.identity.Person = p
+			}
 		}
+	case aliasSkippedMsg:
+		if m.state == stateFirstRun {
+			return m.ready(false)
+		}
+		return nil
 	case statusTickMsg:
 		cmds = append(cmds, fetchStatus(m.c))
 		if m.live {
@@ -252,6 +262,8 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return tea.Batch(cmds...)
 	case noteMsg:
 		return m.setNote(msg.text, true)
+	case infoMsg:
+		return m.setNote(msg.text, false)
 	case clearNoteMsg:
 		if msg.seq == m.noteSeq {
 			m.note = ""
@@ -291,6 +303,12 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 			m.stack = m.stack[:len(m.stack)-1]
 		}
 		return tea.Batch(cmds...)
+	case replaceMsg:
+		if len(m.stack) > 1 {
+			m.stack = m.stack[:len(m.stack)-1]
+		}
+		cmds = append(cmds, m.pushScreen(msg.s))
+		return tea.Batch(cmds...)
 	case writtenMsg:
 		if msg.err == nil && msg.what != "" {
 			cmds = append(cmds, m.setNote(msg.what, false))
@@ -317,6 +335,32 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 
 type resubscribeMsg struct{}
 
+func (m *Model) firstRun(exists bool) tea.Cmd {
+	m.state = stateFirstRun
+	m.alias = newAliasScreen(m.c, exists)
+	w, h := m.contentSize()
+	m.alias.SetSize(w, h)
+	return m.alias.Init()
+}
+
+// ready leaves the first run (or loading) for the repos screen.
+func (m *Model) ready(created bool) tea.Cmd {
+	m.state = stateReady
+	exists := m.alias != nil && m.alias.exists
+	m.alias = nil
+	cmds := []tea.Cmd{m.pushScreen(newReposScreen(m.c))}
+	if m.c.opts.Repo != "" {
+		cmds = append(cmds, fetchRepo(m.c, m.c.opts.Repo))
+	}
+	switch {
+	case created && exists:
+		cmds = append(cmds, m.setNote("alias set: "+displayName(m.c.identity.Person), false))
+	case created:
+		cmds = append(cmds, m.setNote("identity created: "+displayName(m.c.identity.Person), false))
+	}
+	return tea.Batch(cmds...)
+}
+
 func (m *Model) identity(msg identityMsg) tea.Cmd {
 	switch {
 	case msg.err == nil:
@@ -324,22 +368,14 @@ func (m *Model) identity(msg identityMsg) tea.Cmd {
 		if m.state == stateReady {
 			return nil
 		}
-		m.state = stateReady
-		m.alias = nil
-		cmds := []tea.Cmd{m.pushScreen(newReposScreen(m.c))}
-		if m.c.opts.Repo != "" {
-			cmds = append(cmds, fetchRepo(m.c, m.c.opts.Repo))
+		// An identity without an alias (made by the node when it joined
+		// the mesh) asks for one too, once a session.
+		if msg.id.Alias == "" && m.state != stateFirstRun {
+			return m.firstRun(true)
 		}
-		if msg.created {
-			cmds = append(cmds, m.setNote("identity created: "+displayName(msg.id.Person), false))
-		}
-		return tea.Batch(cmds...)
+		return m.ready(msg.created)
 	case api.ErrorCode(msg.err) == api.CodeNoIdentity:
-		m.state = stateFirstRun
-		m.alias = newAliasScreen(m.c)
-		w, h := m.contentSize()
-		m.alias.SetSize(w, h)
-		return m.alias.Init()
+		return m.firstRun(false)
 	case m.state == stateFirstRun:
 		m.alias.busy = false
 		return m.setNote(errText(msg.err), true)

@@ -222,12 +222,18 @@ func TestReplyAndReact(t *testing.T) {
 		t.Fatalf("comments = %+v, want a reply to c1", f.comments)
 	}
 	h.press("j", "j", "j", "+") // c1 → c2 → the reply → c3
-	if diff := cmp.Diff([]string{"c3 👍 remove=true"}, f.reactions); diff != "" {
+	golden(t, "react_picker", h.screen())
+	h.press("1", "+", "6")
+	if diff := cmp.Diff([]string{"c3 👍 remove=true", "c3 ❤️ remove=false"}, f.reactions); diff != "" {
 		t.Errorf("reactions (-want +got):\n%s", diff)
 	}
 	h.press("x")
-	if len(f.edits) != 1 || f.edits[0].State != "closed" {
-		t.Errorf("edits = %+v, want a close", f.edits)
+	if len(f.edits) != 0 {
+		t.Fatalf("x closed without asking: %+v", f.edits)
+	}
+	h.press("c")
+	if len(f.edits) != 1 || f.edits[0].State != "closed" || f.edits[0].Reason != "completed" {
+		t.Errorf("edits = %+v, want a close as completed", f.edits)
 	}
 }
 
@@ -302,6 +308,63 @@ func TestFirstRun(t *testing.T) {
 	}
 	if _, ok := h.m.top().(*repoScreen); !ok {
 		t.Errorf("after creating, top = %T, want *repoScreen", h.m.top())
+	}
+}
+
+func TestFirstRunAliasless(t *testing.T) {
+	// The node made a key when it joined the mesh: the identity exists,
+	// without an alias.
+	f := newFake()
+	f.identity = &api.Identity{Person: api.Person{ID: "did:key:z6MkAnon", Short: "z6MkAnon"}}
+	f.status.Identity = f.identity.Person
+	h := newHarness(t, f, 80, 24)
+	golden(t, "first_run_aliasless", h.screen())
+	h.typeText("dora")
+	h.press("enter")
+	if f.identity.Alias != "dora" {
+		t.Fatalf("alias = %q, want dora", f.identity.Alias)
+	}
+	if _, ok := h.m.top().(*reposScreen); !ok || h.m.state != stateReady {
+		t.Fatalf("after the alias, state %v top %T, want the repos screen", h.m.state, h.m.top())
+	}
+	if bar := lastLine(h.screen()); !strings.Contains(bar, "dora") || !strings.Contains(bar, "alias set") {
+		t.Errorf("status bar = %q, want dora and the note", bar)
+	}
+
+	t.Run("skip", func(t *testing.T) {
+		f := newFake()
+		f.identity = &api.Identity{Person: api.Person{ID: "did:key:z6MkAnon", Short: "z6MkAnon"}}
+		h := newHarness(t, f, 80, 24)
+		h.press("esc")
+		if _, ok := h.m.top().(*reposScreen); !ok {
+			t.Fatalf("esc: top %T, want the repos screen", h.m.top())
+		}
+		if f.identity.Alias != "" {
+			t.Errorf("skipping set alias %q", f.identity.Alias)
+		}
+	})
+	t.Run("new identity cannot skip", func(t *testing.T) {
+		f := newFake()
+		f.identity = nil
+		h := newHarness(t, f, 80, 24)
+		h.press("esc")
+		if h.m.state != stateFirstRun {
+			t.Errorf("esc without an identity left the first run: state %v", h.m.state)
+		}
+	})
+}
+
+func TestStatusBarFollowsAlias(t *testing.T) {
+	f := newFake()
+	h := newHarness(t, f, 80, 24)
+	if bar := lastLine(h.screen()); !strings.Contains(bar, "alice") {
+		t.Fatalf("status bar = %q, want alice", bar)
+	}
+	// Another process renames the identity; the next status poll tells.
+	f.SetAlias(t.Context(), "alicia")
+	h.send(statusTickMsg{})
+	if bar := lastLine(h.screen()); !strings.Contains(bar, "alicia") {
+		t.Errorf("after the alias changed, status bar = %q, want alicia", bar)
 	}
 }
 

@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -141,16 +143,24 @@ func tuiHome(t *testing.T) (*cli, string) {
 	return c, id
 }
 
-func TestE2ETUIComment(t *testing.T) {
-	if testing.Short() {
-		t.Skip("drives the binary in a pseudo-terminal")
-	}
-	t.Parallel()
+// tuiDemoRepo starts the TUI on the data directory of tuiHome and opens
+// the repo, its issue in view.
+func tuiDemoRepo(t *testing.T) (*cli, string, *tuiSession) {
+	t.Helper()
 	c, id := tuiHome(t)
 	s := startTUI(t, c)
 	s.waitFor("a demo repo")
 	s.send("enter")
 	s.waitFor("Crash on empty config")
+	return c, id, s
+}
+
+func TestE2ETUIComment(t *testing.T) {
+	if testing.Short() {
+		t.Skip("drives the binary in a pseudo-terminal")
+	}
+	t.Parallel()
+	c, id, s := tuiDemoRepo(t)
 	s.send("enter")
 	s.waitFor("opened by alice")
 	s.waitFor("1. create an")
@@ -175,11 +185,7 @@ func TestE2ETUILiveIssue(t *testing.T) {
 		t.Skip("drives the binary in a pseudo-terminal")
 	}
 	t.Parallel()
-	c, _ := tuiHome(t)
-	s := startTUI(t, c)
-	s.waitFor("a demo repo")
-	s.send("enter")
-	s.waitFor("Crash on empty config")
+	c, _, s := tuiDemoRepo(t)
 	// A second process: it reaches the node the TUI runs through its
 	// socket, and the TUI hears of the new issue without a keypress.
 	c.id("issue", "create", "-t", "from elsewhere")
@@ -477,5 +483,163 @@ func TestVT(t *testing.T) {
 				t.Errorf("screen = %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// A fresh data directory, online (the default): the node makes its key
+// when it joins the mesh, and the TUI still asks for the alias. An alias
+// set later from another process reaches the status bar.
+func TestE2ETUIFirstRunAlias(t *testing.T) {
+	if testing.Short() {
+		t.Skip("drives the binary in a pseudo-terminal")
+	}
+	t.Parallel()
+	c := newCLI(t, t.TempDir())
+	c.env["MURMUR_LISTEN"] = "127.0.0.1:0"
+	s := startTUI(t, c)
+	s.waitFor("Welcome to murmur")
+	s.waitFor("alias:")
+	s.send("carol", "enter")
+	s.waitFor("alias set: carol")
+	var id api.Identity
+	c.json(&id, "id", "show", "--json")
+	if id.Alias != "carol" {
+		t.Fatalf("id show --json alias = %q, want carol", id.Alias)
+	}
+	c.ok("id", "alias", "caroline")
+	s.waitFor(" caroline │")
+	// With no repos the new-repo form has the keyboard.
+	s.send("ctrl+c")
+	s.wait()
+}
+
+// An issue opened, edited, labelled, closed and reopened in the TUI, each
+// step checked from the CLI.
+func TestE2ETUIIssueLifecycle(t *testing.T) {
+	if testing.Short() {
+		t.Skip("drives the binary in a pseudo-terminal")
+	}
+	t.Parallel()
+	editor := filepath.Join(t.TempDir(), "editor")
+	if err := os.WriteFile(editor, []byte("#!/bin/sh\nprintf 'Second body' > \"$1\"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := tuiHome(t)
+	c.env["EDITOR"] = editor
+	s := startTUI(t, c)
+	s.waitFor("a demo repo")
+	s.send("enter")
+	s.waitFor("Crash on empty config")
+	s.send("n")
+	s.waitFor("New issue in demo")
+	s.send("Made in the TUI", "tab", "First body", "tab", "bug", "ctrl+s")
+	s.waitFor("opened by alice")
+	s.waitFor("First body")
+
+	var list []api.IssueSummary
+	c.json(&list, "issue", "list", "--json")
+	var id string
+	for _, is := range list {
+		if is.Title == "Made in the TUI" {
+			id = is.ID
+			if len(is.Labels) != 1 || is.Labels[0] != "bug" {
+				t.Errorf("labels = %v, want [bug]", is.Labels)
+			}
+		}
+	}
+	if id == "" {
+		t.Fatalf("issue list --json lacks the issue made in the TUI: %+v", list)
+	}
+	view := func() api.Issue {
+		t.Helper()
+		var is api.Issue
+		c.json(&is, "issue", "view", id, "--json")
+		return is
+	}
+	if is := view(); is.Body != "First body" {
+		t.Errorf("body = %q, want First body", is.Body)
+	}
+
+	// Edit the body in $EDITOR (ctrl+e): the TUI hands the terminal to
+	// the editor and takes what it saved.
+	s.send("e")
+	s.waitFor("Edit issue")
+	s.send("\x05")
+	s.waitFor("Second body")
+	s.send("ctrl+s")
+	s.waitFor("issue edited")
+	s.waitFor("Second body")
+	if is := view(); is.Body != "Second body" || is.Title != "Made in the TUI" {
+		t.Errorf("after the edit: title %q body %q", is.Title, is.Body)
+	}
+
+	s.send("l")
+	s.waitFor("Labels (comma separated")
+	s.send(", ui", "enter")
+	s.waitFor("labels added: ui")
+	if is := view(); !slices.Equal(is.Labels, []string{"bug", "ui"}) {
+		t.Errorf("labels = %v, want [bug ui]", is.Labels)
+	}
+
+	s.send("x")
+	s.waitFor("close this issue?")
+	s.send("p")
+	s.waitFor("issue closed as not planned")
+	if is := view(); is.State != "closed" || is.Reason != "not-planned" {
+		t.Errorf("after closing: state %q reason %q", is.State, is.Reason)
+	}
+
+	s.send("X")
+	s.waitFor("issue reopened")
+	if is := view(); is.State != "open" {
+		t.Errorf("after reopening: state %q", is.State)
+	}
+	s.send("q")
+	s.wait()
+}
+
+// From the peers screen: join a running node by its address, follow its
+// repo by ID, sync, and find the repo on the repos screen.
+func TestE2ETUIPeersFollow(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs murmur serve and the TUI in a pseudo-terminal")
+	}
+	t.Parallel()
+	ca := newCLI(t, t.TempDir())
+	ca.ok("id", "init", "--alias", "alice")
+	var repo api.Repo
+	ca.json(&repo, "repo", "create", "--name", "seeded", "--description", "from alice", "--json")
+	ca.id("issue", "create", "-t", "Seeded issue")
+	da := newDaemon(t, ca)
+	da.start()
+
+	cb := newCLI(t, t.TempDir())
+	cb.ok("id", "init", "--alias", "bob")
+	cb.env["MURMUR_LISTEN"] = "127.0.0.1:0"
+	s := startTUI(t, cb)
+	s.waitFor("Repos (0)")
+	s.send("\x1b") // close the new-repo form offered with no repos
+	s.waitFor("n new repo")
+	s.send("p")
+	s.waitFor("Peers (")
+	s.send("a")
+	s.waitFor("peer:")
+	s.send(da.addr, "enter")
+	s.waitFor("synced 0 of 0 repos")
+	s.send("f")
+	s.waitFor("follow:")
+	s.send(repo.ID, "enter")
+	s.waitFor("following ")
+	s.send("s")
+	s.waitFor("seeded")
+	s.send("\x1b")
+	s.waitFor("from alice")
+	s.send("q")
+	s.wait()
+
+	var list []api.IssueSummary
+	cb.json(&list, "issue", "list", "-R", repo.ID, "--json")
+	if len(list) != 1 || list[0].Title != "Seeded issue" {
+		t.Errorf("issue list on the follower = %+v, want the seeded issue", list)
 	}
 }
