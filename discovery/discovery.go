@@ -103,7 +103,7 @@ func Start(cfg Config, found func(Peer)) (*Discovery, error) {
 		return nil, fmt.Errorf("discovery: port %d out of range", cfg.Port)
 	}
 	ifaces, ips := lanInterfaces()
-	if len(ifaces) == 0 || len(ips) == 0 {
+	if len(ifaces) == 0 {
 		return nil, ErrNoNetwork
 	}
 	var r [6]byte
@@ -132,25 +132,42 @@ func (d *Discovery) Close() error {
 	return d.server.Shutdown()
 }
 
-func (d *Discovery) browseLoop(ctx context.Context, ifaces []net.Interface) {
+// retryMin is the first wait after a browse that failed (an interface
+// still coming up, say); it doubles up to Config.Interval.
+const retryMin = 2 * time.Second
+
+func (d *Discovery) browseLoop(ctx context.Context, ifaces []lanIface) {
 	defer d.wg.Done()
 	t := time.NewTimer(0)
 	defer t.Stop()
+	retry := retryMin
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
+		failed := false
 		for i := range ifaces {
-			d.browse(ctx, &ifaces[i])
+			if err := d.browse(ctx, ifaces[i]); err != nil {
+				failed = true
+			}
 		}
+		if failed {
+			t.Reset(min(retry, d.cfg.Interval))
+			retry *= 2
+			continue
+		}
+		retry = retryMin
 		t.Reset(d.cfg.Interval)
 	}
 }
 
-// browse asks one interface's network for murmur nodes.
-func (d *Discovery) browse(ctx context.Context, iface *net.Interface) {
+// browse asks one interface's network for murmur nodes, over IPv4 where
+// the interface has an IPv4 address (every node on the link answers
+// there) and over IPv6 otherwise.
+func (d *Discovery) browse(ctx context.Context, li lanIface) error {
+	iface := &li.Interface
 	entries := make(chan *mdns.ServiceEntry, 32)
 	done := make(chan struct{})
 	go func() {
@@ -163,19 +180,23 @@ func (d *Discovery) browse(ctx context.Context, iface *net.Interface) {
 	}()
 	qctx, cancel := context.WithTimeout(ctx, d.cfg.QueryTimeout)
 	err := mdns.QueryContext(qctx, &mdns.QueryParam{
-		Service:   ServiceType,
-		Domain:    "local",
-		Timeout:   d.cfg.QueryTimeout,
-		Interface: iface,
-		Entries:   entries,
-		Logger:    quiet,
+		Service:     ServiceType,
+		Domain:      "local",
+		Timeout:     d.cfg.QueryTimeout,
+		Interface:   iface,
+		Entries:     entries,
+		Logger:      quiet,
+		DisableIPv6: li.v4,
+		DisableIPv4: !li.v4,
 	})
 	cancel()
 	close(entries)
 	<-done
 	if err != nil && ctx.Err() == nil {
 		d.cfg.Logger.Debug("lan discovery: browse", "iface", iface.Name, "err", err)
+		return err
 	}
+	return nil
 }
 
 // parseEntry reads a peer from an answer: the identity from the TXT
@@ -218,14 +239,20 @@ func parseEntry(e *mdns.ServiceEntry) (Peer, bool) {
 	return p, true
 }
 
+// lanIface is an interface discovery browses on.
+type lanIface struct {
+	net.Interface
+	v4 bool // it has an IPv4 address
+}
+
 // lanInterfaces returns the interfaces that are up, not loopback and
 // carry multicast, with their unicast addresses.
-func lanInterfaces() ([]net.Interface, []net.IP) {
+func lanInterfaces() ([]lanIface, []net.IP) {
 	all, err := net.Interfaces()
 	if err != nil {
 		return nil, nil
 	}
-	var ifaces []net.Interface
+	var ifaces []lanIface
 	var ips []net.IP
 	for _, ifc := range all {
 		if ifc.Flags&net.FlagUp == 0 || ifc.Flags&net.FlagLoopback != 0 || ifc.Flags&net.FlagMulticast == 0 {
@@ -235,6 +262,7 @@ func lanInterfaces() ([]net.Interface, []net.IP) {
 		if err != nil {
 			continue
 		}
+		li := lanIface{Interface: ifc}
 		has := false
 		for _, a := range addrs {
 			ipn, ok := a.(*net.IPNet)
@@ -243,9 +271,10 @@ func lanInterfaces() ([]net.Interface, []net.IP) {
 			}
 			ips = append(ips, ipn.IP)
 			has = true
+			li.v4 = li.v4 || ipn.IP.To4() != nil
 		}
 		if has {
-			ifaces = append(ifaces, ifc)
+			ifaces = append(ifaces, li)
 		}
 	}
 	return ifaces, ips
