@@ -397,17 +397,23 @@ func (n *Node) syncDirect(ctx context.Context, addrs []string, reachTimeout time
 		}()
 	}
 	wg.Wait()
-	now := n.cfg.Now()
-	for _, r := range ok {
-		_, hostport, found := strings.Cut(r.addr, "/")
-		if !found {
-			hostport = r.addr
+	// The address book is written while the sessions run: its synced
+	// write overlaps theirs instead of delaying them.
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		now := n.cfg.Now()
+		for _, r := range ok {
+			_, hostport, found := strings.Cut(r.addr, "/")
+			if !found {
+				hostport = r.addr
+			}
+			b, _ := json.Marshal(bookEntry{Addr: hostport, Seen: now})
+			if err := n.store.SetLocal(bookPrefix+r.id.DID(), b); err != nil {
+				n.log.Warn("save address book", "err", err)
+			}
 		}
-		b, _ := json.Marshal(bookEntry{Addr: hostport, Seen: now})
-		if err := n.store.SetLocal(bookPrefix+r.id.DID(), b); err != nil {
-			n.log.Warn("save address book", "err", err)
-		}
-	}
+	}()
 	var reports []mesh.SyncReport
 	sem := make(chan struct{}, 4)
 	seen := map[identity.PublicKey]bool{}

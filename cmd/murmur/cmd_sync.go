@@ -55,7 +55,8 @@ peer; otherwise the status is 1 and the repos that failed are named.`,
 
 // embeddedMesh is the networking of a node this command starts itself:
 // an ephemeral port, on loopback when every peer named is on loopback,
-// else on every interface ($MURMUR_LISTEN overrides).
+// else on every interface ($MURMUR_LISTEN overrides). The peers named are
+// dialed while the store opens.
 func embeddedMesh(a *app, peers []string) *node.MeshConfig {
 	listen := "0.0.0.0:0"
 	if len(peers) > 0 && allLoopback(peers) {
@@ -64,7 +65,7 @@ func embeddedMesh(a *app, peers []string) *node.MeshConfig {
 	if v := strings.TrimSpace(a.Getenv("MURMUR_LISTEN")); v != "" {
 		listen = v
 	}
-	return &node.MeshConfig{Listen: listen, Advertise: strings.TrimSpace(a.Getenv("MURMUR_ADVERTISE")), Manual: true}
+	return &node.MeshConfig{Listen: listen, Advertise: strings.TrimSpace(a.Getenv("MURMUR_ADVERTISE")), Manual: true, Dial: peers}
 }
 
 func allLoopback(peers []string) bool {

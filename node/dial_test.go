@@ -1,0 +1,85 @@
+package node
+
+import (
+	"net"
+	"testing"
+	"time"
+
+	"murmur/api"
+)
+
+// TestDialWhileOpening checks that a node started for one command with
+// peers to dial is connected to them when Open returns, that Sync uses
+// that connection, and that a peer that never answers does not hold up
+// Close.
+func TestDialWhileOpening(t *testing.T) {
+	ctx := testCtx(t)
+	a := openMeshNode(t, t.TempDir())
+	repo, err := a.CreateRepo(ctx, api.NewRepo{Name: "early"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	home := t.TempDir()
+	b := openMeshNode(t, home) // makes b's identity
+	if _, err := b.Follow(ctx, repo.ID, []string{a.Mesh().Addr()}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// b writes offline.
+	b, err = Open(ctx, Config{Home: home})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.CreateIssue(ctx, repo.ID, api.NewIssue{Title: "from b"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// A UDP socket that reads nothing: a dial to it never finishes.
+	silent, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	peers := []string{a.Mesh().Addr(), a.Mesh().ID().DID() + "/" + a.Mesh().Addr(), silent.LocalAddr().String()}
+	b, err = Open(ctx, Config{Home: home, Mesh: &MeshConfig{Listen: "127.0.0.1:0", Manual: true, Dial: peers}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if b.early == nil {
+		t.Fatal("Open did not dial early although the node has an identity and peers to dial")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	conn := b.Mesh().Endpoint().Conn(a.Mesh().ID())
+	for ; conn == nil; conn = b.Mesh().Endpoint().Conn(a.Mesh().ID()) {
+		if time.Now().After(deadline) {
+			t.Fatal("no connection to a after Open")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	res, err := b.Sync(ctx, api.SyncRequest{Peers: peers[:1], Timeout: api.Duration(10 * time.Second)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 1 || !res[0].InSync || res[0].Sent != 1 {
+		t.Fatalf("Sync = %+v, want the repo reconciled, one op sent", res)
+	}
+	if got := b.Mesh().Endpoint().Conn(a.Mesh().ID()); got != conn {
+		t.Errorf("Sync used a new connection to a; want the one made while opening")
+	}
+	done := make(chan error, 1)
+	go func() { done <- b.Close() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close waits for a dial that never finishes")
+	}
+}
