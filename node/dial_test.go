@@ -83,3 +83,33 @@ func TestDialWhileOpening(t *testing.T) {
 		t.Fatal("Close waits for a dial that never finishes")
 	}
 }
+
+// TestFollowWithoutMembership checks that a node started for one command
+// fetches a followed repo over a direct connection: neither side sees the
+// other join memberlist.
+func TestFollowWithoutMembership(t *testing.T) {
+	ctx := testCtx(t)
+	a := openMeshNode(t, t.TempDir())
+	repo, err := a.CreateRepo(ctx, api.NewRepo{Name: "direct"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := openMeshNode(t, t.TempDir())
+	fr, err := b.Follow(ctx, repo.ID, []string{a.Mesh().Addr()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fr.Name != "direct" || fr.Peers != 1 || fr.Ops != repo.Ops {
+		t.Errorf("Follow = %+v, want the repo's %d ops from 1 peer", fr, repo.Ops)
+	}
+	for _, n := range []*Node{a, b} {
+		for _, p := range n.Mesh().Peers() {
+			if p.Member {
+				t.Errorf("%s sees %s as a memberlist member; a one-shot follow must not join", n.Mesh().ID().Short(), p.ID.Short())
+			}
+		}
+	}
+	if len(b.book()) != 1 {
+		t.Errorf("address book after Follow = %v, want a's address", b.book())
+	}
+}
