@@ -1,11 +1,13 @@
 package node
 
 import (
+	"encoding/json"
 	"net"
 	"testing"
 	"time"
 
 	"murmur/api"
+	"murmur/identity"
 )
 
 // TestDialWhileOpening checks that a node started for one command with
@@ -111,5 +113,47 @@ func TestFollowWithoutMembership(t *testing.T) {
 	}
 	if len(b.book()) != 1 {
 		t.Errorf("address book after Follow = %v, want a's address", b.book())
+	}
+}
+
+// TestBookPeerSkipsFreshEntries checks that recording a peer that
+// answered at the address already booked, within bookFresh, leaves the
+// entry as it is, and that a new address or a stale entry is written.
+func TestBookPeerSkipsFreshEntries(t *testing.T) {
+	n, err := Open(testCtx(t), Config{Home: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	key, err := identity.Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := key.Public()
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	seen := func() bookEntry {
+		t.Helper()
+		v, err := n.store.Local(bookPrefix + id.DID())
+		var e bookEntry
+		if err != nil || json.Unmarshal(v, &e) != nil {
+			t.Fatalf("book entry %q: %v", v, err)
+		}
+		return e
+	}
+	for _, tc := range []struct {
+		at   time.Time
+		addr string
+		want bookEntry
+	}{
+		{t0, "192.0.2.1:7788", bookEntry{"192.0.2.1:7788", t0}},
+		{t0.Add(time.Minute), "192.0.2.1:7788", bookEntry{"192.0.2.1:7788", t0}},
+		{t0.Add(2 * time.Minute), "192.0.2.2:7788", bookEntry{"192.0.2.2:7788", t0.Add(2 * time.Minute)}},
+		{t0.Add(3 * time.Hour), "192.0.2.2:7788", bookEntry{"192.0.2.2:7788", t0.Add(3 * time.Hour)}},
+	} {
+		n.cfg.Now = func() time.Time { return tc.at }
+		n.bookPeer(id, tc.addr)
+		if got := seen(); got.Addr != tc.want.Addr || !got.Seen.Equal(tc.want.Seen) {
+			t.Errorf("bookPeer(%s) at %v: entry %+v, want %+v", tc.addr, tc.at, got, tc.want)
+		}
 	}
 }

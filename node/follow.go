@@ -455,16 +455,12 @@ func (n *Node) connectDirect(ctx context.Context, addrs []string, reachTimeout t
 	written := make(chan struct{})
 	go func() {
 		defer close(written)
-		now := n.cfg.Now()
 		for _, r := range ok {
 			_, hostport, found := strings.Cut(r.addr, "/")
 			if !found {
 				hostport = r.addr
 			}
-			b, _ := json.Marshal(bookEntry{Addr: hostport, Seen: now})
-			if err := n.store.SetLocal(bookPrefix+r.id.DID(), b); err != nil {
-				n.log.Warn("save address book", "err", err)
-			}
+			n.bookPeer(r.id, hostport)
 		}
 	}()
 	var ids []identity.PublicKey
@@ -476,4 +472,24 @@ func (n *Node) connectDirect(ctx context.Context, addrs []string, reachTimeout t
 		}
 	}
 	return ids, errs, func() { <-written }
+}
+
+// bookFresh is how long an address book entry's time of last contact
+// stays good enough: a one-shot sync that finds the address unchanged
+// and seen more recently does not write it again (a synced write).
+const bookFresh = time.Hour
+
+// bookPeer records that id answered at addr.
+func (n *Node) bookPeer(id identity.PublicKey, addr string) {
+	name := bookPrefix + id.DID()
+	now := n.cfg.Now()
+	var old bookEntry
+	if v, err := n.store.Local(name); err == nil && json.Unmarshal(v, &old) == nil &&
+		old.Addr == addr && now.Sub(old.Seen) < bookFresh && !old.Seen.After(now) {
+		return
+	}
+	b, _ := json.Marshal(bookEntry{Addr: addr, Seen: now})
+	if err := n.store.SetLocal(name, b); err != nil {
+		n.log.Warn("save address book", "err", err)
+	}
 }
