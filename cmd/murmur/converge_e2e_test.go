@@ -142,3 +142,42 @@ func TestE2EConvergeAfterAddressChange(t *testing.T) {
 		d.stop()
 	}
 }
+
+// TestE2EOneShotWithoutMembership follows a repo and syncs it from a
+// daemon with no daemon of our own: the commands connect and run the
+// sessions directly, so the serving node never counts the short-lived
+// node as a memberlist member (which it used to, keeping its address and
+// gossiping to it after it was gone).
+func TestE2EOneShotWithoutMembership(t *testing.T) {
+	t.Parallel()
+	ca, cb := newCLI(t, t.TempDir()), newCLI(t, t.TempDir())
+	da := newDaemon(t, ca)
+	da.start()
+	var repo api.Repo
+	ca.json(&repo, "repo", "create", "--name", "oneshot", "--json")
+	ca.id("issue", "create", "-t", "From A")
+	var fr api.FollowResult
+	cb.json(&fr, "repo", "follow", repo.ID, "--peer", da.addr, "--json")
+	if fr.Name != "oneshot" || fr.Peers != 1 {
+		t.Fatalf("repo follow = %+v, want the repo from 1 peer", fr)
+	}
+	var idB api.Identity
+	cb.json(&idB, "id", "show", "--json")
+	cb.id("issue", "create", "-t", "From B")
+	var res []api.SyncResult
+	cb.json(&res, "sync", "--peer", da.addr, "--json")
+	if len(res) != 1 || !res[0].InSync || res[0].Sent != 1 {
+		t.Fatalf("sync = %+v, want one op sent", res)
+	}
+	if err := same([]*cli{ca, cb}, "issue", "list", "-s", "all", "--json"); err != nil {
+		t.Fatal(err)
+	}
+	var st api.Status
+	ca.json(&st, "status", "--json")
+	for _, p := range st.Peers {
+		if p.ID == idB.ID {
+			t.Errorf("A lists B as a peer (%+v) after B's commands ended; they must not join memberlist", p)
+		}
+	}
+	da.stop()
+}
