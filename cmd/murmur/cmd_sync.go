@@ -23,11 +23,12 @@ func (a *app) syncCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "sync [--peer ADDR]... [--timeout D] [--json]",
 		Short: "Sync every followed repo with peers, once",
-		Long: `Join peers (the ones given with --peer, else the configured ones and those
+		Long: `Reach peers (the ones given with --peer, else the configured ones and those
 in the address book), reconcile every followed repo with each reachable peer
 that follows it, and report how many ops went each way. With a running
 'murmur serve' the daemon does it; otherwise this command starts the node
-with networking for the time of the sync.
+with networking for the time of the sync, connects to the peers directly
+(without joining the mesh's membership) and leaves when done.
 
 Exit status 0 means every followed repo was reconciled with at least one
 peer; otherwise the status is 1 and the repos that failed are named.`,
