@@ -381,10 +381,10 @@ type PeerRepo struct {
 	Known time.Time
 }
 
-// Start opens the endpoint (or takes over cfg.Endpoint), starts memberlist on it, registers the sync
-// and fetch handlers, starts the gossip workers and joins cfg.Join
-// (bounded by ctx; a failed join is logged). The caller must Close the
-// node.
+// Start opens the endpoint (or takes over cfg.Endpoint), starts
+// memberlist on it, registers the sync and fetch handlers, starts the
+// gossip workers and joins cfg.Join (bounded by ctx; a failed join is
+// logged). The caller must Close the node.
 func Start(ctx context.Context, cfg NodeConfig, r Replica) (*Node, error) {
 	fail := func(err error) (*Node, error) {
 		if cfg.Endpoint != nil {
