@@ -31,6 +31,13 @@ type NodeConfig struct {
 	// addresses, connection limits, logger if Logger is nil).
 	Transport Config
 
+	// Endpoint, when set, is an endpoint already listening with Key,
+	// which the node takes over (Transport is then unused): a node
+	// started for one command dials its peers while its store opens.
+	// The node closes it, also when Start fails. Default nil: Start
+	// listens itself.
+	Endpoint *Endpoint
+
 	// Join lists "host:port" (or "did:key:.../host:port") addresses
 	// that Start joins. A failed join is logged, not fatal: a node can
 	// start while its peers are offline and Join later.
@@ -374,24 +381,35 @@ type PeerRepo struct {
 	Known time.Time
 }
 
-// Start opens the endpoint, starts memberlist on it, registers the sync
-// and fetch handlers, starts the gossip workers and joins cfg.Join
-// (bounded by ctx; a failed join is logged). The caller must Close the
-// node.
+// Start opens the endpoint (or takes over cfg.Endpoint), starts
+// memberlist on it, registers the sync and fetch handlers, starts the
+// gossip workers and joins cfg.Join (bounded by ctx; a failed join is
+// logged). The caller must Close the node.
 func Start(ctx context.Context, cfg NodeConfig, r Replica) (*Node, error) {
+	fail := func(err error) (*Node, error) {
+		if cfg.Endpoint != nil {
+			_ = cfg.Endpoint.Close()
+		}
+		return nil, err
+	}
 	if r == nil {
-		return nil, errors.New("mesh: start: nil replica")
+		return fail(errors.New("mesh: start: nil replica"))
 	}
 	cfg = cfg.withDefaults()
 	if err := cfg.validate(); err != nil {
-		return nil, err
+		return fail(err)
 	}
 	if cfg.Transport.Logger == nil {
 		cfg.Transport.Logger = cfg.Logger
 	}
-	ep, err := Listen(cfg.Key, cfg.Transport)
-	if err != nil {
-		return nil, err
+	ep := cfg.Endpoint
+	if ep == nil {
+		var err error
+		if ep, err = Listen(cfg.Key, cfg.Transport); err != nil {
+			return nil, err
+		}
+	} else if ep.ID() != cfg.Key.Public() {
+		return fail(errors.New("mesh: start: the endpoint listens with another identity"))
 	}
 	ok := false
 	defer func() {

@@ -87,8 +87,22 @@ func (n *Node) Follow(ctx context.Context, repo string, peers []string) (api.Fol
 		ctx, cancel = context.WithTimeout(ctx, defaultSyncLimit)
 		defer cancel()
 	}
+	// A node started for this command connects to the peers and runs
+	// the sessions without joining memberlist, as Sync does.
+	var direct []identity.PublicKey
 	if len(peers) > 0 {
-		joined, errs := n.joinKnown(ctx, peers, joinTimeout)
+		var (
+			joined int
+			errs   []error
+		)
+		if n.cfg.Mesh.Manual {
+			var booked func()
+			direct, errs, booked = n.connectDirect(ctx, peers, joinTimeout)
+			defer booked()
+			joined = len(direct)
+		} else {
+			joined, errs = n.joinKnown(ctx, peers, joinTimeout)
+		}
 		if joined == 0 {
 			return n.followResult(id), api.Errorf(api.CodeUnavailable,
 				"following repo %s, but no peer answered (%s); it will be fetched when one is reachable", id.Short(), joinErrorText(errs))
@@ -96,7 +110,15 @@ func (n *Node) Follow(ctx context.Context, repo string, peers []string) (api.Fol
 	}
 	res := n.followResult(id)
 	for {
-		reps := n.syncRepo(ctx, id)
+		var reps []mesh.SyncReport
+		if direct != nil {
+			for _, p := range direct {
+				rep, _ := n.mesh.SyncWith(ctx, p, id)
+				reps = append(reps, rep)
+			}
+		} else {
+			reps = n.syncRepo(ctx, id)
+		}
 		for _, r := range reps {
 			if r.Err == nil {
 				res.Peers++
@@ -369,6 +391,39 @@ func (n *Node) syncDirect(ctx context.Context, addrs []string, reachTimeout time
 	if len(addrs) == 0 {
 		addrs = n.knownAddrs()
 	}
+	ids, errs, booked := n.connectDirect(ctx, addrs, reachTimeout)
+	defer booked()
+	var (
+		mu      sync.Mutex
+		wg      sync.WaitGroup
+		reports []mesh.SyncReport
+	)
+	sem := make(chan struct{}, 4)
+	for _, id := range ids {
+		for _, repo := range n.rep.Followed() {
+			wg.Add(1)
+			sem <- struct{}{}
+			go func() {
+				defer func() { <-sem; wg.Done() }()
+				rep, _ := n.mesh.SyncWith(ctx, id, repo)
+				mu.Lock()
+				reports = append(reports, rep)
+				mu.Unlock()
+			}()
+		}
+	}
+	wg.Wait()
+	return reports, len(ids), errs
+}
+
+// connectDirect connects to every one of addrs at once, each bounded by
+// reachTimeout, without joining memberlist: a node started for one
+// command needs the handshakes and the sessions, not membership. It
+// returns the identities that answered, each once, and why the others did
+// not. The address book records the peers that answered; that synced
+// write runs in the background, so that it overlaps the sessions instead
+// of delaying them, and the caller must call booked, which waits for it.
+func (n *Node) connectDirect(ctx context.Context, addrs []string, reachTimeout time.Duration) (_ []identity.PublicKey, _ []error, booked func()) {
 	addrs = dedupe(addrs)
 	type reached struct {
 		id   identity.PublicKey
@@ -397,37 +452,44 @@ func (n *Node) syncDirect(ctx context.Context, addrs []string, reachTimeout time
 		}()
 	}
 	wg.Wait()
-	now := n.cfg.Now()
-	for _, r := range ok {
-		_, hostport, found := strings.Cut(r.addr, "/")
-		if !found {
-			hostport = r.addr
+	written := make(chan struct{})
+	go func() {
+		defer close(written)
+		for _, r := range ok {
+			_, hostport, found := strings.Cut(r.addr, "/")
+			if !found {
+				hostport = r.addr
+			}
+			n.bookPeer(r.id, hostport)
 		}
-		b, _ := json.Marshal(bookEntry{Addr: hostport, Seen: now})
-		if err := n.store.SetLocal(bookPrefix+r.id.DID(), b); err != nil {
-			n.log.Warn("save address book", "err", err)
-		}
-	}
-	var reports []mesh.SyncReport
-	sem := make(chan struct{}, 4)
+	}()
+	var ids []identity.PublicKey
 	seen := map[identity.PublicKey]bool{}
 	for _, r := range ok {
-		if seen[r.id] {
-			continue
-		}
-		seen[r.id] = true
-		for _, repo := range n.rep.Followed() {
-			wg.Add(1)
-			sem <- struct{}{}
-			go func() {
-				defer func() { <-sem; wg.Done() }()
-				rep, _ := n.mesh.SyncWith(ctx, r.id, repo)
-				mu.Lock()
-				reports = append(reports, rep)
-				mu.Unlock()
-			}()
+		if !seen[r.id] {
+			seen[r.id] = true
+			ids = append(ids, r.id)
 		}
 	}
-	wg.Wait()
-	return reports, len(seen), errs
+	return ids, errs, func() { <-written }
+}
+
+// bookFresh is how long an address book entry's time of last contact
+// stays good enough: a one-shot sync that finds the address unchanged
+// and seen more recently does not write it again (a synced write).
+const bookFresh = time.Hour
+
+// bookPeer records that id answered at addr.
+func (n *Node) bookPeer(id identity.PublicKey, addr string) {
+	name := bookPrefix + id.DID()
+	now := n.cfg.Now()
+	var old bookEntry
+	if v, err := n.store.Local(name); err == nil && json.Unmarshal(v, &old) == nil &&
+		old.Addr == addr && now.Sub(old.Seen) < bookFresh && !old.Seen.After(now) {
+		return
+	}
+	b, _ := json.Marshal(bookEntry{Addr: addr, Seen: now})
+	if err := n.store.SetLocal(name, b); err != nil {
+		n.log.Warn("save address book", "err", err)
+	}
 }

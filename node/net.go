@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -46,6 +49,11 @@ type MeshConfig struct {
 	// when it finds itself alone); only Sync and Follow join. A node
 	// started for one command uses it.
 	Manual bool
+	// Dial lists the peers ("host:port" or "did:key:…/host:port") a
+	// Manual node is about to sync with: Open connects to them while
+	// the store opens, so that the handshakes cost no time of their
+	// own. Default none.
+	Dial []string
 }
 
 // DefaultPort is the UDP port a node listens on unless told otherwise.
@@ -80,11 +88,9 @@ func (n *Node) startMesh(ctx context.Context, cfg MeshConfig) error {
 		return fmt.Errorf("node: the mesh needs this node's identity: %w", err)
 	}
 	mc := mesh.NodeConfig{
-		Key: key,
-		Transport: mesh.Config{
-			ListenAddr:    cfg.Listen,
-			AdvertiseAddr: cfg.Advertise,
-		},
+		Key:              key,
+		Transport:        meshTransport(cfg, n.log),
+		Endpoint:         n.early.takeEndpoint(),
 		Logger:           n.log,
 		PushPullInterval: cfg.PushPullInterval,
 		GossipInterval:   cfg.GossipInterval,
@@ -115,6 +121,107 @@ func (n *Node) startMesh(ctx context.Context, cfg MeshConfig) error {
 	n.mesh = m
 	n.log.Info("mesh started", "listen", m.Endpoint().Addr().String(), "advertise", m.Addr(), "id", key.Public().DID())
 	return nil
+}
+
+// meshTransport is the endpoint configuration of cfg.
+func meshTransport(cfg MeshConfig, log *slog.Logger) mesh.Config {
+	return mesh.Config{ListenAddr: cfg.Listen, AdvertiseAddr: cfg.Advertise, Logger: log}
+}
+
+// earlyDial connects a node started for one command to the peers it will
+// sync with while its store opens (MeshConfig.Dial): it loads the
+// identity, listens, and dials each peer. Sync then finds the
+// connections made (mesh.Endpoint.Dial shares attempts in flight and
+// reuses live connections), and the node's mesh takes the endpoint over.
+type earlyDial struct {
+	done   chan struct{} // closed once key, keyErr and ep are set
+	key    *identity.Key
+	keyErr error
+	ep     *mesh.Endpoint // nil when it could not listen; startMesh listens then
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // the dials
+}
+
+// startEarlyDial starts the dials of cfg.Mesh.Dial, or returns nil when
+// there is nothing to dial early: the node is not Manual, no peer is
+// named, a peer address is malformed (Sync reports it) or the node has no
+// identity yet (it is created when the mesh starts).
+func startEarlyDial(cfg Config) *earlyDial {
+	mc := cfg.Mesh
+	if mc == nil || !mc.Manual || len(mc.Dial) == 0 {
+		return nil
+	}
+	addrs, err := normalizePeers(mc.Dial)
+	if err != nil {
+		return nil
+	}
+	path := filepath.Join(cfg.Home, KeyFile)
+	if _, err := os.Stat(path); err != nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), joinTimeout)
+	e := &earlyDial{done: make(chan struct{}), cancel: cancel}
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		defer close(e.done)
+		e.key, e.keyErr = identity.Load(path, cfg.Passphrase)
+		if e.keyErr != nil {
+			return
+		}
+		ep, err := mesh.Listen(e.key, meshTransport(*mc, cfg.Logger))
+		if err != nil {
+			return
+		}
+		e.ep = ep
+		for _, a := range dedupe(addrs) {
+			e.wg.Add(1)
+			go func() {
+				defer e.wg.Done()
+				did, hostport, hasDID := strings.Cut(a, "/")
+				if !hasDID {
+					_, _ = ep.Dial(ctx, a)
+					return
+				}
+				if want, err := identity.ParseDID(did); err == nil {
+					_, _ = ep.DialPeer(ctx, hostport, want)
+				}
+			}()
+		}
+	}()
+	return e
+}
+
+// loadedKey waits for the identity the early dial loaded.
+func (e *earlyDial) loadedKey() (*identity.Key, error) {
+	<-e.done
+	return e.key, e.keyErr
+}
+
+// takeEndpoint hands the listening endpoint over (nil if none); the
+// caller closes it from then on.
+func (e *earlyDial) takeEndpoint() *mesh.Endpoint {
+	if e == nil {
+		return nil
+	}
+	<-e.done
+	ep := e.ep
+	e.ep = nil
+	return ep
+}
+
+// stop ends the dials and closes the endpoint unless it was taken over.
+func (e *earlyDial) stop() {
+	if e == nil {
+		return
+	}
+	e.cancel()
+	<-e.done
+	if e.ep != nil {
+		_ = e.ep.Close()
+		e.ep = nil
+	}
+	e.wg.Wait()
 }
 
 func listenOrDefault(s string) string {

@@ -69,6 +69,7 @@ type Node struct {
 	rep   *replica
 	mesh  *mesh.Node // nil when offline; set in Open, never changed
 	lan   *lan       // nil unless LAN discovery runs; set in Open
+	early *earlyDial // nil unless Open dialed peers while the store opened
 
 	// codeOnce makes code, the git side (see codes).
 	codeOnce sync.Once
@@ -101,6 +102,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	if err := os.MkdirAll(cfg.Home, 0o700); err != nil {
 		return nil, fmt.Errorf("node: create data directory: %w", err)
 	}
+	early := startEarlyDial(cfg)
 	sopts := storage.Options{}
 	if cfg.Store != nil {
 		sopts = *cfg.Store
@@ -109,19 +111,25 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		sopts.Now = cfg.Now
 	}
 	st, err := storage.Open(filepath.Join(cfg.Home, StoreDir), &sopts)
-	if errors.Is(err, storage.ErrDamaged) {
-		return nil, damagedError(err)
-	}
 	if err != nil {
+		early.stop()
+		if errors.Is(err, storage.ErrDamaged) {
+			return nil, damagedError(err)
+		}
 		return nil, err
 	}
-	n := &Node{cfg: cfg, log: cfg.Logger, store: st, clock: crdt.NewClock(cfg.Now), bus: newBus(), stop: make(chan struct{})}
+	n := &Node{cfg: cfg, log: cfg.Logger, store: st, clock: crdt.NewClock(cfg.Now), bus: newBus(), stop: make(chan struct{}), early: early}
 	n.stopCtx, n.cancel = context.WithCancel(context.Background())
-	n.loadKey()
+	if early != nil {
+		n.setKey(early.loadedKey())
+	} else {
+		n.loadKey()
+	}
 	ok := false
 	defer func() {
 		if !ok {
 			n.cancel()
+			early.stop()
 			_ = st.Close()
 		}
 	}()
@@ -173,6 +181,7 @@ func (n *Node) Close() error {
 				n.log.Warn("stop mesh", "err", merr)
 			}
 		}
+		n.early.stop()
 		close(n.stop)
 		n.wg.Wait()
 		n.bus.close()
@@ -184,9 +193,14 @@ func (n *Node) Close() error {
 func (n *Node) keyPath() string { return filepath.Join(n.cfg.Home, KeyFile) }
 
 func (n *Node) loadKey() {
+	n.setKey(identity.Load(n.keyPath(), n.cfg.Passphrase))
+}
+
+// setKey records the identity loaded from the key file, or why it could
+// not be.
+func (n *Node) setKey(k *identity.Key, err error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	k, err := identity.Load(n.keyPath(), n.cfg.Passphrase)
 	if errors.Is(err, os.ErrNotExist) {
 		n.key, n.keyErr = nil, nil
 		return

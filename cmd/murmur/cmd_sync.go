@@ -23,11 +23,12 @@ func (a *app) syncCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "sync [--peer ADDR]... [--timeout D] [--json]",
 		Short: "Sync every followed repo with peers, once",
-		Long: `Join peers (the ones given with --peer, else the configured ones and those
+		Long: `Reach peers (the ones given with --peer, else the configured ones and those
 in the address book), reconcile every followed repo with each reachable peer
 that follows it, and report how many ops went each way. With a running
 'murmur serve' the daemon does it; otherwise this command starts the node
-with networking for the time of the sync.
+with networking for the time of the sync, connects to the peers directly
+(without joining the mesh's membership) and leaves when done.
 
 Exit status 0 means every followed repo was reconciled with at least one
 peer; otherwise the status is 1 and the repos that failed are named.`,
@@ -55,7 +56,8 @@ peer; otherwise the status is 1 and the repos that failed are named.`,
 
 // embeddedMesh is the networking of a node this command starts itself:
 // an ephemeral port, on loopback when every peer named is on loopback,
-// else on every interface ($MURMUR_LISTEN overrides).
+// else on every interface ($MURMUR_LISTEN overrides). The peers named are
+// dialed while the store opens.
 func embeddedMesh(a *app, peers []string) *node.MeshConfig {
 	listen := "0.0.0.0:0"
 	if len(peers) > 0 && allLoopback(peers) {
@@ -64,7 +66,7 @@ func embeddedMesh(a *app, peers []string) *node.MeshConfig {
 	if v := strings.TrimSpace(a.Getenv("MURMUR_LISTEN")); v != "" {
 		listen = v
 	}
-	return &node.MeshConfig{Listen: listen, Advertise: strings.TrimSpace(a.Getenv("MURMUR_ADVERTISE")), Manual: true}
+	return &node.MeshConfig{Listen: listen, Advertise: strings.TrimSpace(a.Getenv("MURMUR_ADVERTISE")), Manual: true, Dial: peers}
 }
 
 func allLoopback(peers []string) bool {
