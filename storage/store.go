@@ -32,10 +32,10 @@ import (
 	"murmur/op"
 )
 
-// FormatVersion is the on-disk format this package writes. Format 1
-// differs only in the encoding of op metas (see meta.go); it is read, and
-// opening such a store marks it format 2 before anything is written.
-const FormatVersion = 2
+// FormatVersion is the on-disk format this package writes. Opening an
+// older store migrates it before anything else is written (migrate.go);
+// a newer one is refused with ErrUnknownFormat.
+const FormatVersion = 3
 
 // minFormatVersion is the oldest format this package reads.
 const minFormatVersion = 1
@@ -260,13 +260,16 @@ func Open(dir string, opts *Options) (*Store, error) {
 		case ver < minFormatVersion:
 			return nil, fmt.Errorf("storage: %s has format %d, which no murmur wrote: %w", dir, ver, ErrUnknownFormat)
 		}
-		// Older formats are read as they are; new writes use this one.
+		// Older formats are migrated; new writes use this one.
 		writeFormat = ver < FormatVersion
 	}
 	if writeFormat && failure != nil {
 		return nil, failure
 	}
 	if writeFormat {
+		if err := s.migrateSummaries(); err != nil {
+			return nil, err
+		}
 		if err := db.Set(formatKey, binary.AppendUvarint(nil, FormatVersion), pebble.Sync); err != nil {
 			return nil, fmt.Errorf("storage: write format version: %w", err)
 		}
