@@ -76,8 +76,12 @@ func (s *Store) ListSummaries(repo op.ID, typ forge.ObjectType, state string, li
 		if next == nil {
 			break
 		}
+		v, err := next.ValueAndErr()
+		if err != nil {
+			return nil, s.damaged("read", err)
+		}
 		var sm forge.Summary
-		if err := decMode.Unmarshal(next.Value(), &sm); err != nil {
+		if err := decMode.Unmarshal(v, &sm); err != nil {
 			return nil, fmt.Errorf("storage: summary: %v: %w", err, ErrCorrupt)
 		}
 		if keep == nil || keep(&sm) {

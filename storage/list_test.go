@@ -191,7 +191,8 @@ func TestListSummariesProperty(t *testing.T) {
 // keys had no update time, and checks that they are migrated: listing
 // gives what it gave before, no key of the old layout is left, and the
 // store is marked format 3. A migration cut short (some keys already in
-// the new layout) is finished by the next open.
+// the new layout) is finished by the next open, and a summary that does
+// not decode is dropped.
 func TestMigrateFormat2(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -251,6 +252,10 @@ func TestMigrateFormat2(t *testing.T) {
 			if err := it.Close(); err != nil {
 				t.Fatal(err)
 			}
+			// A summary that does not decode is dropped by the migration.
+			repo := g.ID()
+			junk := slices.Concat([]byte{'s'}, repo[:], []byte{'i', 'o'}, bytes.Repeat([]byte{0xee}, 32))
+			b.Set(junk, []byte{0xff, 0xff}, nil)
 			b.Set([]byte{0x00, 'f', 'o', 'r', 'm', 'a', 't'}, binary.AppendUvarint(nil, 2), nil)
 			if err := b.Commit(pebble.Sync); err != nil {
 				t.Fatal(err)

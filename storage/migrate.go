@@ -53,15 +53,19 @@ func (s *Store) migrateSummaries() error {
 		if len(k) != summaryKeyLenV2 {
 			continue
 		}
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return s.damaged("migrate listing index", err)
+		}
 		var u struct {
 			Updated crdt.Timestamp `cbor:"11,keyasint"`
 		}
-		if err := decMode.Unmarshal(it.Value(), &u); err == nil {
+		if err := decMode.Unmarshal(v, &u); err == nil {
 			nk := make([]byte, 0, summaryKeyLen)
 			nk = append(nk, k[:summaryRankAt]...)
 			nk = binary.BigEndian.AppendUint64(nk, ^uint64(u.Updated))
 			nk = append(nk, k[summaryRankAt:]...)
-			if err := b.Set(nk, it.Value(), nil); err != nil {
+			if err := b.Set(nk, v, nil); err != nil {
 				return fmt.Errorf("storage: migrate listing index: %w", err)
 			}
 		}
