@@ -2,10 +2,12 @@ package mesh
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -498,10 +500,9 @@ func (n *Node) exchange(ctx context.Context, br *bufio.Reader, cs *countingStrea
 		sendErr <- n.sendOps(cs, repo, have, rep)
 	}()
 
-	needSet := make(map[[32]byte]struct{}, len(need))
-	for _, x := range need {
-		needSet[x] = struct{}{}
-	}
+	// need is sorted for the lookups below rather than copied into a set:
+	// a flood of 100,000 ops would cost a 7 MiB map.
+	slices.SortFunc(need, func(a, b [32]byte) int { return bytes.Compare(a[:], b[:]) })
 	var missing [][32]byte
 	got, rerr := n.readBatches(br, len(need), func(ops [][]byte) error {
 		for _, op := range ops {
@@ -530,7 +531,7 @@ func (n *Node) exchange(ctx context.Context, br *bufio.Reader, cs *countingStrea
 	// missing; fetch the rest from the same peer.
 	var still [][32]byte
 	for _, x := range missing {
-		if _, ok := needSet[x]; !ok {
+		if _, ok := slices.BinarySearchFunc(need, x, func(a, b [32]byte) int { return bytes.Compare(a[:], b[:]) }); !ok {
 			still = append(still, x)
 		}
 	}

@@ -24,7 +24,11 @@ import (
 //	                                           comments): part n is forge.Fields bit n; part 0 is
 //	                                           the forge.ObjectHeader, the others the field's CBOR
 //	'k'  objectID ‖ commentID                  forge.Comment CBOR (materialized)
-//	's'  repo ‖ type ‖ state ‖ objectID        forge.Summary CBOR (listing index)
+//	's'  repo ‖ type ‖ state ‖ ^updated ‖      forge.Summary CBOR (listing index): an
+//	     objectID                              object's summary, most recently updated first
+//	                                           (^updated is the bitwise complement of its
+//	                                           update clock), ties by ID (format 3; format 2
+//	                                           had no ^updated)
 //	'l'  name                                  local settings of this replica
 //
 // Tables 'o' and 'c' are the source of truth and are always written in the
@@ -97,9 +101,18 @@ func summaryPrefix(repo op.ID, typ byte) []byte {
 	return k
 }
 
-func summaryKey(repo op.ID, typ, state byte, id op.ID) []byte {
-	k := summaryPrefix(repo, typ)
+// summaryKeyLen is the length of a summary key; summaryRankAt is where its
+// ^updated ‖ objectID tail starts, which orders a listing.
+const (
+	summaryKeyLen = 1 + 32 + 1 + 1 + 8 + 32
+	summaryRankAt = 1 + 32 + 1 + 1
+)
+
+func summaryKey(repo op.ID, typ, state byte, updated crdt.Timestamp, id op.ID) []byte {
+	k := make([]byte, 0, summaryKeyLen)
+	k = append(k, summaryPrefix(repo, typ)...)
 	k = append(k, state)
+	k = binary.BigEndian.AppendUint64(k, ^uint64(updated))
 	return append(k, id[:]...)
 }
 

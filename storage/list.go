@@ -2,126 +2,92 @@ package storage
 
 import (
 	"bytes"
-	"container/heap"
 	"fmt"
-	"slices"
 
-	"murmur/crdt"
+	"github.com/cockroachdb/pebble/v2"
+
 	"murmur/forge"
 	"murmur/op"
 )
 
+// stateCodes are every state byte a summary key may hold (see stateCode).
+var stateCodes = []byte{'o', 'c', 'd', 'm', '?'}
+
 // ListSummaries returns the summaries of a repo's issues or patches in
 // state ("" for every state) that keep accepts (nil keeps all), most
 // recently updated first, ties by ID. With limit > 0 it returns at most
-// limit of them and holds no more than that in memory, however many the
-// repo has; it still reads every summary in the state, since the listing
-// index is ordered by ID. Without a filter, it decodes only the update
-// time of the summaries it does not return.
+// limit of them.
+//
+// The listing index is ordered that way within each state, so a page
+// costs what it returns: ListSummaries reads the index from its start and
+// stops once the page is full, merging the states when state is "". A
+// filter that rejects most summaries makes it read further, one summary at
+// a time, never holding more than the page.
 func (s *Store) ListSummaries(repo op.ID, typ forge.ObjectType, state string, limit int, keep func(*forge.Summary) bool) ([]forge.Summary, error) {
-	prefix := summaryPrefix(repo, typeCode(typ))
-	if state != "" {
-		prefix = append(prefix, stateCode(state))
-	}
-	top := topK[listed]{limit: limit}
-	err := s.scan(prefix, func(k, v []byte) error {
-		if keep == nil {
-			// Rank by update time and ID (the key's last 32 bytes);
-			// decode the rest only for what makes the page.
-			var u struct {
-				Updated crdt.Timestamp `cbor:"11,keyasint"`
-			}
-			if err := decMode.Unmarshal(v, &u); err != nil {
-				return fmt.Errorf("storage: summary: %v: %w", err, ErrCorrupt)
-			}
-			c := listed{updated: u.Updated, id: op.ID(k[len(k)-32:])}
-			if top.wants(c) {
-				c.raw = bytes.Clone(v)
-				top.add(c)
-			}
-			return nil
-		}
-		var sm forge.Summary
-		if err := decMode.Unmarshal(v, &sm); err != nil {
-			return fmt.Errorf("storage: summary: %v: %w", err, ErrCorrupt)
-		}
-		if keep(&sm) {
-			top.add(listed{updated: sm.Updated, id: sm.ID, sum: &sm})
-		}
-		return nil
-	})
+	db, err := s.acquire()
 	if err != nil {
 		return nil, err
 	}
-	slices.SortFunc(top.items, func(a, b listed) int {
-		switch {
-		case a.before(b):
-			return -1
-		case b.before(a):
-			return 1
+	defer s.release()
+	// The states are read with one iterator each; a snapshot gives them
+	// one point in time, so an object that changes state meanwhile is
+	// listed once.
+	snap := db.NewSnapshot()
+	defer snap.Close()
+	codes := stateCodes
+	if state != "" {
+		codes = []byte{stateCode(state)}
+	}
+	prefix := summaryPrefix(repo, typeCode(typ))
+	its := make([]*pebble.Iterator, 0, len(codes))
+	defer func() {
+		for _, it := range its {
+			it.Close()
 		}
-		return 0
-	})
-	out := make([]forge.Summary, 0, len(top.items))
-	for _, c := range top.items {
-		if c.sum == nil {
-			c.sum = new(forge.Summary)
-			if err := decMode.Unmarshal(c.raw, c.sum); err != nil {
-				return nil, fmt.Errorf("storage: summary: %v: %w", err, ErrCorrupt)
+	}()
+	for _, c := range codes {
+		p := append(bytes.Clone(prefix), c)
+		it, err := snap.NewIter(&pebble.IterOptions{LowerBound: p, UpperBound: prefixEnd(p)})
+		if err != nil {
+			return nil, s.damaged("read", err)
+		}
+		its = append(its, it)
+		it.First()
+	}
+	var out []forge.Summary
+	for limit <= 0 || len(out) < limit {
+		// The next summary is the smallest ^updated ‖ ID among the
+		// states' current keys.
+		var next *pebble.Iterator
+		for _, it := range its {
+			if !it.Valid() {
+				if err := it.Error(); err != nil {
+					return nil, s.damaged("read", err)
+				}
+				continue
+			}
+			if len(it.Key()) != summaryKeyLen {
+				return nil, fmt.Errorf("storage: listing index key %x has length %d, want %d: %w", it.Key(), len(it.Key()), summaryKeyLen, ErrCorrupt)
+			}
+			if next == nil || bytes.Compare(it.Key()[summaryRankAt:], next.Key()[summaryRankAt:]) < 0 {
+				next = it
 			}
 		}
-		out = append(out, *c.sum)
+		if next == nil {
+			break
+		}
+		v, err := next.ValueAndErr()
+		if err != nil {
+			return nil, s.damaged("read", err)
+		}
+		var sm forge.Summary
+		if err := decMode.Unmarshal(v, &sm); err != nil {
+			return nil, fmt.Errorf("storage: summary: %v: %w", err, ErrCorrupt)
+		}
+		if keep == nil || keep(&sm) {
+			out = append(out, sm)
+		}
+		next.Next()
 	}
 	return out, nil
-}
-
-// listed is a summary ranked for a listing: decoded (sum) or not yet
-// (raw).
-type listed struct {
-	updated crdt.Timestamp
-	id      op.ID
-	sum     *forge.Summary
-	raw     []byte
-}
-
-// before reports whether a lists before b: updated later, or at the same
-// time with a smaller ID.
-func (a listed) before(b listed) bool {
-	if a.updated != b.updated {
-		return a.updated > b.updated
-	}
-	return bytes.Compare(a.id[:], b.id[:]) < 0
-}
-
-// topK keeps the limit items that list first (all of them when limit <=
-// 0), the one that lists last on top of a heap, so that a better item
-// replaces it.
-type topK[T interface{ before(T) bool }] struct {
-	limit int
-	items []T
-}
-
-// wants reports whether c would be kept.
-func (h *topK[T]) wants(c T) bool {
-	return h.limit <= 0 || len(h.items) < h.limit || c.before(h.items[0])
-}
-
-func (h *topK[T]) add(c T) {
-	switch {
-	case h.limit <= 0 || len(h.items) < h.limit:
-		heap.Push(h, c)
-	case c.before(h.items[0]):
-		h.items[0] = c
-		heap.Fix(h, 0)
-	}
-}
-
-func (h *topK[T]) Len() int           { return len(h.items) }
-func (h *topK[T]) Less(i, j int) bool { return h.items[j].before(h.items[i]) }
-func (h *topK[T]) Swap(i, j int)      { h.items[i], h.items[j] = h.items[j], h.items[i] }
-func (h *topK[T]) Push(x any)         { h.items = append(h.items, x.(T)) }
-func (h *topK[T]) Pop() any {
-	x := h.items[len(h.items)-1]
-	h.items = h.items[:len(h.items)-1]
-	return x
 }

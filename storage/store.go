@@ -32,10 +32,10 @@ import (
 	"murmur/op"
 )
 
-// FormatVersion is the on-disk format this package writes. Format 1
-// differs only in the encoding of op metas (see meta.go); it is read, and
-// opening such a store marks it format 2 before anything is written.
-const FormatVersion = 2
+// FormatVersion is the on-disk format this package writes. Opening an
+// older store migrates it before anything else is written (migrate.go);
+// a newer one is refused with ErrUnknownFormat.
+const FormatVersion = 3
 
 // minFormatVersion is the oldest format this package reads.
 const minFormatVersion = 1
@@ -81,7 +81,9 @@ type Options struct {
 	MaxDrift time.Duration
 	// Now returns the local time; default time.Now.
 	Now func() time.Time
-	// CacheSize is Pebble's block cache in bytes. Default 32 MiB.
+	// CacheSize is Pebble's block cache in bytes. Default 16 MiB: with
+	// the memtables it is most of what a replica holds outside the Go heap,
+	// and reads the cache misses come from the OS page cache.
 	CacheSize int64
 }
 
@@ -106,7 +108,7 @@ func (o *Options) withDefaults() Options {
 		r.Now = time.Now
 	}
 	if r.CacheSize <= 0 {
-		r.CacheSize = 32 << 20
+		r.CacheSize = 16 << 20
 	}
 	return r
 }
@@ -163,10 +165,13 @@ type writeCache struct {
 	comments gen2[op.ID, *forge.Comment]
 }
 
-// Cache bounds, per generation (see gen2).
+// Cache bounds, per generation (see gen2). They bound the memory a flood
+// of ops leaves behind: a decoded object costs a few KiB (each register
+// is a map), so 2×512 objects stay under 5 MiB; 2×4096 metas cover the
+// parents of the next few batches.
 const (
-	maxCachedMetas    = 1 << 14
-	maxCachedObjects  = 1 << 11
+	maxCachedMetas    = 1 << 12
+	maxCachedObjects  = 1 << 9
 	maxCachedComments = 1 << 12
 )
 
@@ -260,13 +265,16 @@ func Open(dir string, opts *Options) (*Store, error) {
 		case ver < minFormatVersion:
 			return nil, fmt.Errorf("storage: %s has format %d, which no murmur wrote: %w", dir, ver, ErrUnknownFormat)
 		}
-		// Older formats are read as they are; new writes use this one.
+		// Older formats are migrated; new writes use this one.
 		writeFormat = ver < FormatVersion
 	}
 	if writeFormat && failure != nil {
 		return nil, failure
 	}
 	if writeFormat {
+		if err := s.migrateSummaries(); err != nil {
+			return nil, err
+		}
 		if err := db.Set(formatKey, binary.AppendUvarint(nil, FormatVersion), pebble.Sync); err != nil {
 			return nil, fmt.Errorf("storage: write format version: %w", err)
 		}

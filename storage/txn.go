@@ -190,7 +190,7 @@ func (t *txn) Object(id op.ID) (*forge.Object, error) {
 			return nil, err
 		}
 	}
-	t.objects[id] = &objEntry{obj: o, storedKey: summaryKey(o.Repo, typeCode(o.Type), stateCode(o.CurrentState().State), o.ID)}
+	t.objects[id] = &objEntry{obj: o, storedKey: summaryKey(o.Repo, typeCode(o.Type), stateCode(o.CurrentState().State), o.Updated, o.ID)}
 	return o, nil
 }
 
@@ -562,7 +562,7 @@ func (t *txn) commit() error {
 			}
 		}
 		sm := e.obj.Summary()
-		sk := summaryKey(e.obj.Repo, typeCode(e.obj.Type), stateCode(sm.State), id)
+		sk := summaryKey(e.obj.Repo, typeCode(e.obj.Type), stateCode(sm.State), sm.Updated, id)
 		if e.storedKey != nil && string(e.storedKey) != string(sk) {
 			t.b.Delete(e.storedKey, nil)
 		}
