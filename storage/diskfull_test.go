@@ -182,3 +182,22 @@ func TestDiskFullOpen(t *testing.T) {
 		t.Fatalf("op written after space returned, after reopening: %v", err)
 	}
 }
+
+// A write too large for the memtable it finds, on a full disk, gets a
+// disk-full error, and reads go on.
+func TestDiskFullLargeWrite(t *testing.T) {
+	disk := newFullDisk()
+	s := open(t, disk.fs, nil)
+	value := make([]byte, 1<<20)
+	for i := range 6 {
+		if err := s.SetLocal(fmt.Sprintf("big/%d", i), value); err != nil {
+			t.Fatal(err)
+		}
+	}
+	disk.full.Store(true)
+	err := s.SetLocal("big/last", make([]byte, 3<<20))
+	wantDiskFull(t, "a large write", err)
+	if v, err := s.Local("big/0"); err != nil || len(v) != len(value) {
+		t.Errorf("read after the failed rotation: %d bytes, %v", len(v), err)
+	}
+}

@@ -305,3 +305,18 @@ func probeSpace(fs vfs.FS, dir string, size int64) (err error) {
 	}
 	return f.Sync()
 }
+
+// guard runs one Pebble write (a commit, a flush). Pebble panics where it
+// cannot go on: closing or creating a WAL while it rotates the memtable,
+// which a full disk makes fail inside the write that hits it. guard turns
+// that panic into a failure of the fence, so the write gets an error and
+// the process lives; the database that panicked takes no more writes and
+// the store reopens the directory once the disk has room (reads go on).
+func (f *fenceFS) guard(write func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = f.fail(fmt.Errorf("pebble: %v", r))
+		}
+	}()
+	return write()
+}

@@ -110,7 +110,7 @@ func (s *Store) Rebuild() error {
 	for _, tag := range []byte{tagHead, tagRoles, tagRepo, tagObject, tagComment, tagSummary} {
 		b.DeleteRange([]byte{tag}, []byte{tag + 1}, nil)
 	}
-	if err := b.Commit(pebble.Sync); err != nil || s.fence.failure() != nil {
+	if err := s.fence.guard(func() error { return b.Commit(pebble.Sync) }); err != nil || s.fence.failure() != nil {
 		b.Close()
 		return fmt.Errorf("storage: rebuild: clear derived data: %w", s.failedLocked(err))
 	}

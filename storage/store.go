@@ -889,12 +889,12 @@ func (s *Store) SetLocal(name string, value []byte) error {
 		return err
 	}
 	k := key1(tagLocal, []byte(name))
-	var err error
-	if value == nil {
-		err = s.db.Delete(k, pebble.Sync)
-	} else {
-		err = s.db.Set(k, value, pebble.Sync)
-	}
+	err := s.fence.guard(func() error {
+		if value == nil {
+			return s.db.Delete(k, pebble.Sync)
+		}
+		return s.db.Set(k, value, pebble.Sync)
+	})
 	// Pebble reports a failed commit to its logger, which fences the
 	// database, and may return nil.
 	if err != nil || s.fence.failure() != nil {
@@ -951,7 +951,7 @@ func (s *Store) Flush() error {
 	if err := s.writableLocked(); err != nil {
 		return err
 	}
-	if err := s.db.Flush(); err != nil {
+	if err := s.fence.guard(s.db.Flush); err != nil {
 		return s.failedLocked(err)
 	}
 	return nil

@@ -576,12 +576,12 @@ func (t *txn) commit() error {
 			return fmt.Errorf("storage: encode comment: %w", err)
 		}
 	}
-	var err error
-	if t.noSyncWait {
-		err = t.s.db.ApplyNoSyncWait(t.b, pebble.Sync)
-	} else {
-		err = t.b.Commit(pebble.Sync)
-	}
+	err := t.s.fence.guard(func() error {
+		if t.noSyncWait {
+			return t.s.db.ApplyNoSyncWait(t.b, pebble.Sync)
+		}
+		return t.b.Commit(pebble.Sync)
+	})
 	// Pebble reports a failed commit to its logger, which fences the
 	// database, and may return nil. The batch of a failed ApplyNoSyncWait
 	// may never see its sync finish, so it is not closed but dropped.
