@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -54,23 +55,30 @@ func (s *Store) ServeFetch(ctx context.Context, name string, rw io.ReadWriteClos
 	}
 
 	filterErr := make(chan error, 1)
+	var filterFailed atomic.Bool // set before the filter cancels ctx
 	go func() {
 		defer stdin.Close()
 		err := s.filterRequests(ctx, dir, rw, stdin)
 		if err != nil && !errors.Is(err, io.EOF) {
+			filterFailed.Store(true)
 			cancel() // stop upload-pack: the session is over
 		}
 		filterErr <- err
 	}()
 	waitErr := cmd.Wait()
 	var ferr error
-	select {
-	case ferr = <-filterErr:
-	default:
-		// upload-pack ended first (the peer's request was its last, or
-		// ctx is done): unblock the filter's read.
-		_ = rw.Close()
-		<-filterErr
+	if filterFailed.Load() {
+		ferr = <-filterErr // it is sending now
+	} else {
+		select {
+		case ferr = <-filterErr:
+		default:
+			// upload-pack ended first (the peer's request was its last,
+			// or ctx is done): unblock the filter's read, whose error is
+			// then ours, not the peer's.
+			_ = rw.Close()
+			<-filterErr
+		}
 	}
 	switch {
 	case errors.Is(ferr, ErrRefused) || errors.Is(ferr, ErrMalformed):
