@@ -43,6 +43,11 @@ func register(name, doc string, run func() ([]Result, error)) {
 }
 
 func main() {
+	// The scenarios run nodes on loopback; the murmur processes they start
+	// inherit this and do not announce themselves on the host's network.
+	if os.Getenv("MURMUR_LAN_DISCOVERY") == "" {
+		_ = os.Setenv("MURMUR_LAN_DISCOVERY", "0")
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 

@@ -52,15 +52,16 @@ $MURMUR_CONFIG), then environment variables, then flags.
   --advertise ADDR  MURMUR_ADVERTISE     advertise = ADDR
   --join ADDR       MURMUR_JOIN (a,b)    join = ADDR (repeatable, or a,b)
   --seed-all        MURMUR_SEED_ALL=1    seed-all = true
-  --lan-discovery   MURMUR_LAN_DISCOVERY=1  lan-discovery = true
+  --lan-discovery   MURMUR_LAN_DISCOVERY   lan-discovery = true|false
   --log-format F    MURMUR_LOG_FORMAT    log-format = text|json
   --log LEVEL       MURMUR_LOG           log = debug|info|warn|error
   --wait DURATION   MURMUR_WAIT          wait = DURATION
 
-With --lan-discovery the node announces itself on the local network
-(mDNS service _murmur._udp: its identity key and port, nothing else) and
-joins the murmur nodes it finds there; anyone on that network can then see
-that this identity runs murmur at this address.
+The node announces itself on the local network (mDNS service
+_murmur._udp: its identity key and port, nothing else) and joins the murmur
+nodes it finds there, so two machines on one network need no --join.
+Anyone on that network can see that this identity runs murmur at this
+address; --lan-discovery=false (or MURMUR_LAN_DISCOVERY=0) turns it off.
 
 The config file holds "key = value" lines; blank lines and lines starting
 with # are ignored. The default listen address is 0.0.0.0:7788 (UDP port
@@ -98,7 +99,7 @@ func (a *app) serveCmd() *cobra.Command {
 	f.StringVar(&flags.Advertise, "advertise", "", "the `IP:PORT` peers should dial, if not the listen address (NAT)")
 	f.StringArrayVar(&flags.Join, "join", nil, "a peer `ADDR` (host:port) to join; repeatable")
 	f.BoolVar(&flags.SeedAll, "seed-all", false, "follow every repo a peer announces")
-	f.BoolVar(&flags.LAN, "lan-discovery", false, "find and join peers on the local network (mDNS), and announce this node there")
+	f.BoolVar(&flags.LAN, "lan-discovery", true, "find and join peers on the local network (mDNS), and announce this node there")
 	f.StringVar(&configFile, "config", "", "read settings from `FILE` (key = value lines)")
 	f.StringVar(&flags.LogFormat, "log-format", "", "log `FORMAT`: text or json (default text)")
 	f.StringVar(&flags.LogLevel, "log", "", "log `LEVEL`: debug, info, warn or error (default info)")
@@ -108,7 +109,7 @@ func (a *app) serveCmd() *cobra.Command {
 
 // serveSettings merges defaults, config file, environment and flags.
 func (a *app) serveSettings(cmd *cobra.Command, flags serveConfig, configFile string) (serveConfig, error) {
-	cfg := serveConfig{Listen: fmt.Sprintf("0.0.0.0:%d", node.DefaultPort), LogFormat: "text", LogLevel: "info", Wait: localapi.DefaultServeWait}
+	cfg := serveConfig{Listen: fmt.Sprintf("0.0.0.0:%d", node.DefaultPort), LogFormat: "text", LogLevel: "info", Wait: localapi.DefaultServeWait, LAN: true}
 	if configFile == "" {
 		configFile = a.Getenv("MURMUR_CONFIG")
 	}

@@ -32,6 +32,11 @@ var (
 
 func TestMain(m *testing.M) {
 	flag.Parse()
+	// murmur serve announces itself on the local network by default; the
+	// nodes these tests start stay on loopback and in namespaces the tests
+	// make, so every process started from here has discovery off unless a
+	// test turns it on with --lan-discovery.
+	_ = os.Setenv("MURMUR_LAN_DISCOVERY", "0")
 	dir, err := os.MkdirTemp("", "murmur-e2e-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -87,6 +92,7 @@ func (c *cli) command(ctx context.Context, stdin string, args ...string) *exec.C
 		"MURMUR_HOME=" + c.home,
 		"NO_COLOR=1",
 		"GIT_CONFIG_NOSYSTEM=1",
+		"MURMUR_LAN_DISCOVERY=0", // see TestMain
 	}
 	for k, v := range c.env {
 		cmd.Env = append(cmd.Env, k+"="+v)

@@ -66,3 +66,49 @@ func TestServeWaitSettings(t *testing.T) {
 		})
 	}
 }
+
+func TestServeLANDiscoverySettings(t *testing.T) {
+	tests := []struct {
+		name   string
+		config string // config file content; "" for none
+		env    string // MURMUR_LAN_DISCOVERY
+		flag   string // --lan-discovery
+		want   bool
+	}{
+		{name: "on by default", want: true},
+		{name: "config turns it off", config: "lan-discovery = false\n", want: false},
+		{name: "env wins over config", config: "lan-discovery = false\n", env: "1", want: true},
+		{name: "env turns it off", env: "0", want: false},
+		{name: "flag wins over env", env: "0", flag: "true", want: true},
+		{name: "flag turns it off", flag: "false", want: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			file := ""
+			if tt.config != "" {
+				file = filepath.Join(t.TempDir(), "serve.conf")
+				if err := os.WriteFile(file, []byte(tt.config), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			a := &app{env: env{Getenv: func(k string) string {
+				if k == "MURMUR_LAN_DISCOVERY" {
+					return tt.env
+				}
+				return ""
+			}}}
+			cmd := a.serveCmd()
+			var flags serveConfig
+			if tt.flag != "" {
+				if err := cmd.Flags().Set("lan-discovery", tt.flag); err != nil {
+					t.Fatal(err)
+				}
+				flags.LAN = tt.flag == "true"
+			}
+			cfg, err := a.serveSettings(cmd, flags, file)
+			if err != nil || cfg.LAN != tt.want {
+				t.Errorf("serveSettings: LAN = %v, %v; want %v", cfg.LAN, err, tt.want)
+			}
+		})
+	}
+}
