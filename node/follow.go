@@ -424,34 +424,24 @@ func (n *Node) syncDirect(ctx context.Context, addrs []string, reachTimeout time
 // write runs in the background, so that it overlaps the sessions instead
 // of delaying them, and the caller must call booked, which waits for it.
 func (n *Node) connectDirect(ctx context.Context, addrs []string, reachTimeout time.Duration) (_ []identity.PublicKey, _ []error, booked func()) {
-	addrs = dedupe(addrs)
 	type reached struct {
 		id   identity.PublicKey
 		addr string
 	}
 	var (
-		mu   sync.Mutex
-		ok   []reached
-		errs []error
-		wg   sync.WaitGroup
+		mu sync.Mutex
+		ok []reached
 	)
-	for _, a := range addrs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			cctx, cancel := context.WithTimeout(ctx, reachTimeout)
-			defer cancel()
-			id, err := n.mesh.Connect(cctx, a)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				errs = append(errs, peerError(a, err))
-				return
-			}
-			ok = append(ok, reached{id, a})
-		}()
-	}
-	wg.Wait()
+	errs := eachPeer(ctx, addrs, reachTimeout, func(ctx context.Context, a string) error {
+		id, err := n.mesh.Connect(ctx, a)
+		if err != nil {
+			return err
+		}
+		mu.Lock()
+		ok = append(ok, reached{id, a})
+		mu.Unlock()
+		return nil
+	})
 	written := make(chan struct{})
 	go func() {
 		defer close(written)

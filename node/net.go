@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"murmur/identity"
@@ -388,37 +389,46 @@ func (n *Node) joinKnown(ctx context.Context, addrs []string, timeout time.Durat
 	if len(addrs) == 0 && n.cfg.Mesh != nil {
 		addrs = n.knownAddrs()
 	}
-	addrs = dedupe(addrs)
-	var (
-		mu     sync.Mutex
-		joined int
-		errs   []error
-		wg     sync.WaitGroup
-	)
-	for _, a := range addrs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			jctx, cancel := context.WithTimeout(ctx, timeout)
-			defer cancel()
-			_, err := n.mesh.Join(jctx, []string{a})
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				errs = append(errs, peerError(a, err))
-				return
-			}
-			joined++
-		}()
-	}
-	wg.Wait()
-	if joined > 0 {
+	var joined atomic.Int32
+	errs := eachPeer(ctx, addrs, timeout, func(ctx context.Context, a string) error {
+		if _, err := n.mesh.Join(ctx, []string{a}); err != nil {
+			return err
+		}
+		joined.Add(1)
+		return nil
+	})
+	if joined.Load() > 0 {
 		n.saveBook()
 	}
 	for _, err := range errs {
 		n.log.Debug("join failed", "err", err)
 	}
-	return joined, errs
+	return int(joined.Load()), errs
+}
+
+// eachPeer runs reach for every one of addrs (deduplicated) at once, each
+// bounded by timeout, and returns why those that failed did not answer.
+func eachPeer(ctx context.Context, addrs []string, timeout time.Duration, reach func(ctx context.Context, addr string) error) []error {
+	var (
+		mu   sync.Mutex
+		errs []error
+		wg   sync.WaitGroup
+	)
+	for _, a := range dedupe(addrs) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rctx, cancel := context.WithTimeout(ctx, timeout)
+			defer cancel()
+			if err := reach(rctx, a); err != nil {
+				mu.Lock()
+				errs = append(errs, peerError(a, err))
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return errs
 }
 
 // peerError says why the peer at addr did not answer, naming the address

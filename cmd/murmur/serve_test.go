@@ -29,28 +29,9 @@ func TestServeWaitSettings(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			file := ""
-			if tt.config != "" {
-				file = filepath.Join(t.TempDir(), "serve.conf")
-				if err := os.WriteFile(file, []byte(tt.config), 0o600); err != nil {
-					t.Fatal(err)
-				}
-			}
-			a := &app{env: env{Getenv: func(k string) string {
-				if k == "MURMUR_WAIT" {
-					return tt.env
-				}
-				return ""
-			}}}
-			cmd := a.serveCmd()
-			var flags serveConfig
-			if tt.flag != "" {
-				if err := cmd.Flags().Set("wait", tt.flag); err != nil {
-					t.Fatal(err)
-				}
-				flags.Wait, _ = time.ParseDuration(tt.flag)
-			}
-			cfg, err := a.serveSettings(cmd, flags, file)
+			cfg, err := settingsWith(t, tt.config, "MURMUR_WAIT", tt.env, "wait", tt.flag, func(f *serveConfig) {
+				f.Wait, _ = time.ParseDuration(tt.flag)
+			})
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("serveSettings = %v, want an error containing %q", err, tt.wantErr)
@@ -84,31 +65,41 @@ func TestServeLANDiscoverySettings(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			file := ""
-			if tt.config != "" {
-				file = filepath.Join(t.TempDir(), "serve.conf")
-				if err := os.WriteFile(file, []byte(tt.config), 0o600); err != nil {
-					t.Fatal(err)
-				}
-			}
-			a := &app{env: env{Getenv: func(k string) string {
-				if k == "MURMUR_LAN_DISCOVERY" {
-					return tt.env
-				}
-				return ""
-			}}}
-			cmd := a.serveCmd()
-			var flags serveConfig
-			if tt.flag != "" {
-				if err := cmd.Flags().Set("lan-discovery", tt.flag); err != nil {
-					t.Fatal(err)
-				}
-				flags.LAN = tt.flag == "true"
-			}
-			cfg, err := a.serveSettings(cmd, flags, file)
+			cfg, err := settingsWith(t, tt.config, "MURMUR_LAN_DISCOVERY", tt.env, "lan-discovery", tt.flag, func(f *serveConfig) {
+				f.LAN = tt.flag == "true"
+			})
 			if err != nil || cfg.LAN != tt.want {
 				t.Errorf("serveSettings: LAN = %v, %v; want %v", cfg.LAN, err, tt.want)
 			}
 		})
 	}
+}
+
+// settingsWith runs serveSettings with a config file (unless config is
+// empty), one environment variable and one flag set (unless value is
+// empty); set puts the flag's value where serveCmd's own flags would.
+func settingsWith(t *testing.T, config, envName, envValue, flag, value string, set func(*serveConfig)) (serveConfig, error) {
+	t.Helper()
+	file := ""
+	if config != "" {
+		file = filepath.Join(t.TempDir(), "serve.conf")
+		if err := os.WriteFile(file, []byte(config), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a := &app{env: env{Getenv: func(k string) string {
+		if k == envName {
+			return envValue
+		}
+		return ""
+	}}}
+	cmd := a.serveCmd()
+	var flags serveConfig
+	if value != "" {
+		if err := cmd.Flags().Set(flag, value); err != nil {
+			t.Fatal(err)
+		}
+		set(&flags)
+	}
+	return a.serveSettings(cmd, flags, file)
 }
