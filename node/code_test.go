@@ -210,25 +210,7 @@ func TestOversizePackPenalizesThePeer(t *testing.T) {
 	if _, err := b.Follow(ctx, repo.ID, []string{a.Mesh().Addr()}); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		var why string
-		for _, p := range b.Mesh().Peers() {
-			if p.ID == a.Mesh().ID() && !p.PenalizedUntil.IsZero() {
-				why = p.PenaltyReason
-			}
-		}
-		if why != "" {
-			if !strings.Contains(why, "fetch limit") {
-				t.Errorf("penalty reason = %q, want the fetch limit", why)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("a peer that sent more than the fetch limit was not penalized")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitPenalty(t, b, a, "fetch limit", "a peer that sent more than the fetch limit was not penalized")
 	refs, err := b.Refs(ctx, repo.ID)
 	if err != nil || len(refs) != 1 || refs[0].Objects || refs[0].MissingReason == "" {
 		t.Errorf("refs = %+v, %v; want main without objects, saying why", refs, err)
@@ -278,25 +260,7 @@ func TestCorruptPackPenalizesThePeer(t *testing.T) {
 	if _, err := b.Follow(ctx, repo.ID, []string{a.Mesh().Addr()}); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		var why string
-		for _, p := range b.Mesh().Peers() {
-			if p.ID == a.Mesh().ID() && !p.PenalizedUntil.IsZero() {
-				why = p.PenaltyReason
-			}
-		}
-		if why != "" {
-			if !strings.Contains(why, "bad pack") {
-				t.Errorf("penalty reason = %q, want a bad pack", why)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("a peer that sent a corrupt pack was not penalized")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitPenalty(t, b, a, "bad pack", "a peer that sent a corrupt pack was not penalized")
 	if ok, err := b.codes().store.Has(ctx, repo.ID, head); ok || err != nil {
 		t.Errorf("b holds the commit of a corrupt pack: %v, %v", ok, err)
 	}
@@ -359,5 +323,26 @@ func TestNoGitStillServesMetadata(t *testing.T) {
 	}
 	if _, err := n.PushRefs(ctx, repo.ID, api.RefPush{Dir: t.TempDir(), Refs: map[string]string{"refs/heads/main": commit}}); code(err) != api.CodeUnavailable {
 		t.Errorf("PushRefs without git = %v, want %s", err, api.CodeUnavailable)
+	}
+}
+
+// waitPenalty waits up to 20 s for from to penalize peer with a reason
+// containing want; failing says what the test expected.
+func waitPenalty(t *testing.T, from, peer *Node, want, failing string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		for _, p := range from.Mesh().Peers() {
+			if p.ID == peer.Mesh().ID() && !p.PenalizedUntil.IsZero() {
+				if !strings.Contains(p.PenaltyReason, want) {
+					t.Errorf("penalty reason = %q, want %q", p.PenaltyReason, want)
+				}
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal(failing)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
