@@ -35,6 +35,11 @@ func (n *Node) startLAN(cfg MeshConfig) {
 	if !ok {
 		return
 	}
+	if ua.IP.IsLoopback() {
+		// Nobody on the network could dial a node bound to loopback.
+		n.log.Info("lan discovery off: the node listens on loopback only", "listen", ua.String())
+		return
+	}
 	port := ua.Port
 	l := &lan{tried: map[identity.PublicKey]time.Time{}}
 	d, err := discovery.Start(discovery.Config{ID: n.mesh.ID(), Port: port, Logger: n.log}, func(p discovery.Peer) {
