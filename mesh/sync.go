@@ -87,6 +87,17 @@ func (n *Node) runCall(ctx context.Context, key pairKey, call *syncCall) {
 	start := time.Now()
 	call.rep = n.initiate(ctx, key.peer, key.repo, call)
 	var refused *RefusedError
+	// A busy peer is usually still finishing the previous session of the
+	// pair (or at its session limit for a moment): try again shortly, a
+	// few times, rather than report a sync that a second later works.
+	for wait := busyRetry; errors.As(call.rep.Err, &refused) && refused.Status == SyncBusy && wait <= busyRetryMax; wait *= 2 {
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return
+		}
+		call.rep = n.initiate(ctx, key.peer, key.repo, call)
+	}
 	if errors.As(call.rep.Err, &refused) && refused.Status == SyncCrossed {
 		if rep, ok := n.awaitServing(ctx, key); ok {
 			call.rep = rep
@@ -94,6 +105,13 @@ func (n *Node) runCall(ctx context.Context, key pairKey, call *syncCall) {
 		}
 	}
 }
+
+// busyRetry and busyRetryMax bound the retries of a session the peer
+// refused as busy: 100, 200 and 400 ms.
+const (
+	busyRetry    = 100 * time.Millisecond
+	busyRetryMax = 400 * time.Millisecond
+)
 
 // crossedWait bounds how long a caller whose session was refused as
 // crossed waits for the peer's session to arrive.
