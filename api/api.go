@@ -10,6 +10,7 @@ package api
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -50,6 +51,11 @@ type Repo struct {
 	Ops           int        `json:"ops"`
 	Following     bool       `json:"following"`
 	Conflicts     []Conflict `json:"conflicts,omitempty"` // concurrent name/description writes
+	// GitDir is the bare git repository that holds the repo's code on
+	// the node's machine, empty while the node cannot store code. Local
+	// tools read it with git (git-remote-murmur serves a clone from it);
+	// only the node writes it.
+	GitDir string `json:"git_dir,omitempty"`
 }
 
 // Ref is a named pointer to a commit.
@@ -66,15 +72,61 @@ type Ref struct {
 	// MissingReason says why the objects are not here, when they are not.
 	MissingReason string     `json:"missing_reason,omitempty"`
 	Conflicts     []Conflict `json:"conflicts,omitempty"`
+	// Forced reports that the current value was set by a force update:
+	// one that is not a fast-forward of the value its author had seen.
+	Forced bool `json:"forced,omitempty"`
 }
 
 // RefPush publishes refs together with their objects: the node copies
 // the commits (and all they reach) from the git repository at Dir, an
 // absolute path on the node's machine, into its own object store, then
 // sets the refs as SetRefs does, so peers can fetch the code.
+//
+// Refs are full names (refs/heads/main, refs/tags/v1) mapped to commits;
+// "" deletes. Namespace says where they go: NamespaceAuto (canonical refs
+// for a maintainer, the pusher's own namespace for anyone else),
+// NamespaceOwn or NamespaceCanonical (maintainers only). An update that
+// is not a fast-forward of the current value is refused with
+// CodeConflict unless Force is set; the op then records it as forced.
 type RefPush struct {
-	Dir  string            `json:"dir"`
-	Refs map[string]string `json:"refs"`
+	Dir       string            `json:"dir"`
+	Refs      map[string]string `json:"refs"`
+	Force     bool              `json:"force,omitempty"`
+	Namespace string            `json:"namespace,omitempty"`
+}
+
+// Where RefPush puts refs.
+const (
+	NamespaceAuto      = ""
+	NamespaceOwn       = "own"
+	NamespaceCanonical = "canonical"
+)
+
+// NamespacePrefix is the ref prefix of a participant's namespace:
+// "refs/namespaces/" + NamespaceToken(did) + "/".
+const NamespacePrefix = "refs/namespaces/"
+
+// NamespaceToken is the name of a participant's namespace: the DID
+// without its "did:key:" prefix (a git ref name cannot hold ':').
+func NamespaceToken(did string) string { return strings.TrimPrefix(did, "did:key:") }
+
+// NamespaceRef is the full name of ref (refs/heads/x) in did's namespace.
+func NamespaceRef(did, ref string) string {
+	return NamespacePrefix + NamespaceToken(did) + "/" + ref
+}
+
+// SplitNamespace splits a stored ref name into the namespace token and
+// the ref inside it; a canonical ref has token "".
+func SplitNamespace(name string) (token, ref string) {
+	rest, ok := strings.CutPrefix(name, NamespacePrefix)
+	if !ok {
+		return "", name
+	}
+	token, ref, ok = strings.Cut(rest, "/")
+	if !ok {
+		return "", name
+	}
+	return token, ref
 }
 
 // CodeStatus says whether the node stores and moves code.
