@@ -368,3 +368,86 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	*d = Duration(v)
 	return nil
 }
+
+// DiffQuery selects what PatchDiff compares. Revision (1-based, 0 for the
+// latest) compares that revision's head with its base (the merge base of
+// the head and the base commit). From and To, both set, compare the heads
+// of two revisions instead. Stat leaves out the hunks.
+type DiffQuery struct {
+	Revision int  `json:"revision,omitempty"`
+	From     int  `json:"from,omitempty"`
+	To       int  `json:"to,omitempty"`
+	Stat     bool `json:"stat,omitempty"`
+}
+
+// Diff is the change a patch revision makes (or the change between two
+// revisions), computed by git on the node that holds the objects.
+type Diff struct {
+	Patch    string     `json:"patch"`    // patch ID
+	Revision int        `json:"revision"` // the revision shown (To when comparing two)
+	From     int        `json:"from,omitempty"`
+	Base     string     `json:"base"` // commit compared from
+	Head     string     `json:"head"` // commit compared to
+	Files    []DiffFile `json:"files"`
+	Added    int        `json:"added"`
+	Deleted  int        `json:"deleted"`
+}
+
+// DiffFile is one file of a Diff.
+type DiffFile struct {
+	Path    string     `json:"path"`
+	OldPath string     `json:"old_path,omitempty"` // set for renames and copies
+	Status  string     `json:"status"`             // added | modified | deleted | renamed | copied
+	Binary  bool       `json:"binary,omitempty"`
+	Added   int        `json:"added"`
+	Deleted int        `json:"deleted"`
+	Hunks   []DiffHunk `json:"hunks,omitempty"`
+}
+
+// DiffHunk is one hunk of a file's diff.
+type DiffHunk struct {
+	Header   string     `json:"header"` // the "@@ -a,b +c,d @@ context" line
+	OldStart int        `json:"old_start"`
+	OldLines int        `json:"old_lines"`
+	NewStart int        `json:"new_start"`
+	NewLines int        `json:"new_lines"`
+	Lines    []DiffLine `json:"lines"`
+}
+
+// DiffLine is one line of a hunk. Old and New are 1-based line numbers in
+// the old and new file, 0 where the line does not exist on that side.
+type DiffLine struct {
+	Kind string `json:"kind"` // " " context, "+" added, "-" deleted
+	Old  int    `json:"old,omitempty"`
+	New  int    `json:"new,omitempty"`
+	Text string `json:"text"`
+}
+
+// Check states.
+const (
+	CheckPending = "pending"
+	CheckSuccess = "success"
+	CheckFailure = "failure"
+)
+
+// NewCheck attaches a status to a patch revision (0: the latest).
+type NewCheck struct {
+	Revision int    `json:"revision,omitempty"`
+	State    string `json:"state"`          // pending | success | failure
+	Name     string `json:"name,omitempty"` // the context, e.g. "ci/test"
+	URL      string `json:"url,omitempty"`
+	Summary  string `json:"summary,omitempty"`
+}
+
+// Check is the latest status one reporter gave one revision under one
+// name.
+type Check struct {
+	Revision  string    `json:"revision"`
+	RevNumber int       `json:"revision_number"`
+	Name      string    `json:"name"`
+	State     string    `json:"state"`
+	URL       string    `json:"url,omitempty"`
+	Summary   string    `json:"summary,omitempty"`
+	Reporter  Person    `json:"reporter"`
+	At        time.Time `json:"at"`
+}

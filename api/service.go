@@ -49,6 +49,12 @@ type Service interface {
 	EditPatch(ctx context.Context, repo, id string, e Edit) (Patch, error)
 	AddRevision(ctx context.Context, repo, id string, r NewRevision) (Patch, error)
 	Review(ctx context.Context, repo, id string, r NewReview) (Patch, error)
+	// PatchDiff is the change a patch revision makes, or the change
+	// between two revisions. It fails with CodeUnavailable while the
+	// node lacks the revision's objects.
+	PatchDiff(ctx context.Context, repo, id string, q DiffQuery) (Diff, error)
+	// AddCheck attaches a status to a patch revision.
+	AddCheck(ctx context.Context, repo, id string, c NewCheck) (Patch, error)
 
 	// Comment adds a comment to an issue or patch (id names either).
 	Comment(ctx context.Context, repo, id string, c NewComment) (Comment, error)

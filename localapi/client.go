@@ -489,6 +489,29 @@ func (c *Client) AddRevision(ctx context.Context, repo, id string, r api.NewRevi
 	return out, err
 }
 
+// PatchDiff implements api.Service.
+func (c *Client) PatchDiff(ctx context.Context, repo, id string, d api.DiffQuery) (api.Diff, error) {
+	q := url.Values{}
+	for name, v := range map[string]int{"revision": d.Revision, "from": d.From, "to": d.To} {
+		if v != 0 {
+			q.Set(name, strconv.Itoa(v))
+		}
+	}
+	if d.Stat {
+		q.Set("stat", "true")
+	}
+	var out api.Diff
+	err := c.do(ctx, http.MethodGet, withQuery(repoPath(repo, "patches", escapeSegment(id), "diff"), q), nil, &out)
+	return out, err
+}
+
+// AddCheck implements api.Service.
+func (c *Client) AddCheck(ctx context.Context, repo, id string, k api.NewCheck) (api.Patch, error) {
+	var out api.Patch
+	err := c.do(ctx, http.MethodPost, repoPath(repo, "patches", escapeSegment(id), "checks"), k, &out)
+	return out, err
+}
+
 // Review implements api.Service.
 func (c *Client) Review(ctx context.Context, repo, id string, r api.NewReview) (api.Patch, error) {
 	var out api.Patch

@@ -320,6 +320,24 @@ func (f *fakeService) EditPatch(ctx context.Context, repo, id string, e api.Edit
 	return out, nil
 }
 
+func (f *fakeService) PatchDiff(ctx context.Context, repo, id string, q api.DiffQuery) (api.Diff, error) {
+	f.record("PatchDiff", repo, id, q)
+	if err := errorFor(repo, id); err != nil {
+		return api.Diff{}, err
+	}
+	return api.Diff{Patch: id, Revision: max(q.Revision, q.To), From: q.From, Base: "c0", Head: "c1", Added: 1,
+		Files: []api.DiffFile{{Path: "a.go", Status: "modified", Added: 1, Hunks: []api.DiffHunk{{Header: "@@ -1 +1,2 @@", OldStart: 1, OldLines: 1, NewStart: 1, NewLines: 2,
+			Lines: []api.DiffLine{{Kind: " ", Old: 1, New: 1, Text: "package a"}, {Kind: "+", New: 2, Text: "// x"}}}}}}}, nil
+}
+
+func (f *fakeService) AddCheck(ctx context.Context, repo, id string, c api.NewCheck) (api.Patch, error) {
+	f.record("AddCheck", repo, id, c)
+	if err := errorFor(repo, id); err != nil {
+		return api.Patch{}, err
+	}
+	return patchOf(repo, id), nil
+}
+
 func (f *fakeService) AddRevision(ctx context.Context, repo, id string, r api.NewRevision) (api.Patch, error) {
 	f.record("AddRevision", repo, id, r)
 	if err := errorFor(repo, id); err != nil {

@@ -233,6 +233,33 @@ func (h *handler) routes() {
 		}
 		return ok(s.AddRevision(r.Context(), pathArg(r, "repo"), pathArg(r, "id"), in))
 	})
+	h.handle("GET /v1/repos/{repo}/patches/{id}/diff", func(r *http.Request) (int, any, error) {
+		q, err := query(r, "revision", "from", "to", "stat")
+		if err != nil {
+			return 0, nil, err
+		}
+		var d api.DiffQuery
+		for name, p := range map[string]*int{"revision": &d.Revision, "from": &d.From, "to": &d.To} {
+			if *p, err = intParam(q, name); err != nil {
+				return 0, nil, err
+			}
+		}
+		switch q.Get("stat") {
+		case "", "false":
+		case "true":
+			d.Stat = true
+		default:
+			return 0, nil, api.Errorf(api.CodeInvalid, "query parameter stat=%q must be true or false", q.Get("stat"))
+		}
+		return ok(s.PatchDiff(r.Context(), pathArg(r, "repo"), pathArg(r, "id"), d))
+	})
+	h.handle("POST /v1/repos/{repo}/patches/{id}/checks", func(r *http.Request) (int, any, error) {
+		var in api.NewCheck
+		if err := decode(r, &in); err != nil {
+			return 0, nil, err
+		}
+		return ok(s.AddCheck(r.Context(), pathArg(r, "repo"), pathArg(r, "id"), in))
+	})
 	h.handle("POST /v1/repos/{repo}/patches/{id}/reviews", func(r *http.Request) (int, any, error) {
 		var in api.NewReview
 		if err := decode(r, &in); err != nil {

@@ -94,6 +94,12 @@ func roundTripCases() []rtCase {
 		{"AddRevision", func(ctx context.Context, s api.Service) (any, error) {
 			return s.AddRevision(ctx, "r", "p1", api.NewRevision{Commit: "c2", BaseCommit: "c0", Note: "rebased"})
 		}},
+		{"PatchDiff", func(ctx context.Context, s api.Service) (any, error) {
+			return s.PatchDiff(ctx, "r", "p1", api.DiffQuery{From: 1, To: 2, Stat: true})
+		}},
+		{"AddCheck", func(ctx context.Context, s api.Service) (any, error) {
+			return s.AddCheck(ctx, "r", "p1", api.NewCheck{Revision: 2, State: "success", Name: "ci", URL: "https://ci.example/1", Summary: "ok"})
+		}},
 		{"Review", func(ctx context.Context, s api.Service) (any, error) {
 			return s.Review(ctx, "r", "p1", api.NewReview{Verdict: "request-changes", Summary: "s", Revision: 1, Path: "a.go", Start: 3, End: 4, Comment: "c"})
 		}},

@@ -640,3 +640,13 @@ func (n *Node) React(ctx context.Context, repo, target, emoji string, remove boo
 	_, err = n.write(ctx, r.ID, a)
 	return err
 }
+
+// PatchDiff implements api.Service.
+func (n *Node) PatchDiff(ctx context.Context, repo, id string, q api.DiffQuery) (api.Diff, error) {
+	return api.Diff{}, api.Errorf(api.CodeUnavailable, "patch diffs are not available in this version")
+}
+
+// AddCheck implements api.Service.
+func (n *Node) AddCheck(ctx context.Context, repo, id string, c api.NewCheck) (api.Patch, error) {
+	return api.Patch{}, api.Errorf(api.CodeUnavailable, "patch checks are not available in this version")
+}

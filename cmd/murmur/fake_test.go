@@ -160,6 +160,14 @@ func (f *fakeService) CreatePatch(ctx context.Context, repo string, n api.NewPat
 	return f.patch, f.call("CreatePatch", repo)
 }
 
+func (f *fakeService) PatchDiff(ctx context.Context, repo, id string, q api.DiffQuery) (api.Diff, error) {
+	return api.Diff{}, f.call("PatchDiff", repo)
+}
+
+func (f *fakeService) AddCheck(ctx context.Context, repo, id string, c api.NewCheck) (api.Patch, error) {
+	return f.patch, f.call("AddCheck", repo)
+}
+
 func (f *fakeService) AddRevision(ctx context.Context, repo, id string, r api.NewRevision) (api.Patch, error) {
 	f.newRev = r
 	return f.patch, f.call("AddRevision", repo)
