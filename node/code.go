@@ -491,21 +491,30 @@ func (c *codeSide) objects(ctx context.Context, repo op.ID, refs []api.Ref) {
 	if err != nil {
 		c.n.log.Warn("check objects", "repo", repo.Short(), "err", err)
 	}
-	why := "not fetched yet: no connected peer has served them"
-	c.mu.Lock()
-	if r := c.retry[repo]; r != nil && r.err != nil {
-		why = "not fetched yet: " + r.err.Error()
-	}
-	c.mu.Unlock()
-	if c.n.mesh == nil {
-		why = "not fetched: this node is offline; 'murmur serve' fetches them from peers"
-	}
+	why := c.missingReason(repo)
 	for i := range refs {
 		refs[i].Objects = have[refs[i].Commit]
 		if !refs[i].Objects {
 			refs[i].MissingReason = why
 		}
 	}
+}
+
+// missingReason says why commits of repo that the node lacks are not
+// here.
+func (c *codeSide) missingReason(repo op.ID) string {
+	if c.store == nil {
+		return "this node cannot store code: " + c.status.Reason
+	}
+	if c.n.mesh == nil {
+		return "not fetched: this node is offline; 'murmur serve' fetches them from peers"
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if r := c.retry[repo]; r != nil && r.err != nil {
+		return "not fetched yet: " + r.err.Error()
+	}
+	return "not fetched yet: no connected peer has served them"
 }
 
 // PushRefs implements api.Service.

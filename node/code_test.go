@@ -59,6 +59,17 @@ func (w *workCopy) commit(name string, size int) string {
 	return w.git("rev-parse", "HEAD")
 }
 
+// commitText writes text to name, commits and returns the commit.
+func (w *workCopy) commitText(name, text string) string {
+	w.t.Helper()
+	if err := os.WriteFile(filepath.Join(w.dir, name), []byte(text), 0o600); err != nil {
+		w.t.Fatal(err)
+	}
+	w.git("add", name)
+	w.git("commit", "--quiet", "-m", "change "+name)
+	return w.git("rev-parse", "HEAD")
+}
+
 // waitRef polls n's refs of repo until name's entry satisfies ok.
 func waitRef(t *testing.T, ctx context.Context, n *Node, repo, name string, ok func(api.Ref) bool) api.Ref {
 	t.Helper()

@@ -86,7 +86,12 @@ func TestStory(t *testing.T) {
 	if err != nil || len(all) != 1 {
 		t.Errorf("all issues = %v, %v", all, err)
 	}
-	commit := "0123456789abcdef0123456789abcdef01234567"
+	w := newWorkCopy(t)
+	commit := w.commitText("main.go", "package main\n\nfunc main() {\n}\n\n")
+	second := w.commitText("main.go", "package main\n\nfunc main() {\n\tprintln()\n}\n")
+	if _, err := n.PushRefs(ctx, "", api.RefPush{Dir: w.dir, Refs: map[string]string{"refs/heads/topic": second}}); err != nil {
+		t.Fatal(err)
+	}
 	p, err := n.CreatePatch(ctx, "", api.NewPatch{Title: "fix", Commit: commit})
 	if err != nil {
 		t.Fatal(err)
@@ -94,7 +99,7 @@ func TestStory(t *testing.T) {
 	if p.Base != "main" || len(p.Revisions) != 1 {
 		t.Errorf("patch = %+v", p)
 	}
-	p, err = n.AddRevision(ctx, "", p.ID, api.NewRevision{Commit: "1123456789abcdef0123456789abcdef01234567"})
+	p, err = n.AddRevision(ctx, "", p.ID, api.NewRevision{Commit: second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,8 +114,8 @@ func TestStory(t *testing.T) {
 		t.Errorf("bad commit: %v", err)
 	}
 	refs, err := n.SetRefs(ctx, "", map[string]string{"refs/heads/main": commit})
-	if err != nil || len(refs) != 1 {
-		t.Fatalf("SetRefs = %v, %v", refs, err)
+	if err != nil || len(refs) != 2 {
+		t.Fatalf("SetRefs = %v, %v; want main and topic", refs, err)
 	}
 	if _, err := n.Issue(ctx, "", "ffff"); code(err) != api.CodeNotFound {
 		t.Errorf("unknown issue: %v", err)

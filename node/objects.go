@@ -248,9 +248,13 @@ func (n *Node) CreatePatch(ctx context.Context, repo string, np api.NewPatch) (a
 	if np.Base == "" {
 		np.Base, _ = r.DefaultBranch.Get()
 	}
+	np.Commit, np.BaseCommit = strings.ToLower(np.Commit), strings.ToLower(np.BaseCommit)
+	if np.BaseCommit, err = n.patchCommits(ctx, r, np.Base, np.Commit, np.BaseCommit); err != nil {
+		return api.Patch{}, err
+	}
 	a, err := action(forge.KindPatchOpen, op.ID{}, forge.PatchOpen{
 		Title: np.Title, Description: np.Description, Base: np.Base,
-		Commit: strings.ToLower(np.Commit), BaseCommit: strings.ToLower(np.BaseCommit), Draft: np.Draft,
+		Commit: np.Commit, BaseCommit: np.BaseCommit, Draft: np.Draft,
 	})
 	if err != nil {
 		return api.Patch{}, err
@@ -415,7 +419,15 @@ func (n *Node) AddRevision(ctx context.Context, repo, id string, nr api.NewRevis
 	if err != nil {
 		return api.Patch{}, err
 	}
-	a, err := action(forge.KindRevision, o.ID, forge.Revision{Commit: strings.ToLower(nr.Commit), BaseCommit: strings.ToLower(nr.BaseCommit), Note: nr.Note})
+	nr.Commit, nr.BaseCommit = strings.ToLower(nr.Commit), strings.ToLower(nr.BaseCommit)
+	if revs := o.RevisionList(); len(revs) > 0 && revs[len(revs)-1].Commit == nr.Commit {
+		return api.Patch{}, api.Errorf(api.CodeInvalid, "revision %d of patch %s already proposes commit %s: commit your changes to the branch first", len(revs), o.ID.Short(), nr.Commit)
+	}
+	base, _ := o.Base.Get()
+	if nr.BaseCommit, err = n.patchCommits(ctx, r, base, nr.Commit, nr.BaseCommit); err != nil {
+		return api.Patch{}, err
+	}
+	a, err := action(forge.KindRevision, o.ID, forge.Revision{Commit: nr.Commit, BaseCommit: nr.BaseCommit, Note: nr.Note})
 	if err != nil {
 		return api.Patch{}, err
 	}
@@ -431,15 +443,10 @@ func (n *Node) Review(ctx context.Context, repo, id string, nr api.NewReview) (a
 	if err != nil {
 		return api.Patch{}, err
 	}
-	revs := o.RevisionList()
-	num := nr.Revision
-	if num == 0 {
-		num = len(revs)
+	rev, num, err := revision(o, nr.Revision)
+	if err != nil {
+		return api.Patch{}, err
 	}
-	if num < 1 || num > len(revs) {
-		return api.Patch{}, api.Errorf(api.CodeInvalid, "patch %s has revisions 1 to %d, not %d", o.ID.Short(), len(revs), nr.Revision)
-	}
-	rev := revs[num-1]
 	key, err := n.signer()
 	if err != nil {
 		return api.Patch{}, err
@@ -466,7 +473,11 @@ func (n *Node) Review(ctx context.Context, repo, id string, nr api.NewReview) (a
 		if nr.Start < 1 || end < nr.Start {
 			return api.Patch{}, api.Errorf(api.CodeInvalid, "line range %d-%d: lines start at 1 and the end is not before the start", nr.Start, end)
 		}
-		c, err := action(forge.KindCommentAdd, o.ID, forge.CommentAdd{Body: text, Anchor: &forge.Anchor{Revision: rev.ID, Path: nr.Path, Start: uint32(nr.Start), End: uint32(end)}})
+		p, err := n.checkAnchor(ctx, r, rev, num, nr.Path, nr.Start, end)
+		if err != nil {
+			return api.Patch{}, err
+		}
+		c, err := action(forge.KindCommentAdd, o.ID, forge.CommentAdd{Body: text, Anchor: &forge.Anchor{Revision: rev.ID, Path: p, Start: uint32(nr.Start), End: uint32(end)}})
 		if err != nil {
 			return api.Patch{}, err
 		}
@@ -639,11 +650,6 @@ func (n *Node) React(ctx context.Context, repo, target, emoji string, remove boo
 	}
 	_, err = n.write(ctx, r.ID, a)
 	return err
-}
-
-// PatchDiff implements api.Service.
-func (n *Node) PatchDiff(ctx context.Context, repo, id string, q api.DiffQuery) (api.Diff, error) {
-	return api.Diff{}, api.Errorf(api.CodeUnavailable, "patch diffs are not available in this version")
 }
 
 // AddCheck implements api.Service.

@@ -1,0 +1,107 @@
+package node
+
+import (
+	"strings"
+	"testing"
+
+	"murmur/api"
+)
+
+func TestPatchOnRealCommits(t *testing.T) {
+	w := newWorkCopy(t)
+	ctx := testCtx(t)
+	n := openNode(t, t.TempDir())
+	repo, err := n.CreateRepo(ctx, api.NewRepo{Name: "code"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := w.commitText("a.txt", "one\ntwo\nthree\n")
+	if _, err := n.PushRefs(ctx, repo.ID, api.RefPush{Dir: w.dir, Refs: map[string]string{"refs/heads/main": base}}); err != nil {
+		t.Fatal(err)
+	}
+	w.git("checkout", "-q", "-b", "topic")
+	rev1 := w.commitText("a.txt", "one\n2\nthree\nfour\n")
+	unpushed := w.commitText("b.txt", "new\n")
+
+	// A commit the node lacks is refused, and so is one the base has.
+	if _, err := n.CreatePatch(ctx, repo.ID, api.NewPatch{Title: "t", Commit: rev1}); code(err) != api.CodeInvalid || !strings.Contains(err.Error(), "push the branch first") {
+		t.Errorf("CreatePatch on a commit the node lacks = %v, want invalid, saying to push the branch", err)
+	}
+	if _, err := n.CreatePatch(ctx, repo.ID, api.NewPatch{Title: "t", Commit: base}); code(err) != api.CodeInvalid || !strings.Contains(err.Error(), "already in refs/heads/main") {
+		t.Errorf("CreatePatch on the base's own commit = %v, want invalid", err)
+	}
+	if _, err := n.PushRefs(ctx, repo.ID, api.RefPush{Dir: w.dir, Refs: map[string]string{"refs/heads/topic": rev1}}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := n.CreatePatch(ctx, repo.ID, api.NewPatch{Title: "t", Commit: rev1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Revisions[0].BaseCommit != base {
+		t.Errorf("base commit = %q, want the merge base with main %s", p.Revisions[0].BaseCommit, base)
+	}
+	if _, err := n.AddRevision(ctx, repo.ID, p.ID, api.NewRevision{Commit: rev1}); code(err) != api.CodeInvalid {
+		t.Errorf("AddRevision of the same commit = %v, want invalid", err)
+	}
+	if _, err := n.AddRevision(ctx, repo.ID, p.ID, api.NewRevision{Commit: unpushed}); code(err) != api.CodeInvalid {
+		t.Errorf("AddRevision of a commit the node lacks = %v, want invalid", err)
+	}
+
+	d, err := n.PatchDiff(ctx, repo.ID, p.ID, api.DiffQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Revision != 1 || d.Base != base || d.Head != rev1 || len(d.Files) != 1 || d.Added != 2 || d.Deleted != 1 {
+		t.Fatalf("PatchDiff = %+v", d)
+	}
+	var added []string
+	for _, l := range d.Files[0].Hunks[0].Lines {
+		if l.Kind == "+" {
+			added = append(added, l.Text)
+		}
+	}
+	if strings.Join(added, ",") != "2,four" {
+		t.Errorf("added lines = %q, want 2 and four", added)
+	}
+
+	if _, err := n.PushRefs(ctx, repo.ID, api.RefPush{Dir: w.dir, Refs: map[string]string{"refs/heads/topic": unpushed}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.AddRevision(ctx, repo.ID, p.ID, api.NewRevision{Commit: unpushed}); err != nil {
+		t.Fatal(err)
+	}
+	d, err = n.PatchDiff(ctx, repo.ID, p.ID, api.DiffQuery{From: 1, To: 2, Stat: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.From != 1 || d.Revision != 2 || len(d.Files) != 1 || d.Files[0].Path != "b.txt" || d.Files[0].Status != "added" || len(d.Files[0].Hunks) != 0 {
+		t.Errorf("PatchDiff from 1 to 2 = %+v, want b.txt added, no hunks", d)
+	}
+	if _, err := n.PatchDiff(ctx, repo.ID, p.ID, api.DiffQuery{Revision: 3}); code(err) != api.CodeInvalid {
+		t.Errorf("PatchDiff of revision 3 = %v, want invalid", err)
+	}
+
+	// Inline comments are checked against the revision's tree.
+	for _, tc := range []struct {
+		path       string
+		start, end int
+		want       string
+	}{
+		{"a.txt", 4, 4, ""},
+		{"./a.txt", 1, 2, ""},
+		{"a.txt", 4, 5, "has 4 lines"},
+		{"nope.txt", 1, 1, "is not a file"},
+	} {
+		_, err := n.Review(ctx, repo.ID, p.ID, api.NewReview{Verdict: "comment", Summary: "s", Revision: 1, Path: tc.path, Start: tc.start, End: tc.end})
+		if tc.want == "" && err != nil || tc.want != "" && (code(err) != api.CodeInvalid || !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("Review on %s:%d-%d = %v, want %q", tc.path, tc.start, tc.end, err, tc.want)
+		}
+	}
+	got, err := n.Patch(ctx, repo.ID, p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Comments) != 2 || got.Comments[1].Anchor.Path != "a.txt" {
+		t.Errorf("comments = %+v, want two on a.txt", got.Comments)
+	}
+}
