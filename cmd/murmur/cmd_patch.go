@@ -12,11 +12,14 @@ import (
 )
 
 func (a *app) patchCmd() *cobra.Command {
-	c := group("patch", "Propose, revise and merge changes", `  murmur patch open -t "Handle empty config" --commit $(git rev-parse HEAD)
+	c := group("patch", "Propose, revise and merge changes", `  murmur patch open -t "Handle empty config"
   murmur patch list -s all
-  murmur patch update 9c1e --commit $(git rev-parse HEAD) -m "Address review"
+  murmur patch diff 9c1e --stat
+  murmur patch update 9c1e -m "Address review"
+  murmur patch checkout 9c1e
   murmur patch merge 9c1e`,
 		a.patchOpenCmd(), a.patchListCmd(), a.patchViewCmd(), a.patchUpdateCmd(),
+		a.patchDiffCmd(), a.patchCheckoutCmd(),
 		a.patchStateCmd("close", "closed", "Close a patch without merging it", "  murmur patch close 9c1e"),
 		a.patchStateCmd("reopen", "open", "Reopen a closed patch", "  murmur patch reopen 9c1e"),
 		a.patchStateCmd("merge", "merged", "Mark a patch merged (maintainers)", "  murmur patch merge 9c1e"),
@@ -32,29 +35,40 @@ func (a *app) patchCmd() *cobra.Command {
 	return c
 }
 
-// headCommit is the working copy's HEAD commit, or "" outside one.
-func (a *app) headCommit(ctx context.Context) string {
-	out, err := a.git(ctx, "rev-parse", "--verify", "--quiet", "HEAD^{commit}")
-	if err != nil || !isCommit(out) {
-		return ""
+// patchCommit is the commit a patch or revision proposes: --commit as
+// given, else the head of the branch to publish (--head or the current
+// branch), with that branch's full ref name.
+func (a *app) patchCommit(ctx context.Context, cmd *cobra.Command, commit, head string) (string, string, error) {
+	if !cmd.Flags().Changed("commit") {
+		ref, commit, err := a.patchBranch(ctx, head)
+		return commit, ref, err
 	}
-	return out
+	if cmd.Flags().Changed("head") {
+		return "", "", usagef("--head and --commit do not go together")
+	}
+	commit, err := a.resolveCommit(ctx, "--commit", commit)
+	return commit, "", err
 }
 
 func (a *app) patchOpenCmd() *cobra.Command {
 	var n api.NewPatch
 	var tf textFlags
 	var asJSON bool
+	var head string
 	c := &cobra.Command{
-		Use:   "open -t TITLE [--base REF] --commit SHA [--base-commit SHA] [-b BODY | -F FILE] [--draft] [--json]",
+		Use:   "open -t TITLE [--head BRANCH | --commit SHA] [--base REF] [--base-commit SHA] [-b BODY | -F FILE] [--draft] [--json]",
 		Short: "Propose a change as a patch",
-		Long: `Propose merging COMMIT into the base ref. --commit is a full commit hash;
-inside a git working copy it may be anything git resolves to a commit, and
-defaults to HEAD. --base defaults to the repo's default branch. The
-description comes from -b, -F (- for stdin) or $EDITOR on a terminal.`,
-		Example: `  murmur patch open -t "Handle empty config" --commit $(git rev-parse HEAD)
-  murmur patch open -t "WIP: new parser" --base refs/heads/next --commit 4b825dc642cb6eb9a060e54bf8d69288fbee4904 --draft
-  murmur patch open -t "Fix typo" -b "One-liner." --json`,
+		Long: `Propose merging a branch into the base ref. In a git working copy, the
+current branch (or --head BRANCH) is published in your namespace of the repo
+with its commits, so that peers can fetch them, and the patch proposes its
+head. --commit proposes a commit the node already holds instead (a full hash;
+inside a working copy anything git resolves to a commit). The base commit
+defaults to the merge base with the base ref. --base defaults to the repo's
+default branch. The description comes from -b, -F (- for stdin) or $EDITOR
+on a terminal.`,
+		Example: `  murmur patch open -t "Handle empty config"
+  murmur patch open -t "WIP: new parser" --head parser --base refs/heads/next --draft
+  murmur patch open -t "Fix typo" -b "One-liner." --commit $(git rev-parse HEAD) --json`,
 		Aliases: []string{"create", "new"},
 		Args:    args(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -68,12 +82,9 @@ description comes from -b, -F (- for stdin) or $EDITOR on a terminal.`,
 			if n.Title, err = checkTitle(n.Title); err != nil {
 				return err
 			}
-			if cmd.Flags().Changed("commit") {
-				if n.Commit, err = a.resolveCommit(ctx, "--commit", n.Commit); err != nil {
-					return err
-				}
-			} else if n.Commit = a.headCommit(ctx); n.Commit == "" {
-				return usagef("--commit is required outside a git working copy")
+			var ref string
+			if n.Commit, ref, err = a.patchCommit(ctx, cmd, n.Commit, head); err != nil {
+				return err
 			}
 			if cmd.Flags().Changed("base-commit") {
 				if n.BaseCommit, err = a.resolveCommit(ctx, "--base-commit", n.BaseCommit); err != nil {
@@ -97,6 +108,11 @@ description comes from -b, -F (- for stdin) or $EDITOR on a terminal.`,
 				n.Base = r.DefaultBranch
 			}
 			n.Base = fullRefName(n.Base)
+			if ref != "" {
+				if err := a.publishPatchBranch(ctx, s, ref, n.Commit); err != nil {
+					return err
+				}
+			}
 			p, err := s.svc.CreatePatch(ctx, s.repo, n)
 			if err != nil {
 				return err
@@ -110,8 +126,9 @@ description comes from -b, -F (- for stdin) or $EDITOR on a terminal.`,
 	}
 	c.Flags().StringVarP(&n.Title, "title", "t", "", "the patch's `TITLE`")
 	c.Flags().StringVar(&n.Base, "base", "", "the `REF` to merge into (default: the repo's default branch)")
-	c.Flags().StringVar(&n.Commit, "commit", "", "the proposed `COMMIT` (default: HEAD of the working copy)")
-	c.Flags().StringVar(&n.BaseCommit, "base-commit", "", "the `COMMIT` the change is based on")
+	c.Flags().StringVar(&head, "head", "", "publish and propose `BRANCH` (default: the current branch)")
+	c.Flags().StringVar(&n.Commit, "commit", "", "propose `COMMIT`, which the node holds, without publishing a branch")
+	c.Flags().StringVar(&n.BaseCommit, "base-commit", "", "the `COMMIT` the change is based on (default: the merge base with the base ref)")
 	addTextFlags(c, &tf, "patch description")
 	c.Flags().BoolVar(&n.Draft, "draft", false, "open it as a draft")
 	c.Flags().StringSliceVarP(&n.Labels, "label", "l", nil, "add a `LABEL` (maintainers)")
@@ -283,23 +300,23 @@ func shortCommit(c string) string {
 func (a *app) patchUpdateCmd() *cobra.Command {
 	var r api.NewRevision
 	var asJSON bool
+	var head string
 	c := &cobra.Command{
-		Use:   "update ID --commit SHA [--base-commit SHA] [-m NOTE]",
+		Use:   "update ID [--head BRANCH | --commit SHA] [--base-commit SHA] [-m NOTE]",
 		Short: "Add a revision to a patch (its author or a maintainer)",
-		Long: `Add a revision: the new commit proposed by the patch. Inside a git working
-copy --commit defaults to HEAD and may be anything git resolves to a commit.`,
-		Example: `  murmur patch update 9c1e --commit $(git rev-parse HEAD) -m "Address review"
+		Long: `Add a revision: the new head proposed by the patch. In a git working copy the
+current branch (or --head BRANCH) is published again in your namespace, and
+its head becomes the revision; it is refused when the head has not changed.
+--commit proposes a commit the node already holds instead.`,
+		Example: `  murmur patch update 9c1e -m "Address review"
   murmur patch update 9c1e --commit 4b825dc642cb6eb9a060e54bf8d69288fbee4904 --base-commit 5d41402abc4b2a76b9719d911017c592aaaaaaaa`,
 		Args: args("ID"),
 		RunE: func(cmd *cobra.Command, argv []string) error {
 			ctx := cmd.Context()
 			var err error
-			if cmd.Flags().Changed("commit") {
-				if r.Commit, err = a.resolveCommit(ctx, "--commit", r.Commit); err != nil {
-					return err
-				}
-			} else if r.Commit = a.headCommit(ctx); r.Commit == "" {
-				return usagef("--commit is required outside a git working copy")
+			var ref string
+			if r.Commit, ref, err = a.patchCommit(ctx, cmd, r.Commit, head); err != nil {
+				return err
 			}
 			if cmd.Flags().Changed("base-commit") {
 				if r.BaseCommit, err = a.resolveCommit(ctx, "--base-commit", r.BaseCommit); err != nil {
@@ -309,6 +326,11 @@ copy --commit defaults to HEAD and may be anything git resolves to a commit.`,
 			s, err := a.open(ctx)
 			if err != nil {
 				return err
+			}
+			if ref != "" {
+				if err := a.publishPatchBranch(ctx, s, ref, r.Commit); err != nil {
+					return err
+				}
 			}
 			p, err := s.svc.AddRevision(ctx, s.repo, strings.TrimSpace(argv[0]), r)
 			if err != nil {
@@ -321,7 +343,8 @@ copy --commit defaults to HEAD and may be anything git resolves to a commit.`,
 			return nil
 		},
 	}
-	c.Flags().StringVar(&r.Commit, "commit", "", "the new `COMMIT` (default: HEAD of the working copy)")
+	c.Flags().StringVar(&head, "head", "", "publish and propose `BRANCH` (default: the current branch)")
+	c.Flags().StringVar(&r.Commit, "commit", "", "propose `COMMIT`, which the node holds, without publishing a branch")
 	c.Flags().StringVar(&r.BaseCommit, "base-commit", "", "the `COMMIT` it is based on")
 	c.Flags().StringVarP(&r.Note, "message", "m", "", "a `NOTE` on what changed")
 	a.addJSONFlags(c, &asJSON, "print the patch as JSON")
