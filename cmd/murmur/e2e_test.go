@@ -355,16 +355,31 @@ func TestE2EStory(t *testing.T) {
 		}
 	}
 
-	// Patches and reviews.
-	commit1, commit2 := strings.Repeat("1a", 20), strings.Repeat("2b", 20)
+	// Patches and reviews, from a branch of a working copy.
+	home := a.dir
+	a.dir = t.TempDir()
+	gitInit(t, a.dir)
+	gitRun(t, a.dir, "checkout", "-q", "-b", "fix")
+	commitFile := func(text string) string {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(a.dir, "main.go"), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		gitRun(t, a.dir, "add", "main.go")
+		gitRun(t, a.dir, "commit", "-q", "-m", "main.go")
+		return gitRun(t, a.dir, "rev-parse", "HEAD")
+	}
+	commit1 := commitFile("package main\n\nfunc main() {\n\tx := 1\n}\n")
 	var p api.Patch
-	a.json(&p, "patch", "open", "-t", "Fix the thing", "--base", "main", "--commit", commit1, "-b", "It was off by one.", "--json")
+	a.json(&p, "patch", "open", "-t", "Fix the thing", "--base", "main", "-b", "It was off by one.", "--json")
 	if !hexID.MatchString(p.ID) || p.Title != "Fix the thing" || p.Description != "It was off by one." || p.State != "open" ||
 		p.Base != "refs/heads/main" || p.Author.ID != did || len(p.Revisions) != 1 || p.Revisions[0].Commit != commit1 {
 		t.Errorf("patch open --json = %+v", p)
 	}
 	ps := short(p.ID)
-	a.id("patch", "update", ps, "--commit", commit2, "--base-commit", commit1, "-m", "Second try")
+	commit2 := commitFile("package main\n\nfunc main() {\n\tx := 2\n}\n")
+	a.id("patch", "update", ps, "--base-commit", commit1, "-m", "Second try")
+	a.dir = home
 	a.id("review", ps, "--request-changes", "-b", "Line 4 is still off.", "--file", "main.go", "--line", "3-5", "--revision", "1")
 	a.id("review", ps, "--approve", "-b", "Looks good now.")
 	a.json(&p, "patch", "view", ps, "--json")
@@ -592,6 +607,8 @@ func checkRefs(t *testing.T, a *cli, want []api.Ref) {
 	t.Helper()
 	var refs []api.Ref
 	a.json(&refs, "refs", "list", "--json")
+	// The branch the patch was opened from is the author's own.
+	refs = slices.DeleteFunc(refs, func(r api.Ref) bool { return r.Namespace != "" || r.Name == "refs/heads/fix" })
 	slices.SortFunc(refs, func(x, y api.Ref) int { return strings.Compare(x.Name, y.Name) })
 	if len(refs) != len(want) {
 		t.Fatalf("refs = %+v, want %+v", refs, want)
