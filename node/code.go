@@ -169,7 +169,7 @@ func (c *codeSide) loop() {
 				events = nil
 				continue
 			}
-			if e.Kind != forge.KindRefSet {
+			if e.Kind != forge.KindRefSet && e.Kind != forge.KindPatchOpen && e.Kind != forge.KindRevision {
 				continue
 			}
 			if id, err := op.ParseID(e.Repo); err == nil {
@@ -241,7 +241,8 @@ func (c *codeSide) work(ctx context.Context) {
 }
 
 // wanted returns the refs of repo that the bare repository mirrors: every
-// ref under refs/ that names a commit, with that commit.
+// ref under refs/ that names a commit, with that commit, and a ref for
+// each patch revision (revisionRefs).
 func (c *codeSide) wanted(repo op.ID) (map[string]string, error) {
 	r, err := c.n.store.Repo(repo)
 	if errors.Is(err, storage.ErrNotFound) {
@@ -254,6 +255,9 @@ func (c *codeSide) wanted(repo op.ID) (map[string]string, error) {
 		if commit, ok := r.Ref(name); ok && commit != "" && strings.HasPrefix(name, "refs/") {
 			want[name] = commit
 		}
+	}
+	if err := c.revisionRefs(repo, want); err != nil {
+		return nil, err
 	}
 	return want, nil
 }

@@ -9,7 +9,35 @@ import (
 	"murmur/api"
 	"murmur/forge"
 	"murmur/gitstore"
+	"murmur/op"
 )
+
+// revisionRefPrefix names the refs of patch revisions in a bare
+// repository: refs/patches/<revision op ID> is the revision's commit.
+// They keep every revision reachable, and so fetched by followers and
+// served to peers, after the branch it came from has moved on or been
+// rebased.
+const revisionRefPrefix = "refs/patches/"
+
+// revisionRefs adds the ref of every revision of repo's patches to want.
+func (c *codeSide) revisionRefs(repo op.ID, want map[string]string) error {
+	sums, err := c.n.store.ListSummaries(repo, forge.TypePatch, "", 0, nil)
+	if err != nil {
+		return err
+	}
+	for _, s := range sums {
+		o, err := c.n.store.Object(s.ID)
+		if err != nil {
+			return err
+		}
+		for _, rev := range o.Revisions {
+			if forge.IsCommit(rev.Commit) {
+				want[revisionRefPrefix+rev.ID.String()] = rev.Commit
+			}
+		}
+	}
+	return nil
+}
 
 // baseRef is the full name of a patch's base: "main" is refs/heads/main.
 func baseRef(base string) string {

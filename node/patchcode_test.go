@@ -105,3 +105,53 @@ func TestPatchOnRealCommits(t *testing.T) {
 		t.Errorf("comments = %+v, want two on a.txt", got.Comments)
 	}
 }
+
+// A follower gets every revision's commit, also one that no branch
+// reaches any more after a rebase.
+func TestRevisionsTravelAfterARebase(t *testing.T) {
+	w := newWorkCopy(t)
+	ctx := testCtx(t)
+	a, b := openMeshNode(t, t.TempDir()), openMeshNode(t, t.TempDir())
+	repo, err := a.CreateRepo(ctx, api.NewRepo{Name: "code"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := w.commitText("a.txt", "one\n")
+	w.git("checkout", "-q", "-b", "topic")
+	rev1 := w.commitText("a.txt", "one\ntwo\n")
+	push := func(ref, commit string) {
+		t.Helper()
+		if _, err := a.PushRefs(ctx, repo.ID, api.RefPush{Dir: w.dir, Refs: map[string]string{ref: commit}, Force: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	push("refs/heads/main", base)
+	push("refs/heads/topic", rev1)
+	p, err := a.CreatePatch(ctx, repo.ID, api.NewPatch{Title: "t", Commit: rev1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.git("reset", "-q", "--hard", base)
+	rev2 := w.commitText("a.txt", "one\nzwei\n")
+	push("refs/heads/topic", rev2)
+	if _, err := a.AddRevision(ctx, repo.ID, p.ID, api.NewRevision{Commit: rev2}); err != nil {
+		t.Fatal(err)
+	}
+
+	if _, err := b.Follow(ctx, repo.ID, []string{a.Mesh().Addr()}); err != nil {
+		t.Fatal(err)
+	}
+	revs, err := a.Patch(ctx, repo.ID, p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitRef(t, ctx, b, repo.ID, "refs/heads/topic", func(r api.Ref) bool { return r.Objects && r.Commit == rev2 })
+	waitBareRef(t, b, repo.ID, revisionRefPrefix+revs.Revisions[0].ID, rev1)
+	d, err := b.PatchDiff(ctx, repo.ID, p.ID, api.DiffQuery{From: 1, To: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Base != rev1 || d.Head != rev2 || d.Added != 1 || d.Deleted != 1 {
+		t.Errorf("diff from revision 1 to 2 on the follower = %+v", d)
+	}
+}
