@@ -39,7 +39,8 @@ const rootExample = `  # Who am I? (the first write creates an identity without 
   murmur issue close 3f2a -r completed
 
   # Propose a change and review it
-  murmur patch open -t "Handle empty config" --commit $(git rev-parse HEAD)
+  murmur patch open -t "Handle empty config"
+  murmur patch diff 9c1e
   murmur review 9c1e --approve -b "Looks good."`
 
 // newRoot builds the command tree for one run.
