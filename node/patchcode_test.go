@@ -155,3 +155,19 @@ func TestRevisionsTravelAfterARebase(t *testing.T) {
 		t.Errorf("diff from revision 1 to 2 on the follower = %+v", d)
 	}
 }
+
+func TestPatchOnANodeWithoutGit(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	ctx := testCtx(t)
+	n := openNode(t, t.TempDir())
+	if _, err := n.CreateRepo(ctx, api.NewRepo{Name: "r"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := n.CreatePatch(ctx, "r", api.NewPatch{Title: "t", Commit: strings.Repeat("ab", 20)})
+	if code(err) != api.CodeUnavailable || !strings.Contains(err.Error(), "cannot store code") || !strings.Contains(err.Error(), "install git") {
+		t.Errorf("CreatePatch without git = %v, want unavailable, saying why", err)
+	}
+	if r, err := n.Repo(ctx, "r"); err != nil || r.GitDir != "" {
+		t.Errorf("Repo without git = %+v, %v; want no git directory", r, err)
+	}
+}

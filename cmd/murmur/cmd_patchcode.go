@@ -285,8 +285,11 @@ func (a *app) writeDiffStat(d api.Diff) {
 		if most > diffStatWidth {
 			plus, minus = scaleStat(f.Added, most), scaleStat(f.Deleted, most)
 		}
-		fmt.Fprintf(&a.out, " %s%s | %*d %s%s\n", names[i], pad, numW, f.Added+f.Deleted,
-			a.paint(styleGreen, strings.Repeat("+", plus)), a.paint(styleRed, strings.Repeat("-", minus)))
+		bar := ""
+		if plus+minus > 0 {
+			bar = " " + a.paint(styleGreen, strings.Repeat("+", plus)) + a.paint(styleRed, strings.Repeat("-", minus))
+		}
+		fmt.Fprintf(&a.out, " %s%s | %*d%s\n", names[i], pad, numW, f.Added+f.Deleted, bar)
 	}
 	var sb strings.Builder
 	fmt.Fprintf(&sb, " %d %s changed", len(d.Files), pluralWord(len(d.Files), "file", "files"))
