@@ -23,7 +23,7 @@ func sampleDiff() api.Diff {
 		}}},
 		{Path: "doc.txt", Status: "added", Added: 2, Hunks: []api.DiffHunk{{
 			Header: "@@ -0,0 +1,2 @@", NewStart: 1, NewLines: 2,
-			Lines:  []api.DiffLine{{Kind: "+", New: 1, Text: "one"}, {Kind: "+", New: 2, Text: "two"}},
+			Lines: []api.DiffLine{{Kind: "+", New: 1, Text: "one"}, {Kind: "+", New: 2, Text: "two"}},
 		}}},
 		{Path: "new/name.go", OldPath: "old.go", Status: "renamed"},
 		{Path: "logo.png", Status: "modified", Binary: true},
