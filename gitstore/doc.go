@@ -21,6 +21,12 @@
 //     it receives (fetch.fsckObjects). A failed fetch changes no ref: git
 //     writes received packs under a temporary name and the caller sets
 //     refs only after Fetch returns.
+//   - Reading (Store.Diff, Store.LineCount, Store.MergeBase) runs git
+//     diff, cat-file and merge-base with fixed options. A diff is read
+//     in one git run (--raw --numstat -z, then the patch), bounded by
+//     MaxDiffBytes, MaxDiffFiles and MaxDiffLines, and parsed
+//     (ParsePatch) into files, hunks and lines numbered on both sides; a
+//     file's lines are counted as git streams them, never held whole.
 //
 // # Stream format
 //
