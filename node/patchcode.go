@@ -97,8 +97,8 @@ func (n *Node) patchCommits(ctx context.Context, r *forge.Repo, base, commit, ba
 // revisionRange returns the commits a revision's diff compares: the
 // merge base of its base commit and its head (the base commit itself
 // when they share no history), else the merge base of the head and the
-// canonical base branch, else the head's first parent ("" for a root
-// commit: the empty tree).
+// canonical base branch unless that holds the head, else the head's
+// first parent ("" for a root commit: the empty tree).
 func (n *Node) revisionRange(ctx context.Context, r *forge.Repo, o *forge.Object, rev *forge.RevisionState) (from string, err error) {
 	c := n.codes()
 	name := r.ID.String()
@@ -115,8 +115,12 @@ func (n *Node) revisionRange(ctx context.Context, r *forge.Repo, o *forge.Object
 		return c.store.FirstParent(ctx, name, rev.Commit)
 	}
 	mb, err := c.store.MergeBase(ctx, name, base, rev.Commit)
-	if err != nil || mb == "" {
+	switch {
+	case err != nil || mb == "":
 		return base, err
+	case mb == rev.Commit && rev.BaseCommit == "":
+		// Merged since: the base branch holds the head now.
+		return c.store.FirstParent(ctx, name, rev.Commit)
 	}
 	return mb, nil
 }
