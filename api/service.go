@@ -206,6 +206,13 @@ type NewReview struct {
 type NewComment struct {
 	Body    string `json:"body"`
 	ReplyTo string `json:"reply_to,omitempty"` // comment ID or prefix
+	// Path, Start and End (Start when 0) anchor a comment on a patch to
+	// lines of a file in revision Revision (1-based; 0: the latest). The
+	// node checks them against the revision's tree.
+	Path     string `json:"path,omitempty"`
+	Start    int    `json:"start,omitempty"`
+	End      int    `json:"end,omitempty"`
+	Revision int    `json:"revision,omitempty"`
 }
 
 // Error is returned by every Service method that fails for a reason a user

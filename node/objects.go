@@ -466,18 +466,11 @@ func (n *Node) Review(ctx context.Context, repo, id string, nr api.NewReview) (a
 		if text == "" {
 			text = nr.Summary
 		}
-		end := nr.End
-		if end == 0 {
-			end = nr.Start
-		}
-		if nr.Start < 1 || end < nr.Start {
-			return api.Patch{}, api.Errorf(api.CodeInvalid, "line range %d-%d: lines start at 1 and the end is not before the start", nr.Start, end)
-		}
-		p, err := n.checkAnchor(ctx, r, rev, num, nr.Path, nr.Start, end)
+		an, err := n.anchor(ctx, r, rev, num, nr.Path, nr.Start, nr.End)
 		if err != nil {
 			return api.Patch{}, err
 		}
-		c, err := action(forge.KindCommentAdd, o.ID, forge.CommentAdd{Body: text, Anchor: &forge.Anchor{Revision: rev.ID, Path: p, Start: uint32(nr.Start), End: uint32(end)}})
+		c, err := action(forge.KindCommentAdd, o.ID, forge.CommentAdd{Body: text, Anchor: an})
 		if err != nil {
 			return api.Patch{}, err
 		}
@@ -505,6 +498,18 @@ func (n *Node) Comment(ctx context.Context, repo, id string, nc api.NewComment) 
 			return api.Comment{}, api.Errorf(api.CodeInvalid, "comment %s is on another %s", cid.Short(), o.Type)
 		}
 		body.ReplyTo = &cid
+	}
+	if nc.Path != "" {
+		if o.Type != forge.TypePatch {
+			return api.Comment{}, api.Errorf(api.CodeInvalid, "only comments on patches are anchored to lines of code")
+		}
+		rev, num, err := revision(o, nc.Revision)
+		if err != nil {
+			return api.Comment{}, err
+		}
+		if body.Anchor, err = n.anchor(ctx, r, rev, num, nc.Path, nc.Start, nc.End); err != nil {
+			return api.Comment{}, err
+		}
 	}
 	a, err := action(forge.KindCommentAdd, o.ID, body)
 	if err != nil {

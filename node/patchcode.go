@@ -162,24 +162,31 @@ func (n *Node) needCode(ctx context.Context, r *forge.Repo, what string, commits
 	return nil
 }
 
-// checkAnchor checks an inline comment's place against the revision's
-// tree: path names a file at the revision's head, and the lines are
-// within it. It returns the path in the form stored.
-func (n *Node) checkAnchor(ctx context.Context, r *forge.Repo, rev *forge.RevisionState, num int, p string, start, end int) (string, error) {
+// anchor places an inline comment on lines start to end (start when 0)
+// of the file at p in revision num, after checking them against the
+// revision's tree: p names a file at the revision's head, and the lines
+// are within it.
+func (n *Node) anchor(ctx context.Context, r *forge.Repo, rev *forge.RevisionState, num int, p string, start, end int) (*forge.Anchor, error) {
+	if end == 0 {
+		end = start
+	}
+	if start < 1 || end < start {
+		return nil, api.Errorf(api.CodeInvalid, "line range %d-%d: lines start at 1 and the end is not before the start", start, end)
+	}
 	p = strings.TrimPrefix(path.Clean("/"+strings.ReplaceAll(p, "\\", "/")), "/")
 	if err := n.needCode(ctx, r, "check the lines of an inline comment", rev.Commit); err != nil {
-		return "", err
+		return nil, err
 	}
 	lines, err := n.codes().store.LineCount(ctx, r.ID.String(), rev.Commit, p)
 	if errors.Is(err, gitstore.ErrNoPath) {
-		return "", api.Errorf(api.CodeInvalid, "%s is not a file in revision %d (commit %s): give a path from the top of the repository; 'murmur patch diff' lists the files the patch changes", p, num, rev.Commit[:12])
+		return nil, api.Errorf(api.CodeInvalid, "%s is not a file in revision %d (commit %s): give a path from the top of the repository; 'murmur patch diff' lists the files the patch changes", p, num, rev.Commit[:12])
 	} else if err != nil {
-		return "", internal(err)
+		return nil, internal(err)
 	}
 	if end > lines {
-		return "", api.Errorf(api.CodeInvalid, "%s has %d lines in revision %d, so lines %d-%d are past its end", p, lines, num, start, end)
+		return nil, api.Errorf(api.CodeInvalid, "%s has %d lines in revision %d, so lines %d-%d are past its end", p, lines, num, start, end)
 	}
-	return p, nil
+	return &forge.Anchor{Revision: rev.ID, Path: p, Start: uint32(start), End: uint32(end)}, nil
 }
 
 // PatchDiff implements api.Service.

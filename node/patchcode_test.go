@@ -7,18 +7,27 @@ import (
 	"murmur/api"
 )
 
-func TestPatchOnRealCommits(t *testing.T) {
-	w := newWorkCopy(t)
+// codeRepo returns a node with a repo whose ref is at a commit of text
+// in a.txt of a working copy.
+func codeRepo(t *testing.T, ref, text string) (w *workCopy, n *Node, repo api.Repo, commit string) {
+	t.Helper()
+	w = newWorkCopy(t)
+	n = openNode(t, t.TempDir())
 	ctx := testCtx(t)
-	n := openNode(t, t.TempDir())
 	repo, err := n.CreateRepo(ctx, api.NewRepo{Name: "code"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	base := w.commitText("a.txt", "one\ntwo\nthree\n")
-	if _, err := n.PushRefs(ctx, repo.ID, api.RefPush{Dir: w.dir, Refs: map[string]string{"refs/heads/main": base}}); err != nil {
+	commit = w.commitText("a.txt", text)
+	if _, err := n.PushRefs(ctx, repo.ID, api.RefPush{Dir: w.dir, Refs: map[string]string{ref: commit}}); err != nil {
 		t.Fatal(err)
 	}
+	return w, n, repo, commit
+}
+
+func TestPatchOnRealCommits(t *testing.T) {
+	ctx := testCtx(t)
+	w, n, repo, base := codeRepo(t, "refs/heads/main", "one\ntwo\nthree\n")
 	w.git("checkout", "-q", "-b", "topic")
 	rev1 := w.commitText("a.txt", "one\n2\nthree\nfour\n")
 	unpushed := w.commitText("b.txt", "new\n")
@@ -169,5 +178,39 @@ func TestPatchOnANodeWithoutGit(t *testing.T) {
 	}
 	if r, err := n.Repo(ctx, "r"); err != nil || r.GitDir != "" {
 		t.Errorf("Repo without git = %+v, %v; want no git directory", r, err)
+	}
+}
+
+func TestAnchoredComment(t *testing.T) {
+	ctx := testCtx(t)
+	_, n, repo, head := codeRepo(t, "refs/heads/topic", "one\ntwo\n")
+	p, err := n.CreatePatch(ctx, repo.ID, api.NewPatch{Title: "t", Commit: head})
+	if err != nil {
+		t.Fatal(err)
+	}
+	issue, err := n.CreateIssue(ctx, repo.ID, api.NewIssue{Title: "i"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := n.Comment(ctx, repo.ID, p.ID, api.NewComment{Body: "b", Path: "a.txt", Start: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Anchor == nil || c.Anchor.Path != "a.txt" || c.Anchor.Start != 2 || c.Anchor.End != 2 || c.Anchor.Commit != head {
+		t.Errorf("anchored comment = %+v, want a.txt line 2 of %s", c.Anchor, head)
+	}
+	for _, tc := range []struct {
+		id   string
+		nc   api.NewComment
+		want string
+	}{
+		{p.ID, api.NewComment{Body: "b", Path: "a.txt", Start: 3}, "has 2 lines"},
+		{p.ID, api.NewComment{Body: "b", Path: "a.txt", Start: 2, End: 1}, "line range"},
+		{p.ID, api.NewComment{Body: "b", Path: "a.txt", Start: 1, Revision: 2}, "revisions 1 to 1"},
+		{issue.ID, api.NewComment{Body: "b", Path: "a.txt", Start: 1}, "only comments on patches"},
+	} {
+		if _, err := n.Comment(ctx, repo.ID, tc.id, tc.nc); code(err) != api.CodeInvalid || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Comment(%+v) = %v, want invalid: %q", tc.nc, err, tc.want)
+		}
 	}
 }

@@ -412,8 +412,9 @@ func (a *app) commentCmd(kind, example string) *cobra.Command {
 	var tf textFlags
 	var replyTo string
 	var asJSON bool
+	var at inlineFlags
 	c := &cobra.Command{
-		Use:   "comment ID [-b BODY | -F FILE] [--reply-to COMMENT]",
+		Use:   "comment ID [-b BODY | -F FILE] [--reply-to COMMENT]" + at.usage(kind),
 		Short: "Comment on " + article(kind),
 		Long: `Add a comment. The text comes from -b, from a file with -F (- for stdin),
 or from $EDITOR when neither is given and stdin is a terminal.`,
@@ -421,16 +422,21 @@ or from $EDITOR when neither is given and stdin is a terminal.`,
 		Args:    args("ID"),
 		RunE: func(cmd *cobra.Command, argv []string) error {
 			ctx := cmd.Context()
+			nc := api.NewComment{ReplyTo: strings.TrimSpace(replyTo)}
+			if err := at.apply(cmd, &nc); err != nil {
+				return err
+			}
 			body, err := a.text(ctx, cmd, &tf, textRequest{what: "comment body", required: true, editor: true,
 				context: "Comment on " + kind + " " + argv[0]})
 			if err != nil {
 				return err
 			}
+			nc.Body = body
 			s, err := a.open(ctx)
 			if err != nil {
 				return err
 			}
-			cm, err := s.svc.Comment(ctx, s.repo, strings.TrimSpace(argv[0]), api.NewComment{Body: body, ReplyTo: strings.TrimSpace(replyTo)})
+			cm, err := s.svc.Comment(ctx, s.repo, strings.TrimSpace(argv[0]), nc)
 			if err != nil {
 				return err
 			}
@@ -443,6 +449,9 @@ or from $EDITOR when neither is given and stdin is a terminal.`,
 	}
 	addTextFlags(c, &tf, "comment text")
 	c.Flags().StringVar(&replyTo, "reply-to", "", "reply to the `COMMENT` with this ID or prefix")
+	if kind == "patch" {
+		at.add(c)
+	}
 	a.addJSONFlags(c, &asJSON, "print the comment as JSON")
 	return c
 }

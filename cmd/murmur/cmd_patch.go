@@ -26,7 +26,8 @@ func (a *app) patchCmd() *cobra.Command {
 		a.patchStateCmd("ready", "open", "Mark a draft patch ready for review", "  murmur patch ready 9c1e"),
 		a.patchStateCmd("draft", "draft", "Turn a patch back into a draft", "  murmur patch draft 9c1e"),
 		a.commentCmd("patch", `  murmur patch comment 9c1e -b "Needs a test."
-  murmur patch comment 9c1e --reply-to 1d2e -b "Added one."`),
+  murmur patch comment 9c1e --reply-to 1d2e -b "Added one."
+  murmur patch comment 9c1e --file main.go --line 12-14 -b "This can overflow."`),
 		a.patchEditCmd(),
 		a.reactCmd("a patch", "  murmur patch react 9c1e rocket"),
 	)

@@ -317,3 +317,46 @@ func pluralWord(n int, one, many string) string {
 	}
 	return many
 }
+
+// inlineFlags anchor a patch comment to lines of a revision's file.
+type inlineFlags struct {
+	file, lines string
+	revision    int
+}
+
+func (f *inlineFlags) usage(kind string) string {
+	if kind != "patch" {
+		return ""
+	}
+	return " [--file PATH --line N[-M] [--revision N]]"
+}
+
+func (f *inlineFlags) add(c *cobra.Command) {
+	c.Flags().StringVar(&f.file, "file", "", "comment on lines of `PATH` in the revision")
+	c.Flags().StringVar(&f.file, "path", "", "the same as --file")
+	_ = c.Flags().MarkHidden("path")
+	c.Flags().StringVar(&f.lines, "line", "", "the line `N` or lines N-M for --file")
+	c.Flags().IntVar(&f.revision, "revision", 0, "comment on revision `N` (default: the latest)")
+}
+
+// apply puts the anchor, if any, into nc.
+func (f *inlineFlags) apply(cmd *cobra.Command, nc *api.NewComment) error {
+	if (f.file == "") != (f.lines == "") {
+		return usagef("--file and --line go together")
+	}
+	if f.revision < 0 || (cmd.Flags().Changed("revision") && f.revision == 0) {
+		return usagef("invalid --revision %d: revisions are numbered from 1", f.revision)
+	}
+	if f.file == "" {
+		if cmd.Flags().Changed("revision") {
+			return usagef("--revision goes with --file and --line")
+		}
+		return nil
+	}
+	start, end, err := lineRange(f.lines)
+	if err != nil {
+		return err
+	}
+	nc.Path, nc.Start, nc.End, nc.Revision = strings.TrimSpace(f.file), start, end, f.revision
+	return nil
+}

@@ -81,9 +81,17 @@ func TestE2EPatchOnRealCommits(t *testing.T) {
 	cb.ok("review", id, "--comment", "--file", "main.go", "--line", "4", "-b", "Why println?", "-R", repo.ID)
 	cb.fail(exitFailure, "main.go has 5 lines in revision 1", "review", id, "--comment", "--file", "main.go", "--line", "6-7", "-b", "Past the end", "-R", repo.ID)
 	cb.fail(exitFailure, "nope.go is not a file in revision 1", "review", id, "--comment", "--file", "nope.go", "--line", "1", "-b", "No such file", "-R", repo.ID)
+	cb.ok("patch", "comment", id, "--file", "main.go", "--line", "3-5", "-b", "The whole function", "-R", repo.ID)
+	cb.fail(exitFailure, "main.go has 5 lines in revision 1", "patch", "comment", id, "--file", "main.go", "--line", "9", "-b", "Past the end", "-R", repo.ID)
 	cb.json(&p, "patch", "view", id, "--json", "-R", repo.ID)
-	if len(p.Comments) != 1 || p.Comments[0].Anchor == nil || p.Comments[0].Anchor.Path != "main.go" || p.Comments[0].Anchor.Start != 4 {
-		t.Errorf("comments on B = %+v, want the one on main.go line 4", p.Comments)
+	var anchors []string
+	for _, c := range p.Comments {
+		if c.Anchor != nil {
+			anchors = append(anchors, fmt.Sprintf("%s:%d-%d@%d", c.Anchor.Path, c.Anchor.Start, c.Anchor.End, c.Anchor.RevNumber))
+		}
+	}
+	if strings.Join(anchors, " ") != "main.go:4-4@1 main.go:3-5@1" {
+		t.Errorf("inline comments on B = %q, want main.go lines 4 and 3-5 of revision 1", anchors)
 	}
 
 	// A second revision from the branch; the same head again is refused.
