@@ -240,6 +240,7 @@ type Patch struct {
 	Comments    []Comment  `json:"comments"` // shadows the count
 	Reactions   []Reaction `json:"reactions"`
 	Conflicts   []Conflict `json:"conflicts,omitempty"`
+	Checks      []Check    `json:"checks,omitempty"`
 }
 
 // Written is the answer to a write: the ID of the op made and of the

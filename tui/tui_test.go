@@ -476,6 +476,7 @@ func TestSizes(t *testing.T) {
 		"issue":   {"enter", "enter"},
 		"compose": {"enter", "enter", "c"},
 		"patch":   {"enter", "tab", "enter"},
+		"diff":    {"enter", "tab", "enter", "f", "tab", "j", "c"},
 		"peers":   {"p"},
 		"help":    {"enter", "?"},
 	}
