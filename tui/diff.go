@@ -680,13 +680,19 @@ func (s *diffScreen) fileEntry(i, w int) string {
 	if f.OldPath != "" && f.OldPath != f.Path {
 		name = clean(f.OldPath) + " → " + name
 	}
-	status := strings.ToUpper(f.Status[:min(len(f.Status), 1)])
+	status := statusLetters[f.Status]
+	if status == "" {
+		status = "?"
+	}
 	c := counts(st, f.Added, f.Deleted)
 	if f.Binary {
 		c = st.Subtle.Render("binary")
 	}
 	return mark + status + " " + fmt.Sprintf("%-*s ", max(w-18, 10), trunc(name, max(w-18, 10))) + c
 }
+
+// statusLetters are git's letters for a file's status.
+var statusLetters = map[string]string{"added": "A", "modified": "M", "deleted": "D", "renamed": "R", "copied": "C"}
 
 func counts(st *Styles, added, deleted int) string {
 	return st.DiffAdd.Render(fmt.Sprintf("+%d", added)) + " " + st.DiffDel.Render(fmt.Sprintf("−%d", deleted))

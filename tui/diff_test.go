@@ -12,7 +12,7 @@ import (
 )
 
 // openDiff opens the fake patch's files & diff screen.
-func openDiff(t *testing.T, f *fakeService, w, h int) (*harness, *diffScreen) {
+func openDiff(t testing.TB, f *fakeService, w, h int) (*harness, *diffScreen) {
 	t.Helper()
 	hs := newHarness(t, f, w, h)
 	hs.press("enter", "tab", "enter", "f")
@@ -24,7 +24,7 @@ func openDiff(t *testing.T, f *fakeService, w, h int) (*harness, *diffScreen) {
 }
 
 // cursorLine is the diff line under the cursor.
-func cursorLine(t *testing.T, ds *diffScreen) api.DiffLine {
+func cursorLine(t testing.TB, ds *diffScreen) api.DiffLine {
 	t.Helper()
 	if ds.cursor < 0 {
 		t.Fatal("no line under the cursor")
@@ -193,6 +193,24 @@ func TestPatchChecks(t *testing.T) {
 	}
 }
 
+func TestDiffCleansPeerText(t *testing.T) {
+	f := newFake()
+	f.diffs[2] = countDiff(api.Diff{Revision: 2, Files: []api.DiffFile{{Path: "a\x07b\x1b]0;owned\x07.go", Status: "\x1b[2J", Hunks: []api.DiffHunk{{
+		Header: "@@ -1 +1 @@ \x1b[2J", Lines: []api.DiffLine{{Kind: "+", New: 1, Text: "x\x1b]0;title\x07\x1b[2Jy\r\x00z"}},
+	}}}}})
+	h, _ := openDiff(t, f, 100, 30)
+	h.press("tab")
+	raw := h.m.View().Content
+	for _, bad := range []string{"\x07", "\x1b]", "\x1b[2J", "\r", "\x00"} {
+		if strings.Contains(raw, bad) {
+			t.Errorf("%q from a peer's diff reached the terminal", bad)
+		}
+	}
+	if s := h.screen(); !strings.Contains(s, "? ab") {
+		t.Errorf("cleaned file entry missing:\n%s", s)
+	}
+}
+
 // bigDiff is a one-file diff of n added lines.
 func bigDiff(n int) api.Diff {
 	ls := make([]api.DiffLine, n)
@@ -244,5 +262,39 @@ func TestDiffCutAtTheBound(t *testing.T) {
 	// The file and hunk headers take two rows of the bound.
 	if s := h.screen(); !strings.Contains(s, "12 more lines; read them with murmur patch diff p1000000") {
 		t.Errorf("after G:\n%s", s)
+	}
+}
+
+// BenchmarkDiffKeystroke is one cursor move in a 20,000-line diff: Update
+// of a `j` and the View that follows.
+func BenchmarkDiffKeystroke(b *testing.B) {
+	f := newFake()
+	f.diffs[2] = bigDiff(20000)
+	h := newHarness(b, f, 100, 30)
+	h.press("enter", "tab", "enter", "f", "tab")
+	if _, ok := h.m.top().(*diffScreen); !ok {
+		b.Fatalf("top = %T, want the diff screen", h.m.top())
+	}
+	j, g := keyMsg("j"), keyMsg("g")
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if i%19000 == 18999 {
+			h.m.Update(g)
+		}
+		h.m.Update(j)
+		_ = h.m.View()
+	}
+}
+
+// BenchmarkDiffLayout is laying out a 20,000-line diff as it arrives.
+func BenchmarkDiffLayout(b *testing.B) {
+	f := newFake()
+	f.diffs[2] = bigDiff(20000)
+	h := newHarness(b, f, 100, 30)
+	h.press("enter", "tab", "enter", "f")
+	ds := h.m.top().(*diffScreen)
+	b.ReportAllocs()
+	for b.Loop() {
+		ds.layoutRows()
 	}
 }
