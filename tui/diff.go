@@ -103,8 +103,10 @@ type diffScreen struct {
 
 	focus pane
 	// file is the selected entry of the files pane: 0 for all files, i
-	// for files()[i-1]; ftop is the pane's first entry shown.
+	// for files()[i-1]; ftop is the pane's first entry shown. filePath
+	// is the selected file's path, kept across revisions.
 	file, ftop int
+	filePath   string
 
 	// rows is the full diff laid out; cursor is the row of the line
 	// under the cursor (-1 when there is none), top the first row shown.
@@ -225,12 +227,18 @@ func (s *diffScreen) answered(msg diffMsg) {
 	a := diffAnswer{done: true, err: msg.err, diff: msg.diff}
 	if msg.stat {
 		s.stat = a
-		s.file = min(s.file, len(s.files()))
-		return
+	} else {
+		s.full = a
 	}
-	s.full = a
-	s.file = min(s.file, len(s.files()))
-	s.layoutRows()
+	s.file = 0
+	for i, f := range s.files() {
+		if s.filePath != "" && f.Path == s.filePath {
+			s.file = i + 1
+		}
+	}
+	if !msg.stat {
+		s.layoutRows()
+	}
 }
 
 // files are the files changed: from the stat, or from the full diff
@@ -486,7 +494,10 @@ func (s *diffScreen) filesKey(k tea.KeyPressMsg) bool {
 		return false
 	}
 	if sel = min(max(sel, 0), n); sel != s.file {
-		s.file, s.cursor, s.top = sel, -1, 0
+		s.file, s.filePath, s.cursor, s.top = sel, "", -1, 0
+		if sel > 0 {
+			s.filePath = s.files()[sel-1].Path
+		}
 		s.layoutRows()
 	}
 	return true
@@ -565,7 +576,10 @@ func (s *diffScreen) comment() tea.Cmd {
 	}
 	s.target = inlineTarget{rev: d.Revision, path: f.Path, line: l.New}
 	loc := fmt.Sprintf("%s:%d", trunc(f.Path, 40), l.New)
-	return s.openComposer(forInline, "Comment on "+loc+" (r"+strconv.Itoa(d.Revision)+")", true, "", "")
+	cmd := s.openComposer(forInline, "Comment on "+loc+" (r"+strconv.Itoa(d.Revision)+")", true, "", "")
+	// The composer takes rows from the window: the line stays in view.
+	s.show()
+	return cmd
 }
 
 func (s *diffScreen) submit(comp *composer) tea.Cmd {

@@ -156,6 +156,25 @@ func TestDiffRevisions(t *testing.T) {
 	}
 }
 
+func TestDiffKeepsFileAndLineInView(t *testing.T) {
+	f := newFake()
+	h, _ := openDiff(t, f, 100, 30)
+	h.press("j", "j", "[")
+	if s := h.screen(); !strings.Contains(s, "r1 of 2") || !strings.Contains(s, "Diff · docs/tiny.md") {
+		t.Errorf("the selected file is not kept across revisions:\n%s", s)
+	}
+
+	f.diffs[2] = bigDiff(500)
+	h, ds := openDiff(t, f, 80, 24)
+	h.press("tab", "G", "c")
+	if ds.comp == nil {
+		t.Fatalf("no composer on the last line:\n%s", h.screen())
+	}
+	if s := h.screen(); !strings.Contains(s, "line 500 of") || !strings.Contains(s, "Comment on gen/big.txt:500") {
+		t.Errorf("the line commented on is out of view:\n%s", s)
+	}
+}
+
 func TestDiffUnavailable(t *testing.T) {
 	f := newFake()
 	f.failWith["PatchDiff"] = api.Errorf(api.CodeUnavailable, "the objects of r2 are missing; fetching them from peers")
