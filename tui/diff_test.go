@@ -175,6 +175,28 @@ func TestDiffKeepsFileAndLineInView(t *testing.T) {
 	}
 }
 
+func TestDiffFollowsANewRevision(t *testing.T) {
+	f := newFake()
+	h, _ := openDiff(t, f, 100, 30)
+	f.mu.Lock()
+	p := &f.patches["r1aaaaaaaaaa"][0]
+	p.Revisions = append(p.Revisions, api.Revision{ID: "rev3", Number: 3, Commit: "3333333333cc", Author: bob, Created: t0})
+	d := bigDiff(3)
+	d.Revision = 3
+	f.diffs[3] = d
+	f.mu.Unlock()
+	h.send(eventMsg{api.Event{Repo: "r1aaaaaaaaaa", Kind: "patch.revision", Object: p.ID}})
+	if s := h.screen(); !strings.Contains(s, "r3 of 3") || !strings.Contains(s, "line 3 of the generated file") {
+		t.Errorf("after a new revision:\n%s", s)
+	}
+	// One asked for stays shown.
+	h.press("[")
+	h.send(eventMsg{api.Event{Repo: "r1aaaaaaaaaa", Kind: "patch.comment", Object: p.ID}})
+	if s := h.screen(); !strings.Contains(s, "r2 of 3") {
+		t.Errorf("after an event on r2:\n%s", s)
+	}
+}
+
 func TestDiffUnavailable(t *testing.T) {
 	f := newFake()
 	f.failWith["PatchDiff"] = api.Errorf(api.CodeUnavailable, "the objects of r2 are missing; fetching them from peers")

@@ -556,7 +556,11 @@ func (f *fakeService) PatchDiff(ctx context.Context, repo, id string, q api.Diff
 	case q.From > 0:
 		rev = 0
 	case rev == 0:
-		rev = 2
+		for _, p := range f.patches[repo] {
+			if p.ID == id {
+				rev = len(p.Revisions)
+			}
+		}
 	}
 	d, ok := f.diffs[rev]
 	if !ok {
