@@ -394,6 +394,9 @@ type Diff struct {
 	Files    []DiffFile `json:"files"`
 	Added    int        `json:"added"`
 	Deleted  int        `json:"deleted"`
+	// Truncated reports that the diff was too large to show whole: files
+	// past the cut are listed with their counts but without hunks.
+	Truncated bool `json:"truncated,omitempty"`
 }
 
 // DiffFile is one file of a Diff.

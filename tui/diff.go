@@ -61,7 +61,7 @@ const (
 	diffFileRow    rowKind = iota // a file's header
 	diffHunkRow                   // a hunk's header
 	diffLineRow                   // a line of a hunk
-	diffBinaryRow                 // "binary file"
+	diffBareRow                   // a file without lines: binary, or past the node's cut
 	diffCommentRow                // an inline comment's header or a line of its body
 	diffCutRow                    // the note that the diff was cut
 )
@@ -316,8 +316,8 @@ func (s *diffScreen) layoutRows() {
 			continue
 		}
 		add(diffRow{kind: diffFileRow, file: int32(fi)})
-		if f.Binary {
-			add(diffRow{kind: diffBinaryRow, file: int32(fi)})
+		if f.Binary || len(f.Hunks) == 0 && d.Truncated {
+			add(diffRow{kind: diffBareRow, file: int32(fi)})
 		}
 		lines := byLine[f.Path]
 		for hi, h := range f.Hunks {
@@ -666,6 +666,9 @@ func (s *diffScreen) header() string {
 		h += st.Subtle.Render(fmt.Sprintf(" · %s → %s · %d files ", shortID(d.Base), shortID(d.Head), len(d.Files))) +
 			st.DiffAdd.Render(fmt.Sprintf("+%d", d.Added)) + " " + st.DiffDel.Render(fmt.Sprintf("−%d", d.Deleted))
 	}
+	if s.full.done && s.full.diff.Truncated {
+		h += st.Subtle.Render(" · cut to fit")
+	}
 	if c := checkCounts(st, s.patch.Checks, to); c != "" {
 		h += st.Subtle.Render(" · checks ") + c
 	}
@@ -751,8 +754,11 @@ func (s *diffScreen) renderRow(i int) string {
 			name = clean(f.OldPath) + " → " + name
 		}
 		return st.Header.Render("━ "+name) + st.Subtle.Render(" ("+clean(f.Status)+") ") + counts(st, f.Added, f.Deleted)
-	case diffBinaryRow:
-		return st.Subtle.Render("  binary file; no lines to show")
+	case diffBareRow:
+		if f.Binary {
+			return st.Subtle.Render("  binary file; no lines to show")
+		}
+		return st.Subtle.Render("  lines not shown: the diff is too large to show whole, and this file is past the cut")
 	case diffHunkRow:
 		return "  " + st.DiffHunk.Render(trunc(f.Hunks[r.hunk].Header, 500))
 	}

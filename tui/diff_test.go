@@ -252,6 +252,18 @@ func TestDiffCleansPeerText(t *testing.T) {
 	}
 }
 
+func TestDiffCutByTheNode(t *testing.T) {
+	f := newFake()
+	d := revDiff(2)
+	d.Files[1].Hunks, d.Truncated = nil, true
+	f.diffs[2] = d
+	h, _ := openDiff(t, f, 120, 30)
+	s := h.screen()
+	if !strings.Contains(s, "cut to fit") || !strings.Contains(s, "this file is past the cut") || !strings.Contains(s, "A docs/tiny.md") {
+		t.Errorf("a diff the node cut:\n%s", s)
+	}
+}
+
 // bigDiff is a one-file diff of n added lines.
 func bigDiff(n int) api.Diff {
 	ls := make([]api.DiffLine, n)
