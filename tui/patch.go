@@ -281,7 +281,7 @@ func (s *patchScreen) render() {
 	}
 	for _, c := range sortedChecks(p.Checks) {
 		l := fmt.Sprintf("  r%-2d %s %-16s %-12s %s", c.RevNumber, checkGlyph(st, c.State), trunc(orDefault(c.Name, "check"), 16),
-			trunc(displayName(c.Reporter), 12), st.Subtle.Render(c.State+" · "+agoPhrase(c.At, now)))
+			trunc(displayName(c.Reporter), 12), st.Subtle.Render(trunc(c.State, 10)+" · "+agoPhrase(c.At, now)))
 		if c.Summary != "" {
 			l += "  " + trunc(c.Summary, 60)
 		}
