@@ -36,6 +36,8 @@ type fakeService struct {
 	syncs     []api.SyncRequest
 	follows   []string
 	filters   []api.ListFilter
+	diffs     map[int]api.Diff // by revision; 0 holds the change between revisions
+	diffAsks  []api.DiffQuery
 	events    chan api.Event
 	seq       int
 }
@@ -92,6 +94,7 @@ func newFake() *fakeService {
 		},
 	}}
 	f.refs["r1aaaaaaaaaa"] = []api.Ref{{Name: "refs/heads/main", Commit: "2222222222bb"}}
+	f.diffs = map[int]api.Diff{1: revDiff(1), 2: revDiff(2), 0: interDiff()}
 	f.recount()
 	return f
 }
@@ -423,6 +426,18 @@ func (f *fakeService) Unfollow(ctx context.Context, repo string) (api.FollowResu
 func (f *fakeService) Review(ctx context.Context, repo, id string, r api.NewReview) (api.Patch, error) {
 	f.mu.Lock()
 	f.reviews = append(f.reviews, r)
+	if err := f.fail("Review"); err != nil {
+		f.mu.Unlock()
+		return api.Patch{}, err
+	}
+	for i := range f.patches[repo] {
+		if p := &f.patches[repo][i]; p.ID == id && r.Path != "" {
+			f.seq++
+			rev := cmp.Or(r.Revision, len(p.Revisions))
+			p.Comments = append(p.Comments, api.Comment{ID: fmt.Sprintf("cn%d", f.seq), Author: alice, Body: r.Comment, Created: t0,
+				Anchor: &api.Anchor{Revision: fmt.Sprintf("rev%d", rev), RevNumber: rev, Path: r.Path, Start: r.Start, End: r.End}})
+		}
+	}
 	f.mu.Unlock()
 	return f.Patch(ctx, repo, id)
 }
@@ -464,4 +479,98 @@ func (f *fakeService) Events(ctx context.Context) (<-chan api.Event, error) {
 		f.events = make(chan api.Event, 16)
 	}
 	return f.events, nil
+}
+
+// revDiff is what revision n of the fake patch changes: a modified Go
+// file (one more line in r2) and a new document.
+func revDiff(n int) api.Diff {
+	list := api.DiffFile{Path: "tui/list.go", Status: "modified", Hunks: []api.DiffHunk{{
+		Header: "@@ -10,6 +10,7 @@ func (l *list) SetSize(w, h int) {", OldStart: 10, OldLines: 6, NewStart: 10, NewLines: 7,
+		Lines: []api.DiffLine{
+			{Kind: " ", Old: 10, New: 10, Text: "\tl.w = w"},
+			{Kind: " ", Old: 11, New: 11, Text: "\tl.h = h"},
+			{Kind: "-", Old: 12, Text: "\tl.cols = w / 8"},
+			{Kind: "+", New: 12, Text: "\tl.cols = max(w/8, 1)"},
+			{Kind: "+", New: 13, Text: "\t// a tiny terminal still shows one column"},
+			{Kind: " ", Old: 13, New: 14, Text: "\tl.clamp()"},
+			{Kind: " ", Old: 14, New: 15, Text: "}"},
+		},
+	}}}
+	doc := api.DiffFile{Path: "docs/tiny.md", Status: "added", Hunks: []api.DiffHunk{{
+		Header: "@@ -0,0 +1,2 @@", NewStart: 1, NewLines: 2,
+		Lines: []api.DiffLine{{Kind: "+", New: 1, Text: "# Tiny terminals"}, {Kind: "+", New: 2, Text: "Every width is clamped."}},
+	}}}
+	if n == 2 {
+		h := &list.Hunks[0]
+		h.Lines = append(h.Lines[:5:5], api.DiffLine{Kind: "+", New: 14, Text: "\tl.rows = max(h-2, 1)"}, api.DiffLine{Kind: " ", Old: 13, New: 15, Text: "\tl.clamp()"})
+	}
+	d := api.Diff{Patch: "p1000000000a", Revision: n, Base: "0000000000aa", Head: fmt.Sprintf("%d%d%d%d%d%d%d%d%d%daa", n, n, n, n, n, n, n, n, n, n),
+		Files: []api.DiffFile{list, doc}}
+	return countDiff(d)
+}
+
+// interDiff is the change from r1 to r2.
+func interDiff() api.Diff {
+	return countDiff(api.Diff{Patch: "p1000000000a", Revision: 2, From: 1, Base: "1111111111aa", Head: "2222222222aa",
+		Files: []api.DiffFile{{Path: "tui/list.go", Status: "modified", Hunks: []api.DiffHunk{{
+			Header: "@@ -13,3 +13,4 @@", OldStart: 13, OldLines: 3, NewStart: 13, NewLines: 4,
+			Lines: []api.DiffLine{
+				{Kind: " ", Old: 13, New: 13, Text: "\t// a tiny terminal still shows one column"},
+				{Kind: "+", New: 14, Text: "\tl.rows = max(h-2, 1)"},
+				{Kind: " ", Old: 14, New: 15, Text: "\tl.clamp()"},
+			},
+		}}}}})
+}
+
+// countDiff fills in the added and deleted counts.
+func countDiff(d api.Diff) api.Diff {
+	d.Added, d.Deleted = 0, 0
+	for i := range d.Files {
+		f := &d.Files[i]
+		f.Added, f.Deleted = 0, 0
+		for _, h := range f.Hunks {
+			for _, l := range h.Lines {
+				switch l.Kind {
+				case "+":
+					f.Added++
+				case "-":
+					f.Deleted++
+				}
+			}
+		}
+		d.Added += f.Added
+		d.Deleted += f.Deleted
+	}
+	return d
+}
+
+func (f *fakeService) PatchDiff(ctx context.Context, repo, id string, q api.DiffQuery) (api.Diff, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.diffAsks = append(f.diffAsks, q)
+	if err := f.fail("PatchDiff"); err != nil {
+		return api.Diff{}, err
+	}
+	rev := q.Revision
+	switch {
+	case q.From > 0:
+		rev = 0
+	case rev == 0:
+		for _, p := range f.patches[repo] {
+			if p.ID == id {
+				rev = len(p.Revisions)
+			}
+		}
+	}
+	d, ok := f.diffs[rev]
+	if !ok {
+		return api.Diff{}, api.Errorf(api.CodeNotFound, "patch %s has no revision %d", id, q.Revision)
+	}
+	if q.Stat {
+		d.Files = slices.Clone(d.Files)
+		for i := range d.Files {
+			d.Files[i].Hunks = nil
+		}
+	}
+	return d, nil
 }

@@ -94,13 +94,25 @@ var issueKeys = issueKeyMap{
 }
 
 // patchKeys act on the patch shown.
-var patchKeys = struct{ Approve, Reject, Comment, Inline, Merge, Draft key.Binding }{
+var patchKeys = struct{ Approve, Reject, Comment, Inline, Merge, Draft, Diff key.Binding }{
+	Diff:    bind([]string{"f"}, "f", "files & diff"),
 	Approve: bind([]string{"A"}, "A", "approve"),
 	Reject:  bind([]string{"X"}, "X", "request changes"),
 	Comment: bind([]string{"c"}, "c", "comment"),
 	Inline:  bind([]string{"i"}, "i", "comment on file:line"),
 	Merge:   bind([]string{"m"}, "m", "mark merged (maintainers)"),
 	Draft:   bind([]string{"d"}, "d", "draft/ready"),
+}
+
+// diffKeys act on the files & diff screen of a patch.
+var diffKeys = struct{ Focus, Open, Comment, PrevRev, NextRev, FromDown, FromUp key.Binding }{
+	Focus:    bind([]string{"tab", "shift+tab"}, "tab", "files ⇄ diff"),
+	Open:     bind([]string{"enter"}, "enter", "show the file's diff"),
+	Comment:  bind([]string{"c", "i"}, "c", "comment on the line"),
+	PrevRev:  bind([]string{"["}, "[", "previous revision"),
+	NextRev:  bind([]string{"]"}, "]", "next revision"),
+	FromDown: bind([]string{"{"}, "{", "compare from the revision before (or the base)"),
+	FromUp:   bind([]string{"}"}, "}", "compare from the revision after"),
 }
 
 // composeKeys apply while writing text.

@@ -9,9 +9,9 @@ import (
 	"murmur/api"
 )
 
-// objectView is what the issue and patch screens share: the object's ID
-// and fetch, a scrolling viewport over its rendering, and the composer
-// that opens below it for a comment or a review.
+// objectView is what the issue, patch and diff screens share: the
+// object's ID and fetch, a scrolling viewport over its rendering, and the
+// composer that opens below it for a comment or a review.
 type objectView struct {
 	c      *common
 	repo   api.Repo

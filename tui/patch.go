@@ -50,10 +50,10 @@ func (s *patchScreen) KeyMap() keyMap {
 	}
 	k, o := patchKeys, objectKeys
 	return keyMap{
-		short: []key.Binding{k.Approve, k.Reject, k.Comment, o.Edit, o.Close, globals.Help},
+		short: []key.Binding{k.Diff, k.Approve, k.Reject, k.Comment, o.Edit, o.Close, globals.Help},
 		full: [][]key.Binding{
 			{lists.Up, lists.Down, lists.PageUp, lists.PageDown},
-			{k.Approve, k.Reject, k.Comment, k.Inline},
+			{k.Diff, k.Approve, k.Reject, k.Comment, k.Inline},
 			{issueKeys.Reply, issueKeys.EditComment, issueKeys.Hide, issueKeys.Resolve},
 			{o.Edit, o.Close, k.Merge, k.Draft, o.Label, o.Assign, o.React, o.Copy},
 			globals.list(),
@@ -103,6 +103,8 @@ func (s *patchScreen) key(k tea.KeyPressMsg) (tea.Cmd, bool) {
 		return s.load.start(fetchPatch(s.c, s.repo.ID, s.id)), true
 	case !s.loaded:
 		return nil, false
+	case key.Matches(k, patchKeys.Diff):
+		return push(newDiffScreen(s.c, s.repo, s.patch)), true
 	case key.Matches(k, patchKeys.Approve):
 		return s.compose(forReview, "Approve revision "+rev+" (summary optional)", true, "approve"), true
 	case key.Matches(k, patchKeys.Reject):
@@ -204,6 +206,23 @@ func (s *patchScreen) submit(comp *composer) tea.Cmd {
 	return s.submitComment(comp)
 }
 
+// sortedChecks orders checks by revision, newest first, then by name
+// and reporter.
+func sortedChecks(cs []api.Check) []api.Check {
+	cs = slices.Clone(cs)
+	slices.SortStableFunc(cs, func(a, b api.Check) int {
+		return cmp.Or(cmp.Compare(b.RevNumber, a.RevNumber), strings.Compare(a.Name, b.Name), strings.Compare(a.Reporter.ID, b.Reporter.ID))
+	})
+	return cs
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
 // setPatch takes a fetched patch and orders its comments as drawn.
 func (s *patchScreen) setPatch(p api.Patch) {
 	s.patch, s.loaded, s.title = p, true, p.Title
@@ -256,6 +275,20 @@ func (s *patchScreen) render() {
 	}
 	for _, r := range p.Reviews {
 		add(fmt.Sprintf("  %-12s %s on r%d  %s", trunc(displayName(r.Reviewer), 12), verdictText(st, r.Verdict), r.RevNumber, trunc(r.Summary, 60)))
+	}
+	if len(p.Checks) > 0 {
+		add("", st.Header.Render(fmt.Sprintf(" Checks (%d)", len(p.Checks))))
+	}
+	for _, c := range sortedChecks(p.Checks) {
+		l := fmt.Sprintf("  r%-2d %s %-16s %-12s %s", c.RevNumber, checkGlyph(st, c.State), trunc(orDefault(c.Name, "check"), 16),
+			trunc(displayName(c.Reporter), 12), st.Subtle.Render(trunc(c.State, 10)+" · "+agoPhrase(c.At, now)))
+		if c.Summary != "" {
+			l += "  " + trunc(c.Summary, 60)
+		}
+		if c.URL != "" {
+			l += "  " + st.Subtle.Render(trunc(c.URL, 80))
+		}
+		add(l)
 	}
 	s.starts = append(s.starts[:0], 0)
 	n := 0

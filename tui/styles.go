@@ -30,7 +30,14 @@ type Styles struct {
 	Error       lipgloss.Style
 	Approve     lipgloss.Style
 	Reject      lipgloss.Style
-	Help        help.Styles
+	// Diffs: added and deleted lines, hunk headers, line numbers, and a
+	// pending check.
+	DiffAdd  lipgloss.Style
+	DiffDel  lipgloss.Style
+	DiffHunk lipgloss.Style
+	LineNo   lipgloss.Style
+	Pending  lipgloss.Style
+	Help     help.Styles
 	// Plain is set for NO_COLOR: text fields drop their colours too.
 	Plain bool
 }
@@ -68,6 +75,11 @@ func DefaultStyles() Styles {
 		Error:       lipgloss.NewStyle().Bold(true).Foreground(red),
 		Approve:     lipgloss.NewStyle().Foreground(green),
 		Reject:      lipgloss.NewStyle().Foreground(red),
+		DiffAdd:     lipgloss.NewStyle().Foreground(green),
+		DiffDel:     lipgloss.NewStyle().Foreground(red),
+		DiffHunk:    lipgloss.NewStyle().Foreground(lipgloss.Color("#58A6FF")),
+		LineNo:      lipgloss.NewStyle().Foreground(grey),
+		Pending:     lipgloss.NewStyle().Foreground(yellow),
 		Help:        help.DefaultDarkStyles(),
 	}
 }
@@ -82,6 +94,7 @@ func PlainStyles() Styles {
 		Open: p, Closed: p, Merged: p, Draft: p, Label: p, Author: b, Header: b,
 		StatusBar: p, StatusError: b, StatusInfo: p, Online: b.Reverse(true), Offline: b.Reverse(true),
 		Error: b, Approve: p, Reject: p, Plain: true,
+		DiffAdd: p, DiffDel: p, DiffHunk: p, LineNo: p, Pending: p,
 		Help: help.Styles{Ellipsis: p, ShortKey: b, ShortDesc: p, ShortSeparator: p, FullKey: b, FullDesc: p, FullSeparator: p},
 	}
 }

@@ -471,13 +471,15 @@ func TestPeers(t *testing.T) {
 
 func TestSizes(t *testing.T) {
 	paths := map[string][]string{
-		"repos":   nil,
-		"issues":  {"enter"},
-		"issue":   {"enter", "enter"},
-		"compose": {"enter", "enter", "c"},
-		"patch":   {"enter", "tab", "enter"},
-		"peers":   {"p"},
-		"help":    {"enter", "?"},
+		"repos":    nil,
+		"issues":   {"enter"},
+		"issue":    {"enter", "enter"},
+		"compose":  {"enter", "enter", "c"},
+		"patch":    {"enter", "tab", "enter"},
+		"diff":     {"enter", "tab", "enter", "f", "tab", "j", "c"},
+		"diffhelp": {"enter", "tab", "enter", "f", "?"},
+		"peers":    {"p"},
+		"help":     {"enter", "?"},
 	}
 	for _, size := range [][2]int{{80, 24}, {40, 10}, {5, 3}, {200, 60}} {
 		for name, keys := range paths {
