@@ -300,8 +300,10 @@ func helperClone(ctx context.Context, c cloneRun, helper string) (time.Duration,
 }
 
 // waitObjects polls the node until codeRef of repo names commit and its
-// objects are present.
+// objects are present, for at most ten minutes.
 func waitObjects(ctx context.Context, client *localapi.Client, repo, commit string) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+	defer cancel()
 	var last []api.Ref
 	for {
 		refs, err := client.Refs(ctx, repo)

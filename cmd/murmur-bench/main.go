@@ -65,6 +65,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
+	if codeCommits < 1 {
+		fmt.Fprintf(stderr, "murmur-bench: --code-commits is %d; give the number of commits of the code scenario's repo, 1 or more\n", codeCommits)
+		return 2
+	}
 	if *list {
 		for _, s := range scenarios {
 			fmt.Fprintf(stdout, "%-10s %s\n", s.name, s.doc)
