@@ -46,7 +46,17 @@ func startGitDaemon(ctx context.Context, base string) (*gitServer, error) {
 	addr := ln.Addr().String()
 	_ = ln.Close()
 	_, port, _ := net.SplitHostPort(addr)
-	cmd := exec.Command("git", "daemon", "--export-all", "--reuseaddr", "--informative-errors",
+	// git-daemon itself rather than `git daemon`, which runs it as a child
+	// that would outlive a kill of its parent.
+	execPath, err := repogen.Git(ctx, base, "--exec-path")
+	if err != nil {
+		return nil, err
+	}
+	daemon := filepath.Join(execPath, "git-daemon")
+	if _, err := os.Stat(daemon); err != nil {
+		return nil, fmt.Errorf("git-daemon is not installed beside git (%w)", err)
+	}
+	cmd := exec.Command(daemon, "--export-all", "--reuseaddr", "--informative-errors",
 		"--base-path="+base, "--listen=127.0.0.1", "--port="+port, base)
 	cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null")
 	var stderr strings.Builder
