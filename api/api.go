@@ -134,6 +134,25 @@ type CodeStatus struct {
 	Available bool   `json:"available"`
 	Git       string `json:"git,omitempty"`    // git's version when available
 	Reason    string `json:"reason,omitempty"` // why code is unavailable
+	// Fetches counts the fetch sessions this node ran since it started,
+	// FetchedBytes what peers sent in them; LastFetch is the latest.
+	Fetches      int64      `json:"fetches,omitempty"`
+	FetchedBytes int64      `json:"fetched_bytes,omitempty"`
+	LastFetch    *CodeFetch `json:"last_fetch,omitempty"`
+}
+
+// CodeFetch is one session that fetched a repo's commits from a peer.
+type CodeFetch struct {
+	Repo     string `json:"repo"`
+	Peer     string `json:"peer"`     // the serving peer's DID
+	Commits  int    `json:"commits"`  // commits asked for
+	Received int64  `json:"received"` // bytes from the peer, pack included
+	Sent     int64  `json:"sent"`     // bytes to the peer
+	// RoundTrips counts request/response exchanges on the stream, its
+	// opening included.
+	RoundTrips int     `json:"round_trips"`
+	Millis     float64 `json:"ms"`
+	Error      string  `json:"error,omitempty"` // why the session failed
 }
 
 // Reaction is an emoji and who reacted with it.

@@ -64,6 +64,12 @@ type codeSide struct {
 	// mirrored is, per repo, the refs its bare repository was last found
 	// to mirror in full; a repo whose refs are unchanged needs no git.
 	mirrored map[op.ID]string
+
+	// fetchMu guards fetches.
+	fetchMu sync.Mutex
+	// fetches holds the counters of status: Fetches, FetchedBytes and
+	// LastFetch.
+	fetches api.CodeStatus
 }
 
 // codeRetry is the backoff state of one repo.
@@ -464,17 +470,38 @@ func (c *codeSide) fetchFrom(ctx context.Context, conn *mesh.Conn, repo op.ID, w
 	if err != nil {
 		return err
 	}
+	start := time.Now()
+	m := gitstore.NewMeter(s)
 	_ = s.SetWriteDeadline(time.Now().Add(gitHeaderTimeout))
-	if _, err := s.Write(repo[:]); err != nil {
+	if _, err := m.Write(repo[:]); err != nil {
 		_ = s.Close()
 		return err
 	}
 	_ = s.SetWriteDeadline(time.Time{})
-	err = c.store.Fetch(ctx, repo.String(), s, wants, lim)
-	if err == nil {
-		c.n.log.Info("fetched code", "repo", repo.Short(), "peer", conn.Peer().Short(), "commits", len(wants))
+	err = c.store.Fetch(ctx, repo.String(), m, wants, lim)
+	t := m.Traffic()
+	f := &api.CodeFetch{Repo: repo.String(), Peer: conn.Peer().DID(), Commits: len(wants),
+		Received: t.Received, Sent: t.Sent, RoundTrips: t.RoundTrips, Millis: float64(time.Since(start).Microseconds()) / 1000}
+	if err != nil {
+		f.Error = err.Error()
+	} else {
+		c.n.log.Info("fetched code", "repo", repo.Short(), "peer", conn.Peer().Short(), "commits", len(wants), "bytes", t.Received, "round_trips", t.RoundTrips)
 	}
+	c.fetchMu.Lock()
+	c.fetches.Fetches++
+	c.fetches.FetchedBytes += t.Received
+	c.fetches.LastFetch = f
+	c.fetchMu.Unlock()
 	return err
+}
+
+// statusNow returns the code status with the fetch counters.
+func (c *codeSide) statusNow() api.CodeStatus {
+	st := c.status
+	c.fetchMu.Lock()
+	st.Fetches, st.FetchedBytes, st.LastFetch = c.fetches.Fetches, c.fetches.FetchedBytes, c.fetches.LastFetch
+	c.fetchMu.Unlock()
+	return st
 }
 
 // objects fills in Objects (and why not) for refs of repo.

@@ -65,7 +65,7 @@ func (n *Node) Status(ctx context.Context) (api.Status, error) {
 	}
 	n.meshStatus(ctx, &st)
 	st.PendingIn = n.store.Pending()
-	st.Code = n.codes().status
+	st.Code = n.codes().statusNow()
 	return st, nil
 }
 

@@ -145,7 +145,14 @@ func cli() ([]Result, error) {
 // runMurmur runs the murmur binary on home and returns its wall time and
 // output; it fails unless the command exits 0 and prints something.
 func runMurmur(bin, home string, args ...string) (time.Duration, []byte, error) {
+	return runMurmurIn(bin, home, "", args...)
+}
+
+// runMurmurIn is runMurmur in the working directory dir ("" for the
+// current one).
+func runMurmurIn(bin, home, dir string, args ...string) (time.Duration, []byte, error) {
 	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "MURMUR_HOME="+home, "NO_COLOR=1")
 	start := time.Now()
 	out, err := cmd.Output()

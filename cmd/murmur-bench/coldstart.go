@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -103,14 +102,14 @@ type server struct {
 	ready time.Duration // from exec to its "ready" log line
 }
 
-// startServe runs `murmur serve` on home on a free loopback port and
-// returns once it logs "ready". The caller stops it.
-func startServe(bin, home string) (*server, error) {
+// startServe runs `murmur serve` on home on a free loopback port, with
+// extra flags, and returns once it logs "ready". The caller stops it.
+func startServe(bin, home string, extra ...string) (*server, error) {
 	addr, err := freeUDPAddr()
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(bin, "--home", home, "serve", "--listen", addr)
+	cmd := exec.Command(bin, append([]string{"--home", home, "serve", "--listen", addr}, extra...)...)
 	cmd.Env = append(os.Environ(), "MURMUR_PASSPHRASE=")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -155,16 +154,21 @@ func freeUDPAddr() (string, error) {
 }
 
 // residentBytes reads VmRSS of a process from /proc.
-func residentBytes(pid int) (int64, error) {
+func residentBytes(pid int) (int64, error) { return procMemory(pid, "VmRSS") }
+
+// procMemory reads a memory field of a process's /proc status, such as
+// VmRSS (resident now) or VmHWM (the most it has been resident), in
+// bytes.
+func procMemory(pid int, field string) (int64, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, fmt.Errorf("read memory of murmur serve (needs /proc): %w", err)
 	}
 	for line := range strings.Lines(string(b)) {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+		if rest, ok := strings.CutPrefix(line, field+":"); ok {
 			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
 			return kb << 10, err
 		}
 	}
-	return 0, errors.New("no VmRSS in /proc status")
+	return 0, fmt.Errorf("no %s in /proc status", field)
 }

@@ -2,7 +2,7 @@
 // table, or with --json an array of {"scenario","case","metric","value",
 // "unit"} objects so that runs can be compared.
 //
-//	murmur-bench [--json] [scenario...]
+//	murmur-bench [--json] [--code-commits N] [scenario...]
 //
 // With no scenario it runs them all. Scenarios register themselves in
 // scenarios.go; each measures one target of the design map.
@@ -57,11 +57,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 	asJSON := fs.Bool("json", false, "print results as a JSON array")
 	list := fs.Bool("list", false, "list the scenarios and exit")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to `FILE`")
+	fs.IntVar(&codeCommits, "code-commits", codeCommits, "the number of `COMMITS` of the code scenario's generated repo")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: murmur-bench [--json] [--list] [scenario...]")
+		fmt.Fprintln(stderr, "usage: murmur-bench [--json] [--list] [--code-commits N] [scenario...]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if codeCommits < 1 {
+		fmt.Fprintf(stderr, "murmur-bench: --code-commits is %d; give the number of commits of the code scenario's repo, 1 or more\n", codeCommits)
 		return 2
 	}
 	if *list {

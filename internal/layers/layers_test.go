@@ -18,6 +18,7 @@ var allowed = map[string][]string{
 	"murmur/gitstore":          {},
 	"murmur/discovery":         {"murmur/identity"},
 	"murmur/internal/memlimit": {},
+	"murmur/internal/repogen":  {},
 	"murmur/op":                {"murmur/crdt", "murmur/identity"},
 	"murmur/forge":             {"murmur/crdt", "murmur/identity", "murmur/op"},
 	"murmur/storage":           {"murmur/crdt", "murmur/identity", "murmur/op", "murmur/forge"},
