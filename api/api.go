@@ -240,6 +240,9 @@ type Patch struct {
 	Comments    []Comment  `json:"comments"` // shadows the count
 	Reactions   []Reaction `json:"reactions"`
 	Conflicts   []Conflict `json:"conflicts,omitempty"`
+	// Checks are the latest status per (revision, reporter, name),
+	// ordered by revision, then name.
+	Checks []Check `json:"checks,omitempty"`
 }
 
 // Written is the answer to a write: the ID of the op made and of the

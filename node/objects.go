@@ -431,15 +431,10 @@ func (n *Node) Review(ctx context.Context, repo, id string, nr api.NewReview) (a
 	if err != nil {
 		return api.Patch{}, err
 	}
-	revs := o.RevisionList()
-	num := nr.Revision
-	if num == 0 {
-		num = len(revs)
+	rev, err := revisionNumber(o, nr.Revision)
+	if err != nil {
+		return api.Patch{}, err
 	}
-	if num < 1 || num > len(revs) {
-		return api.Patch{}, api.Errorf(api.CodeInvalid, "patch %s has revisions 1 to %d, not %d", o.ID.Short(), len(revs), nr.Revision)
-	}
-	rev := revs[num-1]
 	key, err := n.signer()
 	if err != nil {
 		return api.Patch{}, err
@@ -646,7 +641,46 @@ func (n *Node) PatchDiff(ctx context.Context, repo, id string, q api.DiffQuery) 
 	return api.Diff{}, api.Errorf(api.CodeUnavailable, "patch diffs are not available in this version")
 }
 
-// AddCheck implements api.Service.
+// AddCheck implements api.Service. Anyone may report a check; the
+// report supersedes the reporter's earlier one for the same revision and
+// name.
 func (n *Node) AddCheck(ctx context.Context, repo, id string, c api.NewCheck) (api.Patch, error) {
-	return api.Patch{}, api.Errorf(api.CodeUnavailable, "patch checks are not available in this version")
+	r, o, err := n.object(repo, id, forge.TypePatch)
+	if err != nil {
+		return api.Patch{}, err
+	}
+	rev, err := revisionNumber(o, c.Revision)
+	if err != nil {
+		return api.Patch{}, err
+	}
+	key, err := n.signer()
+	if err != nil {
+		return api.Patch{}, err
+	}
+	name := strings.TrimSpace(c.Name)
+	var prev []op.ID
+	if cs := o.Check(key.Public(), rev.ID, name); cs != nil {
+		prev = ids(cs.Status.Heads())
+	}
+	a, err := action(forge.KindCheck, o.ID, forge.Check{Revision: rev.ID, State: strings.TrimSpace(c.State), Name: name, URL: strings.TrimSpace(c.URL), Summary: c.Summary, Prev: prev})
+	if err != nil {
+		return api.Patch{}, err
+	}
+	if _, err := n.write(ctx, r.ID, a); err != nil {
+		return api.Patch{}, err
+	}
+	return n.reloadPatch(r, o.ID)
+}
+
+// revisionNumber returns revision num (1-based; 0 for the latest) of
+// patch o.
+func revisionNumber(o *forge.Object, num int) (*forge.RevisionState, error) {
+	revs := o.RevisionList()
+	if num == 0 {
+		num = len(revs)
+	}
+	if num < 1 || num > len(revs) {
+		return nil, api.Errorf(api.CodeInvalid, "patch %s has revisions 1 to %d, not %d", o.ID.Short(), len(revs), num)
+	}
+	return revs[num-1], nil
 }

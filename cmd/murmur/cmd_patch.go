@@ -26,6 +26,7 @@ func (a *app) patchCmd() *cobra.Command {
   murmur patch comment 9c1e --reply-to 1d2e -b "Added one."`),
 		a.patchEditCmd(),
 		a.reactCmd("a patch", "  murmur patch react 9c1e rocket"),
+		a.patchCheckCmd(), a.patchChecksCmd(),
 	)
 	c.Aliases = []string{"pr"} // gh's name for it
 	c.PersistentFlags().StringVarP(&a.repoFlag, "repo", "R", "", "the `REPO`: ID, ID prefix or name (default: the working copy's, or the only one)")
@@ -219,6 +220,7 @@ func (a *app) writePatch(p api.Patch) {
 			fmt.Fprintf(&a.out, "review\t%d\t%s\t%s\t%s\t%s\n", r.RevNumber, r.Verdict,
 				sanitizeLine(personName(r.Reviewer)), a.when(r.At), sanitizeLine(r.Summary))
 		}
+		a.writeChecks(p)
 		a.writeComments(p.Comments)
 		return
 	}
@@ -266,6 +268,10 @@ func (a *app) writePatch(p api.Patch) {
 				cell{text: strconv.Itoa(r.RevNumber)}, cell{text: a.when(r.At), style: styleDim}, cell{text: r.Summary})
 		}
 		a.writeTable(&a.out, t)
+	}
+	if len(p.Checks) > 0 {
+		fmt.Fprintf(&a.out, "\n%s\n", a.paint(styleBold, "Checks"))
+		a.writeChecks(p)
 	}
 	if len(p.Comments) > 0 {
 		fmt.Fprintf(&a.out, "\n%s\n", a.paint(styleBold, "Comments"))
