@@ -1,0 +1,125 @@
+package node
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"murmur/api"
+	"murmur/forge"
+)
+
+func TestFixesIn(t *testing.T) {
+	for _, tt := range []struct {
+		text string
+		want []string
+	}{
+		{"Fixes 1a2b", []string{"1a2b"}},
+		{"fixes #1A2B3C.", []string{"1a2b3c"}},
+		{"Parse it.\n\nCloses: abcd, beef and cafe\nResolves 0123", []string{"abcd", "beef", "cafe", "0123"}},
+		{"Fixed abcd; resolved abcd", []string{"abcd"}},
+		{"fixes the parser", nil},
+		{"prefixes abcd", nil},
+		{"Fixes abc", nil},
+		{"Fixes 1a2bz", nil},
+	} {
+		if got := FixesIn(tt.text); !slices.Equal(got, tt.want) {
+			t.Errorf("FixesIn(%q) = %q, want %q", tt.text, got, tt.want)
+		}
+	}
+}
+
+// waitPatch polls n until patch id satisfies ok.
+func waitPatch(t *testing.T, n *Node, repo, id string, ok func(api.Patch) bool) api.Patch {
+	t.Helper()
+	ctx := testCtx(t)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		p, err := n.Patch(ctx, repo, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok(p) {
+			return p
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("patch %s is %s, never got as expected", id[:8], p.State)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestMergeDetection(t *testing.T) {
+	w := newWorkCopy(t)
+	base := w.commit("a", 100)
+	ctx := testCtx(t)
+	a, b := openMeshNode(t, t.TempDir()), openMeshNode(t, t.TempDir())
+	repo, err := a.CreateRepo(ctx, api.NewRepo{Name: "code"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fixed, err := a.CreateIssue(ctx, repo.ID, api.NewIssue{Title: "parser crashes"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := a.CreateIssue(ctx, repo.ID, api.NewIssue{Title: "unrelated"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.git("checkout", "--quiet", "-b", "feature")
+	w.commit("b", 100)
+	w.git("commit", "--quiet", "--allow-empty", "-m", "Handle empty input\n\nFixes "+fixed.ID[:8])
+	head := w.git("rev-parse", "HEAD")
+	p, err := a.CreatePatch(ctx, repo.ID, api.NewPatch{Title: "empty input", Base: "main", Commit: head, BaseCommit: base})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.PushRefs(ctx, repo.ID, api.RefPush{Dir: w.dir, Refs: map[string]string{"refs/heads/main": base, "refs/heads/feature": head}}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := a.Patch(ctx, repo.ID, p.ID); got.State != forge.StateOpen {
+		t.Fatalf("patch is %s while main does not reach its head, want open", got.State)
+	}
+	if _, err := b.Follow(ctx, repo.ID, []string{a.Mesh().Addr()}); err != nil {
+		t.Fatal(err)
+	}
+	waitRef(t, ctx, b, repo.ID, "refs/heads/feature", func(r api.Ref) bool { return r.Objects && r.Commit == head })
+
+	// The maintainer fast-forwards main to the patch head.
+	if _, err := a.PushRefs(ctx, repo.ID, api.RefPush{Dir: w.dir, Refs: map[string]string{"refs/heads/main": head}}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := a.Patch(ctx, repo.ID, p.ID); got.State != forge.StateMerged {
+		t.Errorf("after the push, patch on the maintainer's node is %s, want merged", got.State)
+	}
+	if _, err := a.Sync(ctx, api.SyncRequest{Peers: []string{b.Mesh().Addr()}}); err != nil {
+		t.Fatal(err)
+	}
+	waitPatch(t, b, repo.ID, p.ID, func(p api.Patch) bool { return p.State == forge.StateMerged })
+	for _, n := range []*Node{a, b} {
+		if is, _ := n.Issue(ctx, repo.ID, fixed.ID); is.State != forge.StateClosed || is.Reason != forge.ReasonCompleted {
+			t.Errorf("fixed issue is %s (%s), want closed as completed", is.State, is.Reason)
+		}
+		if is, _ := n.Issue(ctx, repo.ID, other.ID); is.State != forge.StateOpen {
+			t.Errorf("unrelated issue is %s, want open", is.State)
+		}
+	}
+	// b, no maintainer, wrote nothing: the ops came from a, once.
+	bid, _ := b.Identity(ctx)
+	acts, err := b.Activity(ctx, repo.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	merges := 0
+	for _, act := range acts {
+		if act.Author.ID == bid.ID {
+			t.Errorf("b, no maintainer, wrote %s", act.Kind)
+		}
+		if act.Kind == forge.KindState && act.Object == p.ID {
+			merges++
+		}
+	}
+	if merges != 1 {
+		t.Errorf("%d state ops on the patch, want one merge", merges)
+	}
+}
