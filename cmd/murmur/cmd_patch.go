@@ -19,7 +19,7 @@ func (a *app) patchCmd() *cobra.Command {
 		a.patchOpenCmd(), a.patchListCmd(), a.patchViewCmd(), a.patchUpdateCmd(),
 		a.patchStateCmd("close", "closed", "Close a patch without merging it", "  murmur patch close 9c1e"),
 		a.patchStateCmd("reopen", "open", "Reopen a closed patch", "  murmur patch reopen 9c1e"),
-		a.patchStateCmd("merge", "merged", "Mark a patch merged (maintainers)", "  murmur patch merge 9c1e"),
+		a.patchMergeCmd(),
 		a.patchStateCmd("ready", "open", "Mark a draft patch ready for review", "  murmur patch ready 9c1e"),
 		a.patchStateCmd("draft", "draft", "Turn a patch back into a draft", "  murmur patch draft 9c1e"),
 		a.commentCmd("patch", `  murmur patch comment 9c1e -b "Needs a test."
@@ -350,15 +350,12 @@ func (a *app) patchStateCmd(verb, state, short1, example string) *cobra.Command 
 			}
 			p, err := s.svc.EditPatch(ctx, s.repo, strings.TrimSpace(argv[0]), api.Edit{State: state, Comment: comment})
 			if err != nil {
-				if verb == "merge" {
-					return hint(err, api.CodeForbidden, "Only maintainers can merge patches")
-				}
 				return err
 			}
 			if asJSON {
 				return a.printJSON(p)
 			}
-			done := map[string]string{"close": "Closed", "reopen": "Reopened", "merge": "Merged", "ready": "Marked ready", "draft": "Marked draft"}[verb]
+			done := map[string]string{"close": "Closed", "reopen": "Reopened", "ready": "Marked ready", "draft": "Marked draft"}[verb]
 			a.confirm(short(p.ID), "%s patch %s %s", done, a.paint(styleCyan, short(p.ID)), clean(p.Title))
 			return nil
 		},
