@@ -255,13 +255,20 @@ func (o *Object) RevisionList() []*RevisionState {
 	return out
 }
 
-// ReviewList returns the review registers ordered by revision order, then
-// reviewer.
-func (o *Object) ReviewList() []*ReviewState {
+// revisionPositions maps each revision to its 0-based position in
+// RevisionList.
+func (o *Object) revisionPositions() map[op.ID]int {
 	pos := map[op.ID]int{}
 	for i, r := range o.RevisionList() {
 		pos[r.ID] = i
 	}
+	return pos
+}
+
+// ReviewList returns the review registers ordered by revision order, then
+// reviewer.
+func (o *Object) ReviewList() []*ReviewState {
+	pos := o.revisionPositions()
 	out := make([]*ReviewState, 0, len(o.Reviews))
 	for _, r := range o.Reviews {
 		out = append(out, r)
@@ -399,10 +406,7 @@ func (o *Object) Check(reporter identity.PublicKey, rev op.ID, name string) *Che
 // CheckList returns the check registers ordered by revision order, then
 // name, then reporter.
 func (o *Object) CheckList() []*CheckState {
-	pos := map[op.ID]int{}
-	for i, r := range o.RevisionList() {
-		pos[r.ID] = i
-	}
+	pos := o.revisionPositions()
 	out := make([]*CheckState, 0, len(o.Checks))
 	for _, c := range o.Checks {
 		out = append(out, c)
