@@ -9,8 +9,12 @@ import (
 	"strings"
 )
 
-// MaxMessages bounds how many commit messages Messages returns.
-const MaxMessages = 1000
+// Bounds of what Messages returns: commits come from peers, so their
+// messages may be of any size.
+const (
+	MaxMessages     = 1000    // commit messages
+	MaxMessageBytes = 1 << 20 // bytes of all of them; the rest is dropped
+)
 
 // IsAncestor reports whether commit ancestor is reachable from commit
 // descendant (a commit is its own ancestor) in the repository of name.
@@ -45,7 +49,8 @@ func (s *Store) IsAncestor(ctx context.Context, name, ancestor, descendant strin
 
 // Messages returns the messages of the commits reachable from head and
 // not from base (all of head's history when base is empty), newest
-// first, at most MaxMessages of them.
+// first, at most MaxMessages of them and MaxMessageBytes in all (the last
+// may be cut short).
 func (s *Store) Messages(ctx context.Context, name, base, head string) ([]string, error) {
 	if !oidRE.MatchString(head) || (base != "" && !oidRE.MatchString(base)) {
 		return nil, fmt.Errorf("gitstore: log: %q / %q are not object IDs", base, head)
@@ -58,10 +63,14 @@ func (s *Store) Messages(ctx context.Context, name, base, head string) ([]string
 	if base != "" {
 		args = append(args, "^"+base)
 	}
-	out, err := s.git.run(ctx, dir, nil, append(args, "--")...)
-	if err != nil {
-		return nil, err
+	cmd := s.git.command(ctx, dir, append(args, "--")...)
+	stdout := &headBuffer{max: MaxMessageBytes}
+	stderr := &tailBuffer{max: 4 << 10}
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	if err := cmd.Run(); err != nil {
+		return nil, gitError(args, err, stderr)
 	}
+	out := stdout.buf
 	var msgs []string
 	for _, m := range strings.Split(string(out), "\x00") {
 		if m = strings.TrimSpace(m); m != "" {
@@ -69,4 +78,17 @@ func (s *Store) Messages(ctx context.Context, name, base, head string) ([]string
 		}
 	}
 	return msgs, nil
+}
+
+// headBuffer keeps the first max bytes written to it and drops the rest.
+type headBuffer struct {
+	max int
+	buf []byte
+}
+
+func (h *headBuffer) Write(p []byte) (int, error) {
+	if room := h.max - len(h.buf); room > 0 {
+		h.buf = append(h.buf, p[:min(room, len(p))]...)
+	}
+	return len(p), nil
 }

@@ -2,6 +2,8 @@ package gitstore
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -43,5 +45,27 @@ func TestIsAncestorAndMessages(t *testing.T) {
 	}
 	if msgs, err := s.Messages(ctx, "r", "", side); err != nil || len(msgs) != 2 {
 		t.Errorf("Messages(side) = %q, %v; want 2", msgs, err)
+	}
+}
+
+func TestMessagesAreBounded(t *testing.T) {
+	s := newStore(t)
+	ctx := testContext(t)
+	w := newWork(t, s.git)
+	msg := filepath.Join(t.TempDir(), "msg")
+	if err := os.WriteFile(msg, []byte("Fixes abcd\n\n"+strings.Repeat("long line of text\n", 2*MaxMessageBytes/18)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	w.git("commit", "--quiet", "--allow-empty", "-F", msg)
+	head := w.git("rev-parse", "HEAD")
+	if err := s.Import(ctx, "r", w.dir, []string{head}); err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := s.Messages(ctx, "r", "", head)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) != 1 || len(msgs[0]) > MaxMessageBytes || !strings.HasPrefix(msgs[0], "Fixes abcd") {
+		t.Errorf("Messages of a %d-byte message: %d messages, first %d bytes; want one, cut at %d", 2*MaxMessageBytes, len(msgs), len(msgs[0]), MaxMessageBytes)
 	}
 }

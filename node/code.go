@@ -53,8 +53,11 @@ type codeSide struct {
 	quota  int64 // bytes of objects one repo may hold
 
 	// detecting serializes merge detection (the loop and PushRefs), so
-	// a merge is written once.
+	// a merge is written once, and guards unmerged.
 	detecting sync.Mutex
+	// unmerged is, per open patch found not merged, its head and the
+	// canonical base commit it was checked against.
+	unmerged map[op.ID]string
 
 	kick    chan struct{} // wakes the loop; buffered, one pending
 	serving chan struct{} // a slot per running serve, maxGitServes
@@ -87,7 +90,7 @@ func (n *Node) codes() *codeSide {
 // openCode finds git and opens the object store. A missing or old git
 // is not an error: the node runs without code and says why.
 func openCode(ctx context.Context, n *Node) *codeSide {
-	c := &codeSide{n: n, kick: make(chan struct{}, 1), serving: make(chan struct{}, maxGitServes), due: map[op.ID]bool{}, retry: map[op.ID]*codeRetry{}, mirrored: map[op.ID]string{},
+	c := &codeSide{n: n, kick: make(chan struct{}, 1), serving: make(chan struct{}, maxGitServes), due: map[op.ID]bool{}, retry: map[op.ID]*codeRetry{}, mirrored: map[op.ID]string{}, unmerged: map[op.ID]string{},
 		limits: gitstore.Limits{MaxFetchBytes: n.cfg.MaxFetchBytes}, quota: n.cfg.MaxRepoCodeBytes}
 	if c.limits.MaxFetchBytes <= 0 {
 		c.limits = gitstore.DefaultLimits()

@@ -29,6 +29,9 @@ var fixesRE = regexp.MustCompile(`(?i)\b(?:fix(?:e[sd])?|close[sd]?|resolve[sd]?
 
 var hexRE = regexp.MustCompile(`(?i)[0-9a-f]{4,64}`)
 
+// maxFixes bounds the issues one merged patch closes.
+const maxFixes = 64
+
 // FixesIn returns the issue ID prefixes that text names with "Fixes <id>",
 // "Closes <id>" or "Resolves <id>", lowercased, in order, without repeats.
 func FixesIn(text string) []string {
@@ -107,7 +110,14 @@ func (c *codeSide) detectMerges(ctx context.Context, repo op.ID) error {
 	return nil
 }
 
-// detectMerge looks at one patch.
+// unmergedLocked reports whether patch id was last found not merged at
+// the same head and canonical base, so git need not be asked again.
+// c.detecting must be held.
+func (c *codeSide) unmergedLocked(id op.ID, key string) bool {
+	return c.unmerged[id] == key
+}
+
+// detectMerge looks at one patch. c.detecting must be held.
 func (c *codeSide) detectMerge(ctx context.Context, r *forge.Repo, id op.ID) error {
 	n := c.n
 	o, err := n.store.Object(id)
@@ -128,13 +138,22 @@ func (c *codeSide) detectMerge(ctx context.Context, r *forge.Repo, id op.ID) err
 		return nil
 	}
 	name := r.ID.String()
+	key := rev.Commit + " " + canonical
+	if c.unmergedLocked(id, key) {
+		return nil
+	}
 	merged, err := c.store.IsAncestor(ctx, name, rev.Commit, canonical)
 	if errors.Is(err, gitstore.ErrMissing) || errors.Is(err, gitstore.ErrNoRepo) {
 		return nil // the objects are not here (yet); a node that has them decides
 	}
-	if err != nil || !merged {
+	if err != nil {
 		return err
 	}
+	if !merged {
+		c.unmerged[id] = key
+		return nil
+	}
+	delete(c.unmerged, id)
 	text, _ := o.Body.Get()
 	from := ""
 	if rev.BaseCommit != "" {
@@ -154,7 +173,8 @@ func (c *codeSide) detectMerge(ctx context.Context, r *forge.Repo, id op.ID) err
 		return err
 	}
 	var acts []forge.Action
-	for _, prefix := range FixesIn(strings.Join(append(msgs, text), "\n")) {
+	fixes := FixesIn(strings.Join(append(msgs, text), "\n"))
+	for _, prefix := range fixes[:min(len(fixes), maxFixes)] {
 		iid, _, err := n.resolveOp(r.ID, prefix, "issue", forge.KindIssueOpen)
 		if err != nil {
 			continue // not an issue of this repo, or ambiguous: named in passing
