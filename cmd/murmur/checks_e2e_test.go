@@ -207,6 +207,16 @@ func TestE2EChecksAndMerges(t *testing.T) {
 	if got := trunkOn(ca); got != before {
 		t.Errorf("trunk after a refused merge = %s, want %s", got, before)
 	}
+
+	// B, no maintainer, is told what to do, outside a working copy and
+	// in one.
+	if r := cb.run("patch", "merge", p5, "-R", repo.ID); r.code == 0 || !strings.Contains(r.stderr, "not inside a git working copy") {
+		t.Errorf("patch merge outside a working copy: exit %d, stderr %q", r.code, r.stderr)
+	}
+	gitInit(t, cb.dir)
+	if r := cb.run("patch", "merge", p5, "-R", repo.ID); r.code == 0 || !strings.Contains(r.stderr, "only maintainers") {
+		t.Errorf("patch merge by a non-maintainer: exit %d, stderr %q", r.code, r.stderr)
+	}
 	db.stop()
 	da.stop()
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -81,6 +82,9 @@ change that reached the base branch another way (a squash or a rebase).`,
 			if err != nil {
 				return err
 			}
+			if err := requireMaintainer(ctx, s, repo); err != nil {
+				return err
+			}
 			if repo.GitDir == "" {
 				why := "it cannot store code"
 				if st, err := s.svc.Status(ctx); err == nil && st.Code.Reason != "" {
@@ -118,7 +122,10 @@ change that reached the base branch another way (a squash or a rebase).`,
 				return mergeError(err, p, branch, repo.GitDir, head)
 			}
 			if _, err := s.svc.PushRefs(ctx, s.repo, api.RefPush{Dir: top, Refs: map[string]string{baseRef: res.Commit}, Namespace: api.NamespaceCanonical}); err != nil {
-				return a.refsForbidden(err)
+				return &userError{
+					what: fmt.Sprintf("merged patch %s into your local %s (%s), but could not publish it: %s", short(p.ID), branch, shortCommit(res.Commit), oneLine(err.Error())),
+					todo: "Fix that, then publish the branch with 'murmur refs push'", err: err,
+				}
 			}
 			after, err := s.svc.Patch(ctx, s.repo, p.ID)
 			if err != nil {
@@ -149,6 +156,24 @@ change that reached the base branch another way (a squash or a rebase).`,
 	c.Flags().StringVarP(&comment, "comment", "c", "", "leave a `COMMENT`")
 	a.addJSONFlags(c, &asJSON, "print the patch as JSON")
 	return c
+}
+
+// requireMaintainer refuses, before the working copy is touched, a merge
+// by someone whose push of the base branch the node would refuse.
+func requireMaintainer(ctx context.Context, s session, repo api.Repo) error {
+	id, err := s.svc.Identity(ctx)
+	if err != nil {
+		return err
+	}
+	for _, m := range repo.Maintainers {
+		if m.ID == id.ID {
+			return nil
+		}
+	}
+	return &userError{
+		what: "only maintainers can merge patches into the repo's branches, and you are not one",
+		todo: "Ask a maintainer to merge it, or to make you one with 'murmur repo maintainer add " + id.ID + "'",
+	}
 }
 
 // markMerged records a patch as merged without code.
