@@ -73,6 +73,8 @@ change that reached the base branch another way (a squash or a rebase).`,
 				return &userError{what: fmt.Sprintf("patch %s is already merged", short(p.ID)), todo: "Nothing to do"}
 			case "closed":
 				return &userError{what: fmt.Sprintf("patch %s is closed", short(p.ID)), todo: "Reopen it with 'murmur patch reopen " + short(p.ID) + "' first"}
+			case "draft":
+				return &userError{what: fmt.Sprintf("patch %s is a draft", short(p.ID)), todo: "Mark it ready with 'murmur patch ready " + short(p.ID) + "' first"}
 			}
 			if len(p.Revisions) == 0 {
 				return &userError{what: fmt.Sprintf("patch %s has no revision", short(p.ID)), todo: "Add one with 'murmur patch update'"}
