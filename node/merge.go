@@ -91,6 +91,9 @@ func (c *codeSide) detectMerges(ctx context.Context, repo op.ID) error {
 	if err != nil {
 		return err
 	}
+	if len(r.RefNames()) == 0 {
+		return nil // no branch to merge into
+	}
 	var sums []forge.Summary
 	for _, st := range []string{forge.StateOpen, forge.StateDraft} {
 		s, err := n.store.ListSummaries(repo, forge.TypePatch, st, 0, nil)
