@@ -17,20 +17,12 @@ const (
 )
 
 // IsAncestor reports whether commit ancestor is reachable from commit
-// descendant (a commit is its own ancestor) in the repository of name.
-// Both objects must be present; a missing one is ErrMissing.
+// descendant (a commit is its own ancestor) in the repository of name,
+// with one git process. Both objects must be present; a missing one is
+// ErrMissing.
 func (s *Store) IsAncestor(ctx context.Context, name, ancestor, descendant string) (bool, error) {
 	if !oidRE.MatchString(ancestor) || !oidRE.MatchString(descendant) {
 		return false, fmt.Errorf("gitstore: is-ancestor: %q / %q are not object IDs", ancestor, descendant)
-	}
-	have, err := s.HasAll(ctx, name, []string{ancestor, descendant})
-	if err != nil {
-		return false, err
-	}
-	for _, c := range []string{ancestor, descendant} {
-		if !have[c] {
-			return false, fmt.Errorf("%w: %s", ErrMissing, c)
-		}
 	}
 	dir, err := s.existing(name)
 	if err != nil {
@@ -43,6 +35,18 @@ func (s *Store) IsAncestor(ctx context.Context, name, ancestor, descendant strin
 		return true, nil
 	case errors.As(err, &exit) && exit.ExitCode() == 1:
 		return false, nil
+	case ctx.Err() != nil:
+		return false, ctx.Err()
+	}
+	// git failed: say so plainly when it was for want of an object.
+	have, herr := s.HasAll(ctx, name, []string{ancestor, descendant})
+	if herr != nil {
+		return false, herr
+	}
+	for _, c := range []string{ancestor, descendant} {
+		if !have[c] {
+			return false, fmt.Errorf("%w: %s", ErrMissing, c)
+		}
 	}
 	return false, err
 }

@@ -1,12 +1,18 @@
 package node
 
 import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"murmur/api"
 	"murmur/forge"
+	"murmur/op"
 )
 
 func TestFixesIn(t *testing.T) {
@@ -122,4 +128,79 @@ func TestMergeDetection(t *testing.T) {
 	if merges != 1 {
 		t.Errorf("%d state ops on the patch, want one merge", merges)
 	}
+}
+
+// BenchmarkDetectMerges measures a merge detection pass over a repo with
+// 100 open patches that its base branch does not reach: cold asks git
+// about each, warm finds each at the head and base it was last checked
+// against (a push to any other ref).
+func BenchmarkDetectMerges(b *testing.B) {
+	w := &workCopy{dir: b.TempDir()}
+	gitB := func(args ...string) string {
+		b.Helper()
+		cmd := exec.Command("git", args...)
+		cmd.Dir = w.dir
+		cmd.Env = append(os.Environ(), "GIT_CONFIG_GLOBAL="+os.DevNull, "GIT_CONFIG_NOSYSTEM=1",
+			"GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.org", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.org")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			b.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	if _, err := exec.LookPath("git"); err != nil {
+		b.Skip("skipping: needs git in PATH")
+	}
+	gitB("init", "--quiet", "-b", "main")
+	gitB("commit", "--quiet", "--allow-empty", "-m", "base")
+	base := gitB("rev-parse", "HEAD")
+	ctx := context.Background()
+	n, err := Open(ctx, Config{Home: b.TempDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer n.Close()
+	if _, err := n.InitIdentity(ctx, "m", nil); err != nil {
+		b.Fatal(err)
+	}
+	repo, err := n.CreateRepo(ctx, api.NewRepo{Name: "r"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	refs := map[string]string{"refs/heads/main": base}
+	for i := range 100 {
+		gitB("checkout", "--quiet", "-B", "p", base)
+		gitB("commit", "--quiet", "--allow-empty", "-m", fmt.Sprint("patch ", i))
+		head := gitB("rev-parse", "HEAD")
+		refs[fmt.Sprintf("refs/heads/p%d", i)] = head
+		if _, err := n.CreatePatch(ctx, repo.ID, api.NewPatch{Title: "p", Base: "main", Commit: head, BaseCommit: base}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if _, err := n.PushRefs(ctx, repo.ID, api.RefPush{Dir: w.dir, Refs: refs}); err != nil {
+		b.Fatal(err)
+	}
+	c, id := n.codes(), mustIDB(b, repo.ID)
+	for _, warm := range []bool{false, true} {
+		b.Run(map[bool]string{false: "cold", true: "warm"}[warm], func(b *testing.B) {
+			for b.Loop() {
+				if !warm {
+					c.detecting.Lock()
+					clear(c.unmerged)
+					c.detecting.Unlock()
+				}
+				if err := c.detectMerges(ctx, id); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func mustIDB(b *testing.B, s string) op.ID {
+	id, err := op.ParseID(s)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return id
 }
