@@ -130,6 +130,53 @@ func TestMergeDetection(t *testing.T) {
 	}
 }
 
+// TestMergeAgreesWithoutObjects: a replica that cannot hold code (no
+// git) shows a patch merged and its issue closed all the same, by the
+// maintainer's ops.
+func TestMergeAgreesWithoutObjects(t *testing.T) {
+	w := newWorkCopy(t)
+	base := w.commit("a", 100)
+	// c starts without git in PATH, so its code side has none.
+	path := os.Getenv("PATH")
+	t.Setenv("PATH", t.TempDir())
+	c := openMeshNode(t, t.TempDir())
+	t.Setenv("PATH", path)
+	a := openMeshNode(t, t.TempDir())
+	ctx := testCtx(t)
+	if st, _ := c.Status(ctx); st.Code.Available {
+		t.Fatalf("c's code = %+v, want unavailable", st.Code)
+	}
+	repo, err := a.CreateRepo(ctx, api.NewRepo{Name: "code"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	issue, err := a.CreateIssue(ctx, repo.ID, api.NewIssue{Title: "bug"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := w.commit("b", 100)
+	p, err := a.CreatePatch(ctx, repo.ID, api.NewPatch{Title: "fix", Description: "Closes " + issue.ID[:8], Base: "main", Commit: head, BaseCommit: base})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Follow(ctx, repo.ID, []string{a.Mesh().Addr()}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.PushRefs(ctx, repo.ID, api.RefPush{Dir: w.dir, Refs: map[string]string{"refs/heads/main": head}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Sync(ctx, api.SyncRequest{Peers: []string{c.Mesh().Addr()}}); err != nil {
+		t.Fatal(err)
+	}
+	waitPatch(t, c, repo.ID, p.ID, func(p api.Patch) bool { return p.State == forge.StateMerged })
+	if is, _ := c.Issue(ctx, repo.ID, issue.ID); is.State != forge.StateClosed {
+		t.Errorf("issue on c is %s, want closed", is.State)
+	}
+	if r := waitRef(t, ctx, c, repo.ID, "refs/heads/main", func(r api.Ref) bool { return r.Commit == head }); r.Objects {
+		t.Errorf("main on c = %+v, want its objects missing", r)
+	}
+}
+
 // BenchmarkDetectMerges measures a merge detection pass over a repo with
 // 100 open patches that its base branch does not reach: cold asks git
 // about each, warm finds each at the head and base it was last checked
