@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -182,25 +180,9 @@ func TestMergeAgreesWithoutObjects(t *testing.T) {
 // about each, warm finds each at the head and base it was last checked
 // against (a push to any other ref).
 func BenchmarkDetectMerges(b *testing.B) {
-	w := &workCopy{dir: b.TempDir()}
-	gitB := func(args ...string) string {
-		b.Helper()
-		cmd := exec.Command("git", args...)
-		cmd.Dir = w.dir
-		cmd.Env = append(os.Environ(), "GIT_CONFIG_GLOBAL="+os.DevNull, "GIT_CONFIG_NOSYSTEM=1",
-			"GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.org", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.org")
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			b.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-		return strings.TrimSpace(string(out))
-	}
-	if _, err := exec.LookPath("git"); err != nil {
-		b.Skip("skipping: needs git in PATH")
-	}
-	gitB("init", "--quiet", "-b", "main")
-	gitB("commit", "--quiet", "--allow-empty", "-m", "base")
-	base := gitB("rev-parse", "HEAD")
+	w := newWorkCopy(b)
+	w.git("commit", "--quiet", "--allow-empty", "-m", "base")
+	base := w.git("rev-parse", "HEAD")
 	ctx := context.Background()
 	n, err := Open(ctx, Config{Home: b.TempDir()})
 	if err != nil {
@@ -216,9 +198,9 @@ func BenchmarkDetectMerges(b *testing.B) {
 	}
 	refs := map[string]string{"refs/heads/main": base}
 	for i := range 100 {
-		gitB("checkout", "--quiet", "-B", "p", base)
-		gitB("commit", "--quiet", "--allow-empty", "-m", fmt.Sprint("patch ", i))
-		head := gitB("rev-parse", "HEAD")
+		w.git("checkout", "--quiet", "-B", "p", base)
+		w.git("commit", "--quiet", "--allow-empty", "-m", fmt.Sprint("patch ", i))
+		head := w.git("rev-parse", "HEAD")
 		refs[fmt.Sprintf("refs/heads/p%d", i)] = head
 		if _, err := n.CreatePatch(ctx, repo.ID, api.NewPatch{Title: "p", Base: "main", Commit: head, BaseCommit: base}); err != nil {
 			b.Fatal(err)
