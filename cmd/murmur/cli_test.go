@@ -112,6 +112,12 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"review", "9999", "--approve", "--revision", "0"}, "revisions are numbered from 1"},
 		{[]string{"repo", "create"}, "NAME is required"},
 		{[]string{"refs", "set", "main"}, "missing COMMIT"},
+		{[]string{"patch", "check", "9999"}, "--state is required"},
+		{[]string{"patch", "check", "9999", "--state", "done"}, `invalid --state "done"`},
+		{[]string{"patch", "check", "9999", "--state", "success", "--url", "ftp://ci.example/1"}, "http:// or https:// URL"},
+		{[]string{"patch", "check", "9999", "--state", "success", "--revision", "0"}, "revisions are numbered from 1"},
+		{[]string{"patch", "merge", "9999", "--ff-only", "--no-ff"}, "exclude each other"},
+		{[]string{"patch", "merge", "9999", "--mark-only", "--no-ff"}, "--mark-only merges no code"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
