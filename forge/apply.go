@@ -111,7 +111,7 @@ func Deps(o *op.Op) []op.ID {
 // body, or nil to decode it from o; an undecodable body names nothing.
 func bodyRefs(kind string, body any, o *op.Op) []op.ID {
 	switch kind {
-	case KindCommentAdd, KindReview, KindReactionDel:
+	case KindCommentAdd, KindReview, KindReactionDel, KindCheck:
 	default:
 		return nil
 	}
@@ -132,6 +132,8 @@ func bodyRefs(kind string, body any, o *op.Op) []op.ID {
 			refs = append(refs, b.Anchor.Revision)
 		}
 	case *Review:
+		refs = append(refs, b.Revision)
+	case *Check:
 		refs = append(refs, b.Revision)
 	case *Remove:
 		refs = append(refs, b.Tags...)
@@ -690,6 +692,29 @@ func (a *applier) effect(obj *Object, comment *Comment, body any, author, maint 
 		}
 		rs.Verdict.Apply(crdt.Write[Verdict]{Stamp: a.stamp, Value: Verdict{Verdict: b.Verdict, Summary: b.Summary}, Prev: prev(b.Prev)})
 		a.res.Changed |= FieldReviews
+	case KindCheck:
+		// Anyone may report: a CI job is just an identity.
+		if err := wantTarget(false); err != nil {
+			return err
+		}
+		if obj.Type != TypePatch {
+			return rejectf(ErrRejected, "%s targets a patch, not an %s", o.Kind, obj.Type)
+		}
+		b := body.(*Check)
+		if obj.Revisions[b.Revision] == nil {
+			return rejectf(ErrRejected, "check of %s, which is not a revision of patch %s", b.Revision.Short(), obj.ID.Short())
+		}
+		if obj.Checks == nil {
+			obj.Checks = map[string]*CheckState{}
+		}
+		k := checkKey(o.Author, b.Revision, b.Name)
+		cs := obj.Checks[k]
+		if cs == nil {
+			cs = &CheckState{Reporter: o.Author, Revision: b.Revision, Name: b.Name}
+			obj.Checks[k] = cs
+		}
+		cs.Status.Apply(crdt.Write[CheckStatus]{Stamp: a.stamp, Value: CheckStatus{State: b.State, URL: b.URL, Summary: b.Summary}, Prev: prev(b.Prev)})
+		a.res.Changed |= FieldChecks
 	default:
 		return rejectf(ErrRejected, "unknown kind %q", o.Kind)
 	}

@@ -21,6 +21,7 @@ func FuzzDecodeBody(f *testing.F) {
 		KindIssueOpen:  IssueOpen{Title: "title", Body: "body"},
 		KindTitle:      Set{Value: "v"},
 		KindCommentAdd: CommentAdd{Body: "hi"},
+		KindCheck:      Check{Revision: op.ID{1}, State: CheckSuccess, Name: "ci", URL: "https://ci.example/1"},
 	} {
 		enc, err := op.EncodeBody(b)
 		if err != nil {

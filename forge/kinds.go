@@ -2,6 +2,7 @@ package forge
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 	"unicode/utf8"
 
@@ -41,6 +42,7 @@ const (
 	KindReactionAdd    = "reaction.add"    // target issue|patch|comment; body React
 	KindReactionDel    = "reaction.remove" // target issue|patch|comment; body Remove
 	KindReview         = "review.submit"   // target patch; body Review
+	KindCheck          = "patch.check"     // target patch; body Check
 )
 
 // kinds holds every kind above, for InternKind.
@@ -52,6 +54,7 @@ var kinds = func() map[string]string {
 		KindTitle, KindBody, KindState, KindLabelAdd, KindLabelDel, KindAssigneeAdd,
 		KindAssigneeDel, KindRevision, KindPatchBase, KindCommentAdd, KindCommentEdit,
 		KindCommentHide, KindCommentResolve, KindReactionAdd, KindReactionDel, KindReview,
+		KindCheck,
 	} {
 		m[k] = k
 	}
@@ -77,6 +80,7 @@ const (
 	MaxEmoji   = 32
 	MaxPrev    = 64  // register writes named in Prev
 	MaxTags    = 256 // add tags named by a remove
+	MaxURL     = 2048
 )
 
 // Issue and patch states.
@@ -207,6 +211,26 @@ type Review struct {
 	Verdict  string  `cbor:"2,keyasint"`
 	Summary  string  `cbor:"3,keyasint,omitempty"`
 	Prev     []op.ID `cbor:"4,keyasint,omitempty"`
+}
+
+// Check states.
+const (
+	CheckPending = "pending"
+	CheckSuccess = "success"
+	CheckFailure = "failure"
+)
+
+// Check reports the status of a patch revision under a name (the context,
+// such as "ci/test"; empty for the default one). Anyone may report; the
+// latest report per (revision, reporter, name) wins, superseding the
+// reports named in Prev.
+type Check struct {
+	Revision op.ID   `cbor:"1,keyasint"`
+	State    string  `cbor:"2,keyasint"`
+	Name     string  `cbor:"3,keyasint,omitempty"`
+	URL      string  `cbor:"4,keyasint,omitempty"`
+	Summary  string  `cbor:"5,keyasint,omitempty"`
+	Prev     []op.ID `cbor:"6,keyasint,omitempty"`
 }
 
 // Action is what a user asks for: the kind, target and body of an op. The
@@ -359,6 +383,8 @@ func newBody(kind string) any {
 		return new(React)
 	case KindReview:
 		return new(Review)
+	case KindCheck:
+		return new(Check)
 	}
 	return nil
 }
@@ -501,6 +527,8 @@ func validateBody(kind string, v any) error {
 			return err
 		}
 		return checkText("summary", b.Summary, MaxText, false)
+	case Check:
+		return checkCheck(b)
 	default:
 		return fmt.Errorf("forge: no validation for body %T", v)
 	}
@@ -537,6 +565,37 @@ func deref(v any) any {
 		return *b
 	case *Review:
 		return *b
+	case *Check:
+		return *b
 	}
 	return v
+}
+
+func checkCheck(b Check) error {
+	switch b.State {
+	case CheckPending, CheckSuccess, CheckFailure:
+	default:
+		return invalid("state", "%q must be pending, success or failure", b.State)
+	}
+	if b.Revision.IsZero() {
+		return invalid("revision", "must name a revision")
+	}
+	if b.Name != "" {
+		if err := checkToken("name", b.Name, MaxName); err != nil {
+			return err
+		}
+	}
+	if b.URL != "" {
+		if err := checkToken("url", b.URL, MaxURL); err != nil {
+			return err
+		}
+		u, err := url.Parse(b.URL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return invalid("url", "%q must be an http or https URL", b.URL)
+		}
+	}
+	if err := checkPrev(b.Prev); err != nil {
+		return err
+	}
+	return checkText("summary", b.Summary, MaxText, false)
 }

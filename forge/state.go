@@ -108,6 +108,22 @@ type ReviewState struct {
 	Verdict  crdt.LWW[Verdict]  `cbor:"3,keyasint"`
 }
 
+// CheckStatus is the value of a check register.
+type CheckStatus struct {
+	State   string `cbor:"1,keyasint"`
+	URL     string `cbor:"2,keyasint,omitempty"`
+	Summary string `cbor:"3,keyasint,omitempty"`
+}
+
+// CheckState is one reporter's status register of one revision under one
+// name.
+type CheckState struct {
+	Reporter identity.PublicKey    `cbor:"1,keyasint"`
+	Revision op.ID                 `cbor:"2,keyasint"`
+	Name     string                `cbor:"3,keyasint,omitempty"`
+	Status   crdt.LWW[CheckStatus] `cbor:"4,keyasint"`
+}
+
 // Object is the materialized state of an issue or a patch. Patch-only
 // fields are empty on issues.
 type Object struct {
@@ -129,7 +145,8 @@ type Object struct {
 	CommentCount int                      `cbor:"17,keyasint"`
 	Base         crdt.LWW[string]         `cbor:"14,keyasint"`
 	Revisions    map[op.ID]*RevisionState `cbor:"15,keyasint"`
-	Reviews      map[string]*ReviewState  `cbor:"16,keyasint"` // key: reviewKey(reviewer, revision)
+	Reviews      map[string]*ReviewState  `cbor:"16,keyasint"`           // key: reviewKey(reviewer, revision)
+	Checks       map[string]*CheckState   `cbor:"18,keyasint,omitempty"` // key: checkKey(reporter, revision, name)
 }
 
 // Fields names parts of an Object, so that storage rewrites only the parts
@@ -148,8 +165,9 @@ const (
 	FieldBase                         // Base
 	FieldRevisions                    // Revisions
 	FieldReviews                      // Reviews
+	FieldChecks                       // Checks
 
-	AllFields = FieldReviews<<1 - 1
+	AllFields = FieldChecks<<1 - 1
 )
 
 // ObjectHeader is the FieldHeader part of an Object.
@@ -195,6 +213,8 @@ func (o *Object) Field(f Fields) any {
 		return &o.Revisions
 	case FieldReviews:
 		return &o.Reviews
+	case FieldChecks:
+		return &o.Checks
 	}
 	return nil
 }
@@ -235,13 +255,20 @@ func (o *Object) RevisionList() []*RevisionState {
 	return out
 }
 
-// ReviewList returns the review registers ordered by revision order, then
-// reviewer.
-func (o *Object) ReviewList() []*ReviewState {
+// revisionPositions maps each revision to its 0-based position in
+// RevisionList.
+func (o *Object) revisionPositions() map[op.ID]int {
 	pos := map[op.ID]int{}
 	for i, r := range o.RevisionList() {
 		pos[r.ID] = i
 	}
+	return pos
+}
+
+// ReviewList returns the review registers ordered by revision order, then
+// reviewer.
+func (o *Object) ReviewList() []*ReviewState {
+	pos := o.revisionPositions()
 	out := make([]*ReviewState, 0, len(o.Reviews))
 	for _, r := range o.Reviews {
 		out = append(out, r)
@@ -364,4 +391,34 @@ func ReactionTags(s *crdt.ORSet[string], author identity.PublicKey, emoji string
 // Review returns reviewer's verdict register on a revision, or nil.
 func (o *Object) Review(reviewer identity.PublicKey, rev op.ID) *ReviewState {
 	return o.Reviews[reviewKey(reviewer, rev)]
+}
+
+func checkKey(reporter identity.PublicKey, rev op.ID, name string) string {
+	return string(reporter[:]) + string(rev[:]) + name
+}
+
+// Check returns reporter's status register of a revision under name, or
+// nil.
+func (o *Object) Check(reporter identity.PublicKey, rev op.ID, name string) *CheckState {
+	return o.Checks[checkKey(reporter, rev, name)]
+}
+
+// CheckList returns the check registers ordered by revision order, then
+// name, then reporter.
+func (o *Object) CheckList() []*CheckState {
+	pos := o.revisionPositions()
+	out := make([]*CheckState, 0, len(o.Checks))
+	for _, c := range o.Checks {
+		out = append(out, c)
+	}
+	slices.SortFunc(out, func(a, b *CheckState) int {
+		if pa, pb := pos[a.Revision], pos[b.Revision]; pa != pb {
+			return pa - pb
+		}
+		if c := strings.Compare(a.Name, b.Name); c != 0 {
+			return c
+		}
+		return bytes.Compare(a.Reporter[:], b.Reporter[:])
+	})
+	return out
 }

@@ -52,6 +52,13 @@ type codeSide struct {
 	limits gitstore.Limits
 	quota  int64 // bytes of objects one repo may hold
 
+	// detecting serializes merge detection (the loop and PushRefs), so
+	// a merge is written once, and guards unmerged.
+	detecting sync.Mutex
+	// unmerged is, per open patch found not merged, its head and the
+	// canonical base commit it was checked against.
+	unmerged map[op.ID]string
+
 	kick    chan struct{} // wakes the loop; buffered, one pending
 	serving chan struct{} // a slot per running serve, maxGitServes
 
@@ -89,7 +96,7 @@ func (n *Node) codes() *codeSide {
 // openCode finds git and opens the object store. A missing or old git
 // is not an error: the node runs without code and says why.
 func openCode(ctx context.Context, n *Node) *codeSide {
-	c := &codeSide{n: n, kick: make(chan struct{}, 1), serving: make(chan struct{}, maxGitServes), due: map[op.ID]bool{}, retry: map[op.ID]*codeRetry{}, mirrored: map[op.ID]string{},
+	c := &codeSide{n: n, kick: make(chan struct{}, 1), serving: make(chan struct{}, maxGitServes), due: map[op.ID]bool{}, retry: map[op.ID]*codeRetry{}, mirrored: map[op.ID]string{}, unmerged: map[op.ID]string{},
 		limits: gitstore.Limits{MaxFetchBytes: n.cfg.MaxFetchBytes}, quota: n.cfg.MaxRepoCodeBytes}
 	if c.limits.MaxFetchBytes <= 0 {
 		c.limits = gitstore.DefaultLimits()
@@ -175,11 +182,20 @@ func (c *codeSide) loop() {
 				events = nil
 				continue
 			}
-			if e.Kind != forge.KindRefSet && e.Kind != forge.KindPatchOpen && e.Kind != forge.KindRevision {
+			id, err := op.ParseID(e.Repo)
+			if err != nil {
 				continue
 			}
-			if id, err := op.ParseID(e.Repo); err == nil {
+			switch e.Kind {
+			case forge.KindRefSet:
 				c.mark(id)
+			case forge.KindPatchOpen, forge.KindRevision, forge.KindPatchBase, forge.KindMaintainerAdd:
+				// A patch (or a maintainer) may be new to refs that
+				// already reach it: look at the repo's merges again.
+				c.forget(id)
+				c.mark(id)
+			default:
+				continue
 			}
 		case <-c.kick:
 		case <-tick.C:
@@ -199,6 +215,14 @@ func (c *codeSide) mark(repo op.ID) {
 	case c.kick <- struct{}{}:
 	default:
 	}
+}
+
+// forget makes the next reconcile of repo run in full, merge detection
+// included, though its refs are unchanged.
+func (c *codeSide) forget(repo op.ID) {
+	c.mu.Lock()
+	delete(c.mirrored, repo)
+	c.mu.Unlock()
 }
 
 func (c *codeSide) markFollowed() {
@@ -288,20 +312,25 @@ func (c *codeSide) reconcile(ctx context.Context, repo op.ID) error {
 	if err != nil {
 		return err
 	}
-	if len(lacking) == 0 {
-		c.mu.Lock()
-		c.mirrored[repo] = key
-		c.mu.Unlock()
-		return nil
+	if len(lacking) > 0 {
+		if err := c.fetch(ctx, repo, lacking); err != nil {
+			return err
+		}
+		lacking, err = c.syncRefs(ctx, repo)
+		if err == nil && len(lacking) > 0 {
+			err = fmt.Errorf("%d commits still missing", len(lacking))
+		}
+		if err != nil {
+			return err
+		}
 	}
-	if err := c.fetch(ctx, repo, lacking); err != nil {
+	if err := c.detectMerges(ctx, repo); err != nil {
 		return err
 	}
-	lacking, err = c.syncRefs(ctx, repo)
-	if err == nil && len(lacking) > 0 {
-		err = fmt.Errorf("%d commits still missing", len(lacking))
-	}
-	return err
+	c.mu.Lock()
+	c.mirrored[repo] = key
+	c.mu.Unlock()
+	return nil
 }
 
 // syncRefs points each mirrored ref at its commit when the object is
@@ -581,8 +610,12 @@ func (n *Node) PushRefs(ctx context.Context, repo string, p api.RefPush) ([]api.
 	if _, err := n.SetRefs(ctx, r.ID.String(), p.Refs); err != nil {
 		return nil, err
 	}
-	if _, err := c.syncRefs(ctx, r.ID); err != nil {
+	if lacking, err := c.syncRefs(ctx, r.ID); err != nil {
 		n.log.Warn("mirror refs into the object store", "repo", r.ID.Short(), "err", err)
+	} else if len(lacking) == 0 {
+		if err := c.detectMerges(ctx, r.ID); err != nil {
+			n.log.Warn("merge detection", "repo", r.ID.Short(), "err", err)
+		}
 	}
 	return n.Refs(ctx, r.ID.String())
 }

@@ -19,11 +19,11 @@ import (
 
 // workCopy is a git working copy for tests.
 type workCopy struct {
-	t   *testing.T
+	t   testing.TB
 	dir string
 }
 
-func newWorkCopy(t *testing.T) *workCopy {
+func newWorkCopy(t testing.TB) *workCopy {
 	t.Helper()
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("skipping: needs git in PATH")

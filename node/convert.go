@@ -254,6 +254,17 @@ func (n *Node) patchView(r *forge.Repo, o *forge.Object) api.Patch {
 			Verdict: w.Value.Verdict, Summary: w.Value.Summary, At: w.Clock.Time(),
 		})
 	}
+	for _, cs := range o.CheckList() {
+		w, ok := cs.Status.Winner()
+		if !ok {
+			continue
+		}
+		out.Checks = append(out.Checks, api.Check{
+			Revision: cs.Revision.String(), RevNumber: num[cs.Revision], Name: cs.Name,
+			State: w.Value.State, URL: w.Value.URL, Summary: w.Value.Summary,
+			Reporter: p.person(cs.Reporter), At: w.Clock.Time(),
+		})
+	}
 	out.Conflicts = append(out.Conflicts, conflicts(p, &o.Title, str)...)
 	out.Conflicts = append(out.Conflicts, conflicts(p, &o.Body, str)...)
 	out.Conflicts = append(out.Conflicts, conflicts(p, &o.State, stateShow)...)

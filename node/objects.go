@@ -657,7 +657,33 @@ func (n *Node) React(ctx context.Context, repo, target, emoji string, remove boo
 	return err
 }
 
-// AddCheck implements api.Service.
+// AddCheck implements api.Service. Anyone may report a check; the
+// report supersedes the reporter's earlier one for the same revision and
+// name.
 func (n *Node) AddCheck(ctx context.Context, repo, id string, c api.NewCheck) (api.Patch, error) {
-	return api.Patch{}, api.Errorf(api.CodeUnavailable, "patch checks are not available in this version")
+	r, o, err := n.object(repo, id, forge.TypePatch)
+	if err != nil {
+		return api.Patch{}, err
+	}
+	rev, _, err := revision(o, c.Revision)
+	if err != nil {
+		return api.Patch{}, err
+	}
+	key, err := n.signer()
+	if err != nil {
+		return api.Patch{}, err
+	}
+	name := strings.TrimSpace(c.Name)
+	var prev []op.ID
+	if cs := o.Check(key.Public(), rev.ID, name); cs != nil {
+		prev = ids(cs.Status.Heads())
+	}
+	a, err := action(forge.KindCheck, o.ID, forge.Check{Revision: rev.ID, State: strings.TrimSpace(c.State), Name: name, URL: strings.TrimSpace(c.URL), Summary: c.Summary, Prev: prev})
+	if err != nil {
+		return api.Patch{}, err
+	}
+	if _, err := n.write(ctx, r.ID, a); err != nil {
+		return api.Patch{}, err
+	}
+	return n.reloadPatch(r, o.ID)
 }

@@ -112,6 +112,12 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"review", "9999", "--approve", "--revision", "0"}, "revisions are numbered from 1"},
 		{[]string{"repo", "create"}, "NAME is required"},
 		{[]string{"refs", "set", "main"}, "missing COMMIT"},
+		{[]string{"patch", "check", "9999"}, "--state is required"},
+		{[]string{"patch", "check", "9999", "--state", "done"}, `invalid --state "done"`},
+		{[]string{"patch", "check", "9999", "--state", "success", "--url", "ftp://ci.example/1"}, "http:// or https:// URL"},
+		{[]string{"patch", "check", "9999", "--state", "success", "--revision", "0"}, "revisions are numbered from 1"},
+		{[]string{"patch", "merge", "9999", "--ff-only", "--no-ff"}, "exclude each other"},
+		{[]string{"patch", "merge", "9999", "--mark-only", "--no-ff"}, "--mark-only merges no code"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -151,6 +157,8 @@ func TestUserErrors(t *testing.T) {
 		{name: "request changes needs text", args: []string{"review", "9999", "--request-changes"}, want: []string{"review text is empty"}},
 		{name: "bad line range", args: []string{"review", "9999", "--comment", "-b", "x", "--file", "a.go", "--line", "9-3"}, want: []string{`--line "9-3" is not a line or a range`}},
 		{name: "bad maintainer", args: []string{"repo", "maintainer", "add", "bob"}, want: []string{`"bob" is not a DID`}},
+		{name: "merge outside a working copy", args: []string{"patch", "merge", "9999"},
+			want: []string{"this is not inside a git working copy", "murmur repo clone", "--mark-only"}},
 		{name: "unknown id", args: []string{"issue", "view", "ffff"}, calls: true,
 			err:  api.Errorf(api.CodeNotFound, "no issue ffff in this repo; list them with `murmur issue list`"),
 			want: []string{"no issue ffff in this repo. List them with 'murmur issue list'."}},

@@ -22,7 +22,7 @@ func (a *app) patchCmd() *cobra.Command {
 		a.patchDiffCmd(), a.patchCheckoutCmd(),
 		a.patchStateCmd("close", "closed", "Close a patch without merging it", "  murmur patch close 9c1e"),
 		a.patchStateCmd("reopen", "open", "Reopen a closed patch", "  murmur patch reopen 9c1e"),
-		a.patchStateCmd("merge", "merged", "Mark a patch merged (maintainers)", "  murmur patch merge 9c1e"),
+		a.patchMergeCmd(),
 		a.patchStateCmd("ready", "open", "Mark a draft patch ready for review", "  murmur patch ready 9c1e"),
 		a.patchStateCmd("draft", "draft", "Turn a patch back into a draft", "  murmur patch draft 9c1e"),
 		a.commentCmd("patch", `  murmur patch comment 9c1e -b "Needs a test."
@@ -30,6 +30,7 @@ func (a *app) patchCmd() *cobra.Command {
   murmur patch comment 9c1e --file main.go --line 12-14 -b "This can overflow."`),
 		a.patchEditCmd(),
 		a.reactCmd("a patch", "  murmur patch react 9c1e rocket"),
+		a.patchCheckCmd(), a.patchChecksCmd(),
 	)
 	c.Aliases = []string{"pr"} // gh's name for it
 	c.PersistentFlags().StringVarP(&a.repoFlag, "repo", "R", "", "the `REPO`: ID, ID prefix or name (default: the working copy's, or the only one)")
@@ -237,6 +238,7 @@ func (a *app) writePatch(p api.Patch) {
 			fmt.Fprintf(&a.out, "review\t%d\t%s\t%s\t%s\t%s\n", r.RevNumber, r.Verdict,
 				sanitizeLine(personName(r.Reviewer)), a.when(r.At), sanitizeLine(r.Summary))
 		}
+		a.writeChecks(p)
 		a.writeComments(p.Comments)
 		return
 	}
@@ -284,6 +286,10 @@ func (a *app) writePatch(p api.Patch) {
 				cell{text: strconv.Itoa(r.RevNumber)}, cell{text: a.when(r.At), style: styleDim}, cell{text: r.Summary})
 		}
 		a.writeTable(&a.out, t)
+	}
+	if len(p.Checks) > 0 {
+		fmt.Fprintf(&a.out, "\n%s\n", a.paint(styleBold, "Checks"))
+		a.writeChecks(p)
 	}
 	if len(p.Comments) > 0 {
 		fmt.Fprintf(&a.out, "\n%s\n", a.paint(styleBold, "Comments"))
@@ -368,15 +374,12 @@ func (a *app) patchStateCmd(verb, state, short1, example string) *cobra.Command 
 			}
 			p, err := s.svc.EditPatch(ctx, s.repo, strings.TrimSpace(argv[0]), api.Edit{State: state, Comment: comment})
 			if err != nil {
-				if verb == "merge" {
-					return hint(err, api.CodeForbidden, "Only maintainers can merge patches")
-				}
 				return err
 			}
 			if asJSON {
 				return a.printJSON(p)
 			}
-			done := map[string]string{"close": "Closed", "reopen": "Reopened", "merge": "Merged", "ready": "Marked ready", "draft": "Marked draft"}[verb]
+			done := map[string]string{"close": "Closed", "reopen": "Reopened", "ready": "Marked ready", "draft": "Marked draft"}[verb]
 			a.confirm(short(p.ID), "%s patch %s %s", done, a.paint(styleCyan, short(p.ID)), clean(p.Title))
 			return nil
 		},

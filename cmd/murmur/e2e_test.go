@@ -389,7 +389,7 @@ func TestE2EStory(t *testing.T) {
 	if len(plist) != 1 || plist[0].ID != p.ID || plist[0].Revisions != 2 {
 		t.Errorf("patch list --json = %+v, want the one patch with 2 revisions", plist)
 	}
-	a.id("patch", "merge", ps)
+	a.id("patch", "merge", ps, "--mark-only")
 	a.json(&plist, "patch", "list", "-s", "merged", "--json")
 	if len(plist) != 1 || plist[0].State != "merged" {
 		t.Errorf("patch list -s merged --json = %+v", plist)
