@@ -16,11 +16,16 @@ func TestAddCheck(t *testing.T) {
 	if _, err := n.CreateRepo(ctx, api.NewRepo{Name: "r"}); err != nil {
 		t.Fatal(err)
 	}
-	p, err := n.CreatePatch(ctx, "r", api.NewPatch{Title: "p", Commit: "1111111111111111111111111111111111111111"})
+	w := newWorkCopy(t)
+	first, second := w.commit("a", 10), w.commit("b", 10)
+	if _, err := n.PushRefs(ctx, "r", api.RefPush{Dir: w.dir, Refs: map[string]string{"refs/heads/topic": second}}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := n.CreatePatch(ctx, "r", api.NewPatch{Title: "p", Commit: first})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := n.AddRevision(ctx, "r", p.ID, api.NewRevision{Commit: "2222222222222222222222222222222222222222"}); err != nil {
+	if _, err := n.AddRevision(ctx, "r", p.ID, api.NewRevision{Commit: second}); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []api.NewCheck{

@@ -74,11 +74,11 @@ func TestMergeDetection(t *testing.T) {
 	w.commit("b", 100)
 	w.git("commit", "--quiet", "--allow-empty", "-m", "Handle empty input\n\nFixes "+fixed.ID[:8])
 	head := w.git("rev-parse", "HEAD")
-	p, err := a.CreatePatch(ctx, repo.ID, api.NewPatch{Title: "empty input", Base: "main", Commit: head, BaseCommit: base})
-	if err != nil {
+	if _, err := a.PushRefs(ctx, repo.ID, api.RefPush{Dir: w.dir, Refs: map[string]string{"refs/heads/main": base, "refs/heads/feature": head}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.PushRefs(ctx, repo.ID, api.RefPush{Dir: w.dir, Refs: map[string]string{"refs/heads/main": base, "refs/heads/feature": head}}); err != nil {
+	p, err := a.CreatePatch(ctx, repo.ID, api.NewPatch{Title: "empty input", Base: "main", Commit: head, BaseCommit: base})
+	if err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := a.Patch(ctx, repo.ID, p.ID); got.State != forge.StateOpen {
@@ -153,6 +153,9 @@ func TestMergeAgreesWithoutObjects(t *testing.T) {
 		t.Fatal(err)
 	}
 	head := w.commit("b", 100)
+	if _, err := a.PushRefs(ctx, repo.ID, api.RefPush{Dir: w.dir, Refs: map[string]string{"refs/heads/fix": head}}); err != nil {
+		t.Fatal(err)
+	}
 	p, err := a.CreatePatch(ctx, repo.ID, api.NewPatch{Title: "fix", Description: "Closes " + issue.ID[:8], Base: "main", Commit: head, BaseCommit: base})
 	if err != nil {
 		t.Fatal(err)
