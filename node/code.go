@@ -169,7 +169,7 @@ func (c *codeSide) loop() {
 				events = nil
 				continue
 			}
-			if e.Kind != forge.KindRefSet {
+			if e.Kind != forge.KindRefSet && e.Kind != forge.KindRepoBranch {
 				continue
 			}
 			if id, err := op.ParseID(e.Repo); err == nil {
@@ -267,6 +267,10 @@ func (c *codeSide) reconcile(ctx context.Context, repo op.ID) error {
 		return err
 	}
 	key := refsKey(want)
+	if r, err := c.n.store.Repo(repo); err == nil {
+		branch, _ := r.DefaultBranch.Get()
+		key += "HEAD " + branch + "\n"
+	}
 	c.mu.Lock()
 	last, seen := c.mirrored[repo]
 	c.mu.Unlock()
@@ -315,6 +319,9 @@ func (c *codeSide) syncRefs(ctx context.Context, repo op.ID) ([]string, error) {
 	} else if err != nil {
 		return nil, err
 	}
+	if err := c.setHead(ctx, repo); err != nil {
+		return nil, err
+	}
 	var commits []string
 	for ref, commit := range want {
 		if have[ref] != commit {
@@ -347,6 +354,20 @@ func (c *codeSide) syncRefs(ctx context.Context, repo op.ID) ([]string, error) {
 		}
 	}
 	return dedupeStrings(lacking), nil
+}
+
+// setHead points the bare repository's HEAD at the repo's default
+// branch, so that a clone of it checks that branch out.
+func (c *codeSide) setHead(ctx context.Context, repo op.ID) error {
+	r, err := c.n.store.Repo(repo)
+	if err != nil {
+		return err
+	}
+	branch, _ := r.DefaultBranch.Get()
+	if branch == "" {
+		return nil
+	}
+	return c.store.SetHead(ctx, repo.String(), "refs/heads/"+branch)
 }
 
 // errNoCodePeer: no connected peer serves code.

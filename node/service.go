@@ -200,7 +200,11 @@ func (n *Node) Repo(ctx context.Context, repo string) (api.Repo, error) {
 	if err != nil {
 		return api.Repo{}, internal(err)
 	}
-	return n.repoView(r, roles), nil
+	v := n.repoView(r, roles)
+	if c := n.codes(); c.store != nil {
+		v.GitDir, _ = c.store.Dir(r.ID.String())
+	}
+	return v, nil
 }
 
 // EditRepo implements api.Service.
