@@ -66,6 +66,8 @@ type Helper struct {
 	node     *Node
 	progress bool // git asked for progress (or did not say)
 	quiet    bool
+	// unsynced says why the last sync reached no peer; "" when it did.
+	unsynced string
 }
 
 // Run serves git's commands from in, answering on out, until git closes
@@ -228,7 +230,7 @@ func (h *Helper) repo(ctx context.Context, n *Node, target string, follow bool) 
 	switch {
 	case err == nil && (!follow || r.Following):
 		if follow {
-			h.sync(ctx, n)
+			h.sync(ctx, n, r.ID)
 		}
 		return r, nil
 	case err != nil && api.ErrorCode(err) != api.CodeNotFound:
@@ -247,7 +249,7 @@ func (h *Helper) repo(ctx context.Context, n *Node, target string, follow bool) 
 		return api.Repo{}, ferr
 	}
 	if len(h.Peers) == 0 {
-		h.sync(ctx, n)
+		h.sync(ctx, n, id)
 	}
 	r, err = n.Repo(ctx, id)
 	if api.ErrorCode(err) == api.CodeNotFound {
@@ -257,16 +259,20 @@ func (h *Helper) repo(ctx context.Context, n *Node, target string, follow bool) 
 }
 
 // sync reconciles the node's repos with peers once; a failure is only a
-// warning, since what the node holds can still be served.
-func (h *Helper) sync(ctx context.Context, n *Node) {
+// warning, since what the node holds can still be served. It records
+// why no peer was reached (h.unsynced), which ends a wait for code that
+// no peer can bring.
+func (h *Helper) sync(ctx context.Context, n *Node, repo string) {
 	res, err := n.Sync(ctx, api.SyncRequest{Peers: h.Peers, Timeout: api.Duration(30 * time.Second)})
 	if err != nil {
-		h.warn("could not sync with peers (%s); using what this machine has", oneLine(err.Error()))
+		h.unsynced = oneLine(err.Error())
+		h.warn("could not sync with peers (%s); using what this machine has", h.unsynced)
 		return
 	}
 	for _, r := range res {
-		if !r.InSync && r.Err != "" {
-			h.warn("repo %s did not sync with any peer (%s); using what this machine has", short(r.Repo), oneLine(r.Err))
+		if r.Repo == repo && !r.InSync && r.Err != "" {
+			h.unsynced = oneLine(r.Err)
+			h.warn("repo %s did not sync with any peer (%s); using what this machine has", short(r.Repo), h.unsynced)
 		}
 	}
 }
@@ -325,6 +331,9 @@ func (h *Helper) waitForCode(ctx context.Context, n *Node, r api.Repo) (string, 
 			if ok {
 				return r.GitDir, nil
 			}
+		}
+		if len(missing) > 0 && h.unsynced != "" {
+			return "", fmt.Errorf("the code of repo %s is not on this machine (%s) and no peer could be reached (%s); check that a peer that has it runs 'murmur serve' (or name one in MURMUR_JOIN=HOST:PORT), then try again", short(r.ID), missingReason(missing), h.unsynced)
 		}
 		switch {
 		case !said && len(missing) > 0:
