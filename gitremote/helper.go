@@ -230,7 +230,9 @@ func (h *Helper) repo(ctx context.Context, n *Node, target string, follow bool) 
 	switch {
 	case err == nil && (!follow || r.Following):
 		if follow {
-			h.sync(ctx, n, r.ID)
+			if h.sync(ctx, n, r.ID); h.unsynced != "" {
+				h.warn("could not sync repo %s with peers (%s); using what this machine has", short(r.ID), h.unsynced)
+			}
 		}
 		return r, nil
 	case err != nil && api.ErrorCode(err) != api.CodeNotFound:
@@ -253,26 +255,28 @@ func (h *Helper) repo(ctx context.Context, n *Node, target string, follow bool) 
 	}
 	r, err = n.Repo(ctx, id)
 	if api.ErrorCode(err) == api.CodeNotFound {
-		return api.Repo{}, fmt.Errorf("repo %s did not arrive from any peer; check that a peer that has it runs 'murmur serve' and is reachable, or name one in MURMUR_JOIN=HOST:PORT (murmur repo clone --peer HOST:PORT)", short(id))
+		why := ""
+		if h.unsynced != "" {
+			why = " (" + h.unsynced + ")"
+		}
+		return api.Repo{}, fmt.Errorf("repo %s did not arrive from any peer%s; check that a peer that has it runs 'murmur serve' and is reachable, or name one in MURMUR_JOIN=HOST:PORT (murmur repo clone --peer HOST:PORT)", short(id), why)
 	}
 	return r, err
 }
 
-// sync reconciles the node's repos with peers once; a failure is only a
-// warning, since what the node holds can still be served. It records
-// why no peer was reached (h.unsynced), which ends a wait for code that
-// no peer can bring.
+// sync reconciles the node's repos with peers once. It records why no
+// peer was reached for repo (h.unsynced), which ends a wait for code
+// that no peer can bring; otherwise a failure is only a warning, since
+// what the node holds can still be served.
 func (h *Helper) sync(ctx context.Context, n *Node, repo string) {
 	res, err := n.Sync(ctx, api.SyncRequest{Peers: h.Peers, Timeout: api.Duration(30 * time.Second)})
 	if err != nil {
 		h.unsynced = oneLine(err.Error())
-		h.warn("could not sync with peers (%s); using what this machine has", h.unsynced)
 		return
 	}
 	for _, r := range res {
 		if r.Repo == repo && !r.InSync && r.Err != "" {
 			h.unsynced = oneLine(r.Err)
-			h.warn("repo %s did not sync with any peer (%s); using what this machine has", short(r.Repo), h.unsynced)
 		}
 	}
 }

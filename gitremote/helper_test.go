@@ -189,3 +189,20 @@ func ExampleParseURL() {
 	fmt.Println(repo, err)
 	// Output: 3f2a <nil>
 }
+
+// TestFetchWithoutCode: a fetch of a repo whose commits this node lacks,
+// with no peer to bring them, fails at once and says why.
+func TestFetchWithoutCode(t *testing.T) {
+	f := newFixture(t)
+	missing := strings.Repeat("1", 40)
+	if _, err := f.n.SetRefs(context.Background(), f.repo.ID, map[string]string{"refs/heads/main": missing}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := f.run(Scheme+f.repo.ID, "capabilities\nconnect git-upload-pack\n")
+	if err == nil || !strings.Contains(err.Error(), "no peer could be reached") || !strings.Contains(err.Error(), "offline") {
+		t.Errorf("fetch without code = %v, want it to say no peer could be reached and why", err)
+	}
+	if strings.Count(out, "\n") != 4 {
+		t.Errorf("the helper answered %q; it must not tell git the connection is up", out)
+	}
+}
