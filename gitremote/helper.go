@@ -316,7 +316,7 @@ func (h *Helper) waitForCode(ctx context.Context, n *Node, r api.Repo) (string, 
 		var missing []api.Ref
 		want := canonical(refs)
 		for _, ref := range refs {
-			if _, ok := want[ref.Name]; ok && !ref.Objects {
+			if token, name := owner(ref); token == "" && want[name] != "" && !ref.Objects {
 				missing = append(missing, ref)
 			}
 		}
