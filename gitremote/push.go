@@ -153,10 +153,10 @@ func (h *Helper) pushOne(ctx context.Context, n *Node, pt pushTarget, p push) st
 	if err == nil {
 		return ""
 	}
-	msg := oneLine(err.Error())
-	if api.ErrorCode(err) == api.CodeConflict && strings.Contains(msg, "fast-forward") {
-		// git shows its usual "rejected (non-fast-forward)" for this.
+	if api.ErrorCode(err) == api.CodeConflict {
+		// The node refuses a non-fast-forward without Force with this
+		// code; git shows its usual "rejected (non-fast-forward)".
 		return "non-fast-forward"
 	}
-	return msg
+	return oneLine(err.Error())
 }
