@@ -206,7 +206,7 @@ func ParseURL(u string) (string, error) {
 	return rest, nil
 }
 
-// isFullID reports whether s is a full repo ID (64 hex digits).
+// fullIDRE matches a full repo ID (64 hex digits).
 var fullIDRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
 // connect reaches the node once.
