@@ -32,6 +32,8 @@ const (
 	pollEvery = 200 * time.Millisecond
 	// remindEvery is how often a long wait says it is still waiting.
 	remindEvery = 10 * time.Second
+	// syncTimeout bounds the sync with peers before a fetch.
+	syncTimeout = 15 * time.Second
 )
 
 // Node is the local node as the helper reaches it.
@@ -269,7 +271,7 @@ func (h *Helper) repo(ctx context.Context, n *Node, target string, follow bool) 
 // that no peer can bring; otherwise a failure is only a warning, since
 // what the node holds can still be served.
 func (h *Helper) sync(ctx context.Context, n *Node, repo string) {
-	res, err := n.Sync(ctx, api.SyncRequest{Peers: h.Peers, Timeout: api.Duration(30 * time.Second)})
+	res, err := n.Sync(ctx, api.SyncRequest{Peers: h.Peers, Timeout: api.Duration(syncTimeout)})
 	if err != nil {
 		h.unsynced = oneLine(err.Error())
 		return
