@@ -65,9 +65,8 @@ type Helper struct {
 	// Stderr receives progress and warnings.
 	Stderr io.Writer
 
-	node     *Node
-	progress bool // git asked for progress (or did not say)
-	quiet    bool
+	node  *Node
+	quiet bool // git asked for no output
 	// unsynced says why the last sync reached no peer; "" when it did.
 	unsynced string
 }
@@ -76,7 +75,6 @@ type Helper struct {
 // in or the connection is handed to upload-pack. The node the helper
 // reached is released before Run returns.
 func (h *Helper) Run(ctx context.Context, in io.Reader, out io.Writer) (err error) {
-	h.progress = true
 	if h.Stderr == nil {
 		h.Stderr = io.Discard
 	}
@@ -167,8 +165,7 @@ func (h *Helper) option(arg string) string {
 	name, value, _ := strings.Cut(arg, " ")
 	switch name {
 	case "progress":
-		h.progress = value == "true"
-		return "ok"
+		return "ok" // the helper's few lines are status, not progress
 	case "verbosity":
 		h.quiet = value == "0"
 		return "ok"
@@ -176,9 +173,11 @@ func (h *Helper) option(arg string) string {
 	return "unsupported"
 }
 
-// say writes a progress line to stderr unless git asked for quiet.
+// say writes a status line to stderr unless git asked for quiet. It
+// does not wait for a terminal (git asks for progress only on one): a
+// wait for peers can be long and must say why.
 func (h *Helper) say(format string, args ...any) {
-	if h.quiet || !h.progress {
+	if h.quiet {
 		return
 	}
 	fmt.Fprintf(h.Stderr, "murmur: "+format+"\n", args...)

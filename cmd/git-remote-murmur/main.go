@@ -6,8 +6,9 @@
 // else a node started in this process, with the data directory from
 // $MURMUR_HOME (else $XDG_DATA_HOME/murmur, else ~/.local/share/murmur),
 // the key file's passphrase from $MURMUR_PASSPHRASE, peers to fetch from
-// in $MURMUR_JOIN (comma-separated host:port) and how long to wait for
-// code in $MURMUR_FETCH_TIMEOUT (default 2m).
+// in $MURMUR_JOIN (comma-separated host:port), how long to wait for
+// code in $MURMUR_FETCH_TIMEOUT (default 2m), and an embedded node's log
+// level in $MURMUR_LOG (default error).
 //
 // Exit status 0 on success, 1 with one line on stderr otherwise.
 package main
@@ -62,6 +63,13 @@ func run(ctx context.Context, args []string) error {
 		pass = []byte(p)
 	}
 	peers := attach.SplitPeers(os.Getenv("MURMUR_JOIN"))
+	// An embedded node logs only errors into git's output unless
+	// $MURMUR_LOG asks for more.
+	level := os.Getenv("MURMUR_LOG")
+	if level == "" {
+		level = "error"
+	}
+	logger := attach.Logger(level)
 	h := &gitremote.Helper{
 		URL:    args[1],
 		GitDir: gitDir,
@@ -69,7 +77,7 @@ func run(ctx context.Context, args []string) error {
 		Wait:   wait,
 		Stderr: os.Stderr,
 		Connect: func(ctx context.Context, network bool) (*gitremote.Node, error) {
-			o := attach.Options{Home: home, Passphrase: pass, Owner: localapi.Owner{Command: "git-remote-murmur " + args[0]}}
+			o := attach.Options{Home: home, Passphrase: pass, Owner: localapi.Owner{Command: "git-remote-murmur " + args[0]}, Logger: logger}
 			if network {
 				o.Mesh = attach.Mesh(os.Getenv, peers)
 			}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -234,5 +235,68 @@ func TestE2ERemoteOffline(t *testing.T) {
 	if got := cb.gitOK("work", "rev-parse", "HEAD"); got != next {
 		t.Errorf("after git pull B is at %s, want the offline commit %s", got, next)
 	}
+	da.stop()
+}
+
+// TestE2ERemoteCodeNeverComes: a clone whose commits no peer holds says
+// it is fetching, fails with the reason after MURMUR_FETCH_TIMEOUT, and
+// a helper stopped with SIGTERM while it waits exits at once.
+func TestE2ERemoteCodeNeverComes(t *testing.T) {
+	t.Parallel()
+	ca, cb := newCLI(t, t.TempDir()), newCLI(t, t.TempDir())
+	withHelper(t, cb)
+	da := newDaemon(t, ca)
+	da.start()
+	var repo api.Repo
+	ca.json(&repo, "repo", "create", "gone", "--json")
+	// The ref names a commit that exists nowhere.
+	ca.ok("refs", "set", "-R", repo.ID, "refs/heads/main", strings.Repeat("ab", 20))
+
+	cb.env["MURMUR_JOIN"] = da.addr
+	cb.env["MURMUR_FETCH_TIMEOUT"] = "2s"
+	out, err := cb.gitTry(".", "clone", "murmur://"+repo.ID, "c")
+	if err == nil || !strings.Contains(out, "fetching code from peers") || !strings.Contains(out, "did not arrive within 2s") {
+		t.Errorf("git clone of code nobody has: %v\n%s\nwant it to say it fetches, then fail saying why", err, out)
+	}
+
+	cb.env["MURMUR_FETCH_TIMEOUT"] = "5m"
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	h := cb.command(ctx, "")
+	h.Path = filepath.Join(filepath.Dir(cb.bin), "git-remote-murmur")
+	h.Args = []string{"git-remote-murmur", "origin", "murmur://" + repo.ID}
+	h.Env = append(h.Env, "GIT_DIR="+t.TempDir())
+	h.Stdin = nil
+	stdin, err := h.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	h.Stdout, h.Stderr = logs, logs
+	if err := h.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- h.Wait() }()
+	if _, err := stdin.Write([]byte("capabilities\nconnect git-upload-pack\n")); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the helper waits for code", 30*time.Second, func() error {
+		if !strings.Contains(logs.String(), "fetching code from peers") {
+			return fmt.Errorf("helper output so far: %q", logs.String())
+		}
+		return nil
+	})
+	_ = h.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Errorf("the helper stopped by SIGTERM exited 0:\n%s", logs)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("the helper did not stop on SIGTERM:\n%s", logs)
+	}
+	// Its embedded node released the data directory.
+	cb.ok("repo", "list")
 	da.stop()
 }
