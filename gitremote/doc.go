@@ -19,8 +19,9 @@
 // then negotiates and fetches exactly as over ssh. The server speaks
 // protocol v2 unless the user's protocol.version asks for an older one, so
 // git's ls-refs prefixes keep participants' refs/namespaces/* out of a
-// clone; under v0 they are advertised but, outside refs/heads, never become
-// branches. The node writes the bare repository; the helper only reads it.
+// clone and a fetch; under v0 they are advertised but, outside refs/heads,
+// never become branches. git ls-remote lists them, and a fetch that names
+// one (refs/namespaces/<did>/refs/heads/x) gets it. The node writes the bare repository; the helper only reads it.
 //
 // # Pushing: the push capability
 //

@@ -131,8 +131,21 @@ func TestE2ERemoteCloneFetchPush(t *testing.T) {
 		t.Errorf("after the push murmur/trunk = %s, want %s", got, head)
 	}
 
+	// A participant's branch lives in their namespace; it is mirrored
+	// but must not become a branch of a clone.
+	me, err := da.client().Identity(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	topic := api.NamespaceRef(me.ID, "refs/heads/topic")
+	if _, err := da.client().SetRefs(context.Background(), repo.ID, map[string]string{topic: head}); err != nil {
+		t.Fatal(err)
+	}
+
 	// B clones by ID: its node follows the repo and fetches the code.
 	cb.gitOK(".", "clone", "murmur://"+repo.ID, "clone")
+	canonicalRef(t, cb, repo.ID, topic, head)
+	cb.gitOK("clone", "fetch", "-q")
 	if got := cb.gitOK("clone", "rev-parse", "--abbrev-ref", "HEAD"); got != "trunk" {
 		t.Errorf("the clone checked out %q, want the default branch trunk", got)
 	}
@@ -142,8 +155,11 @@ func TestE2ERemoteCloneFetchPush(t *testing.T) {
 	if b, err := os.ReadFile(filepath.Join(cb.dir, "clone", "main.go")); err != nil || string(b) != "package main\n" {
 		t.Errorf("main.go in the clone = %q, %v", b, err)
 	}
-	if out := cb.gitOK("clone", "for-each-ref", "--format=%(refname)"); strings.Contains(out, "namespaces") {
+	if out := cb.gitOK("clone", "for-each-ref", "--format=%(refname)"); strings.Contains(out, "namespaces") || strings.Contains(out, "topic") {
 		t.Errorf("the clone has namespace refs:\n%s", out)
+	}
+	if out := cb.gitOK("clone", "ls-remote", "origin"); !strings.Contains(out, "refs/heads/trunk") || !strings.Contains(out, "HEAD") {
+		t.Errorf("git ls-remote through the helper shows:\n%s\nwant HEAD and trunk", out)
 	}
 
 	// New commits pushed on A reach the clone with git pull.
