@@ -159,12 +159,15 @@ func (a *app) gitIn(ctx context.Context, dir string, args ...string) (string, er
 }
 
 // clonedRepo is the repo a working copy was cloned from: the first
-// remote whose URL is murmur://REPO naming a repo this node has.
-func (a *app) clonedRepo(ctx context.Context, svc api.Service) (api.Repo, string, bool) {
+// remote whose URL is murmur://REPO naming a repo this node has. A
+// working copy whose murmur remotes name only repos this node lacks is
+// an error: a new repo would duplicate theirs.
+func (a *app) clonedRepo(ctx context.Context, svc api.Service) (api.Repo, string, error) {
 	out, err := a.git(ctx, "config", "--get-regexp", `^remote\..*\.url$`)
 	if err != nil {
-		return api.Repo{}, "", false
+		return api.Repo{}, "", nil
 	}
+	var elsewhere string
 	for _, line := range strings.Split(out, "\n") {
 		key, url, ok := strings.Cut(line, " ")
 		if !ok {
@@ -174,11 +177,23 @@ func (a *app) clonedRepo(ctx context.Context, svc api.Service) (api.Repo, string
 		if err != nil {
 			continue
 		}
-		if r, err := svc.Repo(ctx, target); err == nil {
-			return r, strings.TrimSuffix(strings.TrimPrefix(key, "remote."), ".url"), true
+		r, err := svc.Repo(ctx, target)
+		switch {
+		case err == nil:
+			return r, strings.TrimSuffix(strings.TrimPrefix(key, "remote."), ".url"), nil
+		case api.ErrorCode(err) != api.CodeNotFound:
+			return api.Repo{}, "", err
+		case elsewhere == "":
+			elsewhere = strings.TrimSpace(url)
 		}
 	}
-	return api.Repo{}, "", false
+	if elsewhere != "" {
+		return api.Repo{}, "", &userError{
+			what: fmt.Sprintf("this working copy was cloned from %s, a repo that is not in this data directory", clean(elsewhere)),
+			todo: "Check --home/MURMUR_HOME, or follow the repo with 'murmur repo follow ID --peer HOST:PORT' and run 'murmur repo init' again",
+		}
+	}
+	return api.Repo{}, "", nil
 }
 
 // addRemote adds the git remote "murmur" for repo id, unless a remote of

@@ -119,7 +119,9 @@ current branch, else init.defaultBranch, else main. Flags override both.`,
 			if err != nil {
 				return err
 			}
-			if r, remote, ok := a.clonedRepo(ctx, svc); ok {
+			if r, remote, err := a.clonedRepo(ctx, svc); err != nil {
+				return err
+			} else if remote != "" {
 				// A clone of a repo this node has: link, do not duplicate.
 				if _, err := a.git(ctx, "config", "--local", gitConfigKey, r.ID); err != nil {
 					return &userError{

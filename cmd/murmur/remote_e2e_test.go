@@ -238,6 +238,13 @@ func TestE2ERemoteOffline(t *testing.T) {
 	if got := cb.gitOK("work", "config", "murmur.repo"); got != repo.ID {
 		t.Errorf("murmur.repo in the clone = %q, want %s", got, repo.ID)
 	}
+	// repo init with a data directory that lacks the cloned repo refuses
+	// to make a duplicate.
+	other := newCLI(t, t.TempDir())
+	other.dir = filepath.Join(cb.dir, "work")
+	cb.gitOK("work", "config", "--unset", "murmur.repo")
+	other.fail(exitFailure, "not in this data directory", "repo", "init")
+	cb.gitOK("work", "config", "murmur.repo", repo.ID)
 
 	// Offline work on A, pushed with no daemon running.
 	da.stop()
