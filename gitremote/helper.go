@@ -65,8 +65,9 @@ type Helper struct {
 	// Stderr receives progress and warnings.
 	Stderr io.Writer
 
-	node  *Node
-	quiet bool // git asked for no output
+	node   *Node
+	quiet  bool // git asked for no output
+	dryRun bool // git push --dry-run: check, change nothing
 	// unsynced says why the last sync reached no peer; "" when it did.
 	unsynced string
 }
@@ -168,6 +169,9 @@ func (h *Helper) option(arg string) string {
 		return "ok" // the helper's few lines are status, not progress
 	case "verbosity":
 		h.quiet = value == "0"
+		return "ok"
+	case "dry-run":
+		h.dryRun = value == "true"
 		return "ok"
 	}
 	return "unsupported"

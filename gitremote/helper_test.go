@@ -155,6 +155,15 @@ func TestPushAndList(t *testing.T) {
 		t.Errorf("main on the node = %q after deleting it", got)
 	}
 
+	// A dry run checks and changes nothing.
+	out, err = f.run(url, "option dry-run true\npush refs/heads/main:refs/heads/dry\npush refs/heads/nope:refs/heads/y\n\n")
+	if err != nil || !strings.HasPrefix(out, "ok\nok refs/heads/dry\nerror refs/heads/y ") {
+		t.Errorf("dry run answered %q, %v", out, err)
+	}
+	if got := f.ref("refs/heads/dry"); got != "" {
+		t.Errorf("a dry run set refs/heads/dry to %s", got)
+	}
+
 	// A source that is not here is reported on its ref, not fatally.
 	out, err = f.run(url, "push refs/heads/nope:refs/heads/x\n\n")
 	if err != nil || !strings.HasPrefix(out, "error refs/heads/x ") {

@@ -127,7 +127,7 @@ func (h *Helper) pushBatch(ctx context.Context, target, first string, br *bufio.
 			fmt.Fprintf(w, "ok %s\n", p.dst)
 		}
 	}
-	if n.Embedded {
+	if n.Embedded && !h.dryRun {
 		h.warn("the push is recorded on this machine; no 'murmur serve' runs here, so peers get it with the next 'murmur sync' or when the daemon runs")
 	}
 	_, err = io.WriteString(w, "\n")
@@ -143,6 +143,9 @@ func (h *Helper) pushOne(ctx context.Context, n *Node, pt pushTarget, p push) st
 			return fmt.Sprintf("%s does not name a commit here", p.src)
 		}
 		commit = c
+	}
+	if h.dryRun {
+		return ""
 	}
 	_, err := n.PushRefs(ctx, pt.repo.ID, api.RefPush{
 		Dir:       h.GitDir,
