@@ -44,6 +44,11 @@ var ErrBadPack = errors.New("gitstore: peer sent a bad pack")
 // badPack reports whether git fetch's standard error says the pack it
 // received was bad, as opposed to the session failing.
 func badPack(stderr string) bool {
+	if strings.Contains(stderr, "remote error:") {
+		// The peer refused (an ERR packet); its reason may quote git
+		// ("bad object") but no pack came.
+		return false
+	}
 	for _, s := range []string{"index-pack failed", "fsck error", "fsckObjects", "did not send all necessary objects", "bad object", "pack has bad object"} {
 		if strings.Contains(stderr, s) {
 			return true

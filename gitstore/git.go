@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -97,7 +98,7 @@ var baseConfig = []string{
 func (g *Git) command(ctx context.Context, dir string, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, g.Path, append(append([]string(nil), baseConfig...), args...)...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(),
+	cmd.Env = append(cleanEnv(os.Environ()),
 		"GIT_CONFIG_NOSYSTEM=1",
 		"GIT_CONFIG_GLOBAL="+os.DevNull,
 		"GIT_TERMINAL_PROMPT=0",
@@ -105,6 +106,24 @@ func (g *Git) command(ctx context.Context, dir string, args ...string) *exec.Cmd
 	)
 	cmd.WaitDelay = waitDelay
 	return cmd
+}
+
+// repoEnv are the variables with which git tells a program it runs (a
+// hook, a remote helper) which repository it works in. They would
+// redirect the store's git commands, so they are dropped.
+var repoEnv = []string{"GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY",
+	"GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_COMMON_DIR", "GIT_NAMESPACE", "GIT_PREFIX", "GIT_PROTOCOL"}
+
+// cleanEnv returns env without repoEnv.
+func cleanEnv(env []string) []string {
+	out := make([]string, 0, len(env))
+	for _, kv := range env {
+		k, _, _ := strings.Cut(kv, "=")
+		if !slices.Contains(repoEnv, k) {
+			out = append(out, kv)
+		}
+	}
+	return out
 }
 
 // run runs git and returns its standard output; the error carries the

@@ -166,6 +166,27 @@ func (s *Store) SetRef(ctx context.Context, name, ref, oid, old string) error {
 	return err
 }
 
+// SetHead makes HEAD of the repository of name a symbolic ref to ref
+// (refs/heads/main), so that a clone checks that branch out. It writes
+// only when HEAD names another ref.
+func (s *Store) SetHead(ctx context.Context, name, ref string) error {
+	dir, err := s.existing(name)
+	if err != nil {
+		return err
+	}
+	if !strings.HasPrefix(ref, "refs/heads/") {
+		return fmt.Errorf("gitstore: HEAD must name a branch, not %q", ref)
+	}
+	if _, err := s.git.run(ctx, dir, nil, "check-ref-format", ref); err != nil {
+		return fmt.Errorf("gitstore: %q is not a valid ref name", ref)
+	}
+	if cur, err := s.git.run(ctx, dir, nil, "symbolic-ref", "--quiet", "HEAD"); err == nil && strings.TrimSpace(string(cur)) == ref {
+		return nil
+	}
+	_, err = s.git.run(ctx, dir, nil, "symbolic-ref", "HEAD", ref)
+	return err
+}
+
 // Refs returns every ref of the repository of name with the object it
 // names.
 func (s *Store) Refs(ctx context.Context, name string) (map[string]string, error) {

@@ -187,7 +187,7 @@ func (c *codeSide) loop() {
 				continue
 			}
 			switch e.Kind {
-			case forge.KindRefSet:
+			case forge.KindRefSet, forge.KindRepoBranch:
 				c.mark(id)
 			case forge.KindPatchOpen, forge.KindRevision, forge.KindPatchBase, forge.KindMaintainerAdd:
 				// A patch (or a maintainer) may be new to refs that
@@ -301,6 +301,10 @@ func (c *codeSide) reconcile(ctx context.Context, repo op.ID) error {
 		return err
 	}
 	key := refsKey(want)
+	if r, err := c.n.store.Repo(repo); err == nil {
+		branch, _ := r.DefaultBranch.Get()
+		key += "HEAD " + branch + "\n"
+	}
 	c.mu.Lock()
 	last, seen := c.mirrored[repo]
 	c.mu.Unlock()
@@ -354,6 +358,9 @@ func (c *codeSide) syncRefs(ctx context.Context, repo op.ID) ([]string, error) {
 	} else if err != nil {
 		return nil, err
 	}
+	if err := c.setHead(ctx, repo); err != nil {
+		return nil, err
+	}
 	var commits []string
 	for ref, commit := range want {
 		if have[ref] != commit {
@@ -386,6 +393,20 @@ func (c *codeSide) syncRefs(ctx context.Context, repo op.ID) ([]string, error) {
 		}
 	}
 	return dedupeStrings(lacking), nil
+}
+
+// setHead points the bare repository's HEAD at the repo's default
+// branch, so that a clone of it checks that branch out.
+func (c *codeSide) setHead(ctx context.Context, repo op.ID) error {
+	r, err := c.n.store.Repo(repo)
+	if err != nil {
+		return err
+	}
+	branch, _ := r.DefaultBranch.Get()
+	if branch == "" {
+		return nil
+	}
+	return c.store.SetHead(ctx, repo.String(), "refs/heads/"+branch)
 }
 
 // errNoCodePeer: no connected peer serves code.

@@ -7,13 +7,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/charmbracelet/x/term"
 
 	"murmur/api"
+	"murmur/attach"
 )
 
 // connectFunc attaches to the node serving home: a daemon's socket, or a
@@ -51,7 +51,7 @@ func osEnv() env {
 		Getenv:    os.Getenv,
 		StdinTTY:  term.IsTerminal(os.Stdin.Fd()),
 		StdoutTTY: term.IsTerminal(os.Stdout.Fd()),
-		Connect:   attach,
+		Connect:   connect,
 		Now:       time.Now,
 	}
 	if e.StdoutTTY {
@@ -190,26 +190,14 @@ func (a *app) service(ctx context.Context) (api.Service, error) {
 // homeDir is the data directory: --home, else $MURMUR_HOME, else
 // $XDG_DATA_HOME/murmur, else ~/.local/share/murmur.
 func (a *app) homeDir() (string, error) {
-	if a.home != "" {
-		return filepath.Abs(a.home)
-	}
-	if h := a.Getenv("MURMUR_HOME"); h != "" {
-		return filepath.Abs(h)
-	}
-	if x := a.Getenv("XDG_DATA_HOME"); x != "" && filepath.IsAbs(x) {
-		return filepath.Join(x, "murmur"), nil
-	}
-	home := a.Getenv("HOME")
-	if home == "" {
-		var err error
-		if home, err = os.UserHomeDir(); err != nil {
-			return "", &userError{
-				what: "cannot find the data directory: $HOME is not set",
-				todo: "Pass --home DIR or set MURMUR_HOME",
-			}
+	home, err := attach.Home(a.home, a.Getenv)
+	if errors.Is(err, attach.ErrNoHome) {
+		return "", &userError{
+			what: "cannot find the data directory: $HOME is not set",
+			todo: "Pass --home DIR or set MURMUR_HOME",
 		}
 	}
-	return filepath.Join(home, ".local", "share", "murmur"), nil
+	return home, err
 }
 
 // maxPassphrase bounds a passphrase file.

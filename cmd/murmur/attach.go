@@ -3,10 +3,9 @@ package main
 import (
 	"context"
 	"log/slog"
-	"os"
-	"strings"
 
 	"murmur/api"
+	"murmur/attach"
 	"murmur/localapi"
 	"murmur/node"
 )
@@ -54,21 +53,11 @@ func meshFrom(ctx context.Context) *node.MeshConfig {
 	return cfg
 }
 
-// attach reaches the node for home through the local API: the running
-// daemon's socket, or a node opened in this process (which then serves the
-// socket itself, so a second command run meanwhile talks to this one).
-// The embedded node is offline unless ctx carries a mesh configuration
-// (withMesh).
-func attach(ctx context.Context, home string, passphrase []byte) (api.Service, func() error, error) {
-	logger := newLogger(os.Getenv("MURMUR_LOG"))
-	mc := meshFrom(ctx)
-	att, err := localapi.Attach(ctx, home, func() (api.Service, func() error, error) {
-		n, err := node.Open(ctx, node.Config{Home: home, Passphrase: passphrase, Logger: logger, Mesh: mc})
-		if err != nil {
-			return nil, nil, err
-		}
-		return n, n.Close, nil
-	}, localapi.AttachOptions{Owner: ownerFrom(ctx)})
+// connect reaches the node for home through the local API (attach.Node):
+// the running daemon's socket, or a node opened in this process, offline
+// unless ctx carries a mesh configuration (withMesh).
+func connect(ctx context.Context, home string, passphrase []byte) (api.Service, func() error, error) {
+	att, err := attach.Node(ctx, attach.Options{Home: home, Passphrase: passphrase, Mesh: meshFrom(ctx), Owner: ownerFrom(ctx)})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -77,17 +66,4 @@ func attach(ctx context.Context, home string, passphrase []byte) (api.Service, f
 
 // newLogger logs to stderr at the level named by $MURMUR_LOG (debug,
 // info, warn, error; default warn).
-func newLogger(level string) *slog.Logger {
-	var l slog.Level
-	switch strings.ToLower(strings.TrimSpace(level)) {
-	case "debug":
-		l = slog.LevelDebug
-	case "info":
-		l = slog.LevelInfo
-	case "error":
-		l = slog.LevelError
-	default:
-		l = slog.LevelWarn
-	}
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
-}
+func newLogger(level string) *slog.Logger { return attach.Logger(level) }

@@ -15,9 +15,10 @@ import (
 func (a *app) repoCmd() *cobra.Command {
 	return group("repo", "Create, list and view repos", `  murmur repo create --name project --description "A tool"
   murmur repo init
+  murmur repo clone ID --peer 192.0.2.7:7788
   murmur repo list
   murmur repo follow ID --peer 192.0.2.7:7788`,
-		a.repoCreateCmd(), a.repoInitCmd(), a.repoListCmd(), a.repoViewCmd(), a.repoEditCmd(), a.repoMaintainerCmd(),
+		a.repoCreateCmd(), a.repoInitCmd(), a.repoCloneCmd(), a.repoListCmd(), a.repoViewCmd(), a.repoEditCmd(), a.repoMaintainerCmd(),
 		a.followCmd(), a.unfollowCmd())
 }
 
@@ -83,8 +84,12 @@ func (a *app) repoInitCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "init [--name NAME] [--description D] [--default-branch BRANCH]",
 		Short: "Create a repo for the git working copy you are in",
-		Long: `Create a repo for the git working copy you are in and record its ID in the
-working copy's git config (murmur.repo), so later commands here need no -R.
+		Long: `Create a repo for the git working copy you are in, record its ID in the
+working copy's git config (murmur.repo), so later commands here need no -R,
+and add the git remote "murmur" (murmur://ID), so 'git push murmur BRANCH'
+publishes the branch. In a working copy cloned from a repo this node has
+(a remote whose URL is murmur://ID), init links to that repo instead of
+creating another.
 
 The name is the origin remote's last path element without .git, else the
 name of the working copy's top directory. The default branch is the
@@ -110,16 +115,32 @@ current branch, else init.defaultBranch, else main. Flags override both.`,
 					todo: "See it with 'murmur repo view'; to link another, first run 'git config --unset " + gitConfigKey + "'",
 				}
 			}
+			svc, err := a.service(ctx)
+			if err != nil {
+				return err
+			}
+			if r, remote, err := a.clonedRepo(ctx, svc); err != nil {
+				return err
+			} else if remote != "" {
+				// A clone of a repo this node has: link, do not duplicate.
+				if _, err := a.git(ctx, "config", "--local", gitConfigKey, r.ID); err != nil {
+					return &userError{
+						what: fmt.Sprintf("could not record repo %s in the git config: %v", r.ID, err),
+						todo: fmt.Sprintf("Run 'git config %s %s'", gitConfigKey, r.ID),
+					}
+				}
+				if asJSON {
+					return a.printJSON(r)
+				}
+				a.confirm(short(r.ID), "Linked this working copy to repo %s %s (git remote %s)", a.paint(styleCyan, short(r.ID)), clean(r.Name), remote)
+				return nil
+			}
 			n := api.NewRepo{Name: strings.TrimSpace(name), Description: desc, DefaultBranch: strings.TrimSpace(branch)}
 			if n.Name == "" {
 				n.Name = a.gitRepoName(ctx, top)
 			}
 			if n.DefaultBranch == "" {
 				n.DefaultBranch = a.gitDefaultBranch(ctx)
-			}
-			svc, err := a.service(ctx)
-			if err != nil {
-				return err
 			}
 			r, err := svc.CreateRepo(ctx, n)
 			if err != nil {
@@ -131,6 +152,7 @@ current branch, else init.defaultBranch, else main. Flags override both.`,
 					todo: fmt.Sprintf("Run 'git config %s %s'", gitConfigKey, r.ID),
 				}
 			}
+			a.addRemote(ctx, r.ID)
 			return a.printCreatedRepo(r, asJSON)
 		},
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"murmur/api"
+	"murmur/attach"
 	"murmur/internal/memlimit"
 	"murmur/localapi"
 	"murmur/node"
@@ -278,15 +279,7 @@ func parseWait(s string) (time.Duration, error) {
 	return d, nil
 }
 
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
-}
+func splitList(s string) []string { return attach.SplitPeers(s) }
 
 func parseLevel(s string) (slog.Level, bool) {
 	switch strings.ToLower(strings.TrimSpace(s)) {

@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"net"
-	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -11,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"murmur/api"
+	"murmur/attach"
 	"murmur/node"
 )
 
@@ -54,36 +53,10 @@ peer; otherwise the status is 1 and the repos that failed are named.`,
 	return c
 }
 
-// embeddedMesh is the networking of a node this command starts itself:
-// an ephemeral port, on loopback when every peer named is on loopback,
-// else on every interface ($MURMUR_LISTEN overrides). The peers named are
-// dialed while the store opens.
+// embeddedMesh is the networking of a node this command starts itself
+// (attach.Mesh): the peers named are dialed while the store opens.
 func embeddedMesh(a *app, peers []string) *node.MeshConfig {
-	listen := "0.0.0.0:0"
-	if len(peers) > 0 && allLoopback(peers) {
-		listen = "127.0.0.1:0"
-	}
-	if v := strings.TrimSpace(a.Getenv("MURMUR_LISTEN")); v != "" {
-		listen = v
-	}
-	return &node.MeshConfig{Listen: listen, Advertise: strings.TrimSpace(a.Getenv("MURMUR_ADVERTISE")), Manual: true, Dial: peers}
-}
-
-func allLoopback(peers []string) bool {
-	for _, p := range peers {
-		if i := strings.LastIndex(p, "/"); i >= 0 {
-			p = p[i+1:]
-		}
-		host, _, err := net.SplitHostPort(p)
-		if err != nil {
-			host = p
-		}
-		ip, err := netip.ParseAddr(strings.Trim(host, "[]"))
-		if host != "localhost" && (err != nil || !ip.IsLoopback()) {
-			return false
-		}
-	}
-	return true
+	return attach.Mesh(a.Getenv, peers)
 }
 
 // printSync prints the results; it fails unless every repo synced. The

@@ -24,6 +24,8 @@ var allowed = map[string][]string{
 	"murmur/storage":           {"murmur/crdt", "murmur/identity", "murmur/op", "murmur/forge"},
 	"murmur/mesh":              {"murmur/identity", "murmur/merkle"},
 	"murmur/localapi":          {"murmur/api"},
+	"murmur/attach":            {"murmur/api", "murmur/localapi", "murmur/node"},
+	"murmur/gitremote":         {"murmur/api"},
 	"murmur/tui":               {"murmur/api"},
 	"murmur/node": {"murmur/api", "murmur/crdt", "murmur/identity", "murmur/op", "murmur/forge",
 		"murmur/storage", "murmur/merkle", "murmur/mesh", "murmur/gitstore", "murmur/discovery"},
