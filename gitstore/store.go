@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -234,4 +235,32 @@ func (s *Store) Import(ctx context.Context, name, src string, wants []string) er
 		}
 	}
 	return nil
+}
+
+// IsAncestor reports whether commit old is an ancestor of commit new (or
+// is new) in the repository of name: whether moving a ref from old to
+// new is a fast-forward. Both must be in the store (ErrMissing if not).
+func (s *Store) IsAncestor(ctx context.Context, name, old, new string) (bool, error) {
+	if !oidRE.MatchString(old) || !oidRE.MatchString(new) {
+		return false, fmt.Errorf("gitstore: is-ancestor: %q / %q are not object IDs", old, new)
+	}
+	have, err := s.HasAll(ctx, name, []string{old, new})
+	if err != nil {
+		return false, err
+	}
+	for _, oid := range []string{old, new} {
+		if !have[oid] {
+			return false, fmt.Errorf("%w: %s", ErrMissing, oid)
+		}
+	}
+	dir, err := s.existing(name)
+	if err != nil {
+		return false, err
+	}
+	_, err = s.git.run(ctx, dir, nil, "merge-base", "--is-ancestor", "--end-of-options", old, new)
+	var exit *exec.ExitError
+	if errors.As(err, &exit) && exit.ExitCode() == 1 {
+		return false, nil
+	}
+	return err == nil, err
 }
