@@ -508,43 +508,18 @@ func (c *codeSide) objects(ctx context.Context, repo op.ID, refs []api.Ref) {
 	}
 }
 
-// PushRefs implements api.Service.
-func (n *Node) PushRefs(ctx context.Context, repo string, p api.RefPush) ([]api.Ref, error) {
-	c := n.codes()
-	r, err := n.loadRepo(repo)
-	if err != nil {
-		return nil, err
-	}
+// gitDir is the bare repository of repo, whether or not it exists yet
+// (it is made when the first of its refs is pushed or fetched); "" when
+// the node cannot store code.
+func (c *codeSide) gitDir(repo op.ID) string {
 	if c.store == nil {
-		return nil, api.Errorf(api.CodeUnavailable, "this node cannot store code (%s); publish the refs without their commits with 'murmur refs set'", c.status.Reason)
+		return ""
 	}
-	if !filepath.IsAbs(p.Dir) {
-		return nil, api.Errorf(api.CodeInvalid, "the working copy %q is not an absolute path", p.Dir)
+	dir, err := c.store.Dir(repo.String())
+	if err != nil {
+		return ""
 	}
-	if err := n.requireMaintainer(r, "set refs"); err != nil {
-		return nil, err
-	}
-	var commits []string
-	for name, commit := range p.Refs {
-		commit = strings.ToLower(commit)
-		if commit == "" {
-			continue
-		}
-		if !forge.IsCommit(commit) {
-			return nil, api.Errorf(api.CodeInvalid, "%q for %s is not a full commit hash (40 or 64 hex digits)", commit, name)
-		}
-		commits = append(commits, commit)
-	}
-	if err := c.store.Import(ctx, r.ID.String(), p.Dir, dedupeStrings(commits)); err != nil {
-		return nil, api.Errorf(api.CodeInvalid, "cannot copy the commits from %s into this node's store: %s", p.Dir, strings.TrimPrefix(err.Error(), "gitstore: "))
-	}
-	if _, err := n.SetRefs(ctx, r.ID.String(), p.Refs); err != nil {
-		return nil, err
-	}
-	if _, err := c.syncRefs(ctx, r.ID); err != nil {
-		n.log.Warn("mirror refs into the object store", "repo", r.ID.Short(), "err", err)
-	}
-	return n.Refs(ctx, r.ID.String())
+	return dir
 }
 
 // refsKey is a canonical text of a set of refs.

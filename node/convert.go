@@ -81,6 +81,7 @@ func (n *Node) repoView(r *forge.Repo, roles *forge.Roles) api.Repo {
 		Created:       r.Created.Time(),
 		Updated:       r.Updated.Time(),
 		Following:     n.rep.Follows(r.ID),
+		GitDir:        n.codes().gitDir(r.ID),
 	}
 	if roles != nil {
 		out.Maintainers = p.persons(roles.Maintainers())
@@ -97,7 +98,12 @@ func (n *Node) refsView(r *forge.Repo) []api.Ref {
 	out := []api.Ref{}
 	for _, name := range r.RefNames() {
 		c, _ := r.Ref(name)
-		out = append(out, api.Ref{Name: name, Commit: c, Conflicts: conflicts(p, r.Refs[name], str)})
+		ref := api.Ref{Name: name, Commit: c, Conflicts: conflicts(p, r.Refs[name], str), Forced: r.RefForced(name)}
+		if k, ok := forge.NamespaceOwner(name); ok {
+			owner := p.person(k)
+			ref.Namespace, ref.Owner = k.DID(), &owner
+		}
+		out = append(out, ref)
 	}
 	return out
 }
