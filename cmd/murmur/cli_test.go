@@ -665,13 +665,19 @@ func TestSanitize(t *testing.T) {
 }
 
 func TestPushChanges(t *testing.T) {
-	cur := []api.Ref{{Name: "refs/heads/main", Commit: "a"}, {Name: "refs/heads/old", Commit: "b"}, {Name: "refs/meta/x", Commit: "c"}}
+	const ns = "refs/namespaces/z6Mkx/"
+	cur := []api.Ref{{Name: "refs/heads/main", Commit: "a"}, {Name: "refs/heads/old", Commit: "b"}, {Name: "refs/meta/x", Commit: "c"},
+		{Name: ns + "refs/heads/main", Commit: "a"}, {Name: ns + "refs/heads/mine", Commit: "e"}}
 	heads := []localRef{{name: "refs/heads/main", commit: "a"}, {name: "refs/heads/new", commit: "d"}}
-	if diff := cmp.Diff(map[string]string{"refs/heads/new": "d"}, pushChanges(cur, heads, false)); diff != "" {
+	if diff := cmp.Diff(map[string]string{"refs/heads/new": "d"}, pushChanges(cur, heads, false, "")); diff != "" {
 		t.Errorf("without prune (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(map[string]string{"refs/heads/new": "d", "refs/heads/old": ""}, pushChanges(cur, heads, true)); diff != "" {
+	if diff := cmp.Diff(map[string]string{"refs/heads/new": "d", "refs/heads/old": ""}, pushChanges(cur, heads, true, "")); diff != "" {
 		t.Errorf("with prune (-want +got):\n%s", diff)
+	}
+	nsHeads := []localRef{{name: ns + "refs/heads/main", commit: "a"}, {name: ns + "refs/heads/new", commit: "d"}}
+	if diff := cmp.Diff(map[string]string{ns + "refs/heads/new": "d", ns + "refs/heads/mine": ""}, pushChanges(cur, nsHeads, true, ns)); diff != "" {
+		t.Errorf("in a namespace with prune (-want +got):\n%s", diff)
 	}
 }
 
