@@ -240,8 +240,18 @@ func (c *codeSide) work(ctx context.Context) {
 	}
 }
 
+// conflictRefPrefix names, in a bare repository, the values that lost a
+// ref's last-writer-wins race to a concurrent write (the conflict
+// shelf): conflictRefPrefix + the losing write's op ID. They make the
+// losing commits fetched, kept and served like the winners, so a
+// maintainer can still merge them; they go when the conflict is
+// resolved. git clone and fetch with their default refspecs never see
+// them.
+const conflictRefPrefix = "refs/murmur/conflicts/"
+
 // wanted returns the refs of repo that the bare repository mirrors: every
-// ref under refs/ that names a commit, with that commit.
+// ref under refs/ that names a commit, with that commit, and the values
+// on its conflict shelf.
 func (c *codeSide) wanted(repo op.ID) (map[string]string, error) {
 	r, err := c.n.store.Repo(repo)
 	if errors.Is(err, storage.ErrNotFound) {
@@ -250,9 +260,17 @@ func (c *codeSide) wanted(repo op.ID) (map[string]string, error) {
 		return nil, err
 	}
 	want := map[string]string{}
-	for _, name := range r.RefNames() {
-		if commit, ok := r.Ref(name); ok && commit != "" && strings.HasPrefix(name, "refs/") {
+	for name, l := range r.Refs {
+		if !strings.HasPrefix(name, "refs/") {
+			continue
+		}
+		if commit, ok := l.Get(); ok && commit != "" {
 			want[name] = commit
+		}
+		for _, w := range l.Concurrent() {
+			if w.Value != "" {
+				want[conflictRefPrefix+op.ID(w.ID).String()] = w.Value
+			}
 		}
 	}
 	return want, nil
