@@ -547,11 +547,22 @@ func TestOutput(t *testing.T) {
 		{name: "patch-view.txt", args: []string{"patch", "view", "9999"}},
 		{name: "patch-view.term", args: []string{"patch", "view", "9999"}, tty: true, width: 100, env: map[string]string{"NO_COLOR": "1"}},
 		{name: "repo-list.tsv", args: []string{"repo", "list"}},
+		{name: "refs-list.tsv", args: []string{"refs", "list"}},
+		{name: "refs-list.term", args: []string{"refs", "list"}, tty: true, width: 120, env: map[string]string{"NO_COLOR": "1"}},
 		{name: "status.term", args: []string{"status"}, tty: true, env: map[string]string{"NO_COLOR": "1"}},
+	}
+	bobTrunk := api.NamespaceRef(bob.ID, "refs/heads/trunk")
+	refs := []api.Ref{
+		{Name: "refs/heads/main", Commit: sha1, Objects: true, Forced: true,
+			Conflicts: []api.Conflict{{Value: "1111111111111111111111111111111111111111", Author: bob, At: testNow}}},
+		{Name: bobTrunk, Commit: "2222222222222222222222222222222222222222", Namespace: bob.ID, Owner: &bob,
+			MissingReason: "not fetched yet: no connected peer has served them"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t, oneRepo())
+			svc := oneRepo()
+			svc.refs = refs
+			h := newHarness(t, svc)
 			h.tty, h.width = tt.tty, tt.width
 			for k, v := range tt.env {
 				h.env[k] = v

@@ -97,14 +97,14 @@ func (a *app) refRow(r api.Ref, objects cell) []cell {
 	}
 	var also []string
 	for _, c := range r.Conflicts {
-		v := c.Value
+		v, by := c.Value, c.Author.ID
 		if a.pretty() {
-			v = prefix(v, 12)
+			v, by = prefix(v, 12), personName(c.Author)
 		}
 		if v == "" {
 			v = "(deleted)"
 		}
-		also = append(also, v+" by "+personName(c.Author))
+		also = append(also, v+" by "+by)
 	}
 	conflicts := strings.Join(also, ", ")
 	if conflicts == "" {
