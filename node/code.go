@@ -495,7 +495,9 @@ func (c *codeSide) fetchFrom(ctx context.Context, conn *mesh.Conn, repo op.ID, w
 func (c *codeSide) objects(ctx context.Context, repo op.ID, refs []api.Ref) {
 	if c.store == nil {
 		for i := range refs {
-			refs[i].MissingReason = "this node cannot store code: " + c.status.Reason
+			if refs[i].Commit != "" {
+				refs[i].MissingReason = "this node cannot store code: " + c.status.Reason
+			}
 		}
 		return
 	}
@@ -520,7 +522,7 @@ func (c *codeSide) objects(ctx context.Context, repo op.ID, refs []api.Ref) {
 	}
 	for i := range refs {
 		refs[i].Objects = have[refs[i].Commit]
-		if !refs[i].Objects {
+		if !refs[i].Objects && refs[i].Commit != "" {
 			refs[i].MissingReason = why
 		}
 	}

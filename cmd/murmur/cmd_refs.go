@@ -92,6 +92,13 @@ func (a *app) refRow(r api.Ref, objects cell) []cell {
 			}
 		}
 	}
+	if r.Commit == "" {
+		// A deletion that won over concurrent updates.
+		commit, objects = none, cell{text: none}
+		if a.pretty() {
+			commit = "(deleted)"
+		}
+	}
 	if r.Forced {
 		forced = "forced"
 	}

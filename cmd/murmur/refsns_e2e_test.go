@@ -135,23 +135,30 @@ func TestE2ERefNamespacesForceAndConflicts(t *testing.T) {
 	})
 
 	// Bob becomes a maintainer; then both push to trunk while B is
-	// offline.
+	// offline, and Bob, later, deletes the feature branch Alice moved.
+	const feature = "refs/heads/feature"
+	gitRun(t, ca.dir, "branch", "feature", c3)
+	ca.ok("refs", "push")
 	ca.ok("repo", "maintainer", "add", bob.ID)
-	eventually(t, "Bob is a maintainer on B", 30*time.Second, func() error {
+	eventually(t, "Bob is a maintainer on B and sees feature", 30*time.Second, func() error {
 		var r api.Repo
 		cb.json(&r, "repo", "view", repo.ID, "--json")
 		if !slices.ContainsFunc(r.Maintainers, func(p api.Person) bool { return p.ID == bob.ID }) {
 			return fmt.Errorf("maintainers on B: %+v", r.Maintainers)
+		}
+		if f, _ := refOf(cb, repo.ID, feature); f.Commit != c3 {
+			return fmt.Errorf("feature on B: %+v", f)
 		}
 		return nil
 	})
 	gitRun(t, cb.dir, "fetch", "-q", ca.dir, "trunk")
 	gitRun(t, cb.dir, "reset", "-q", "--hard", "FETCH_HEAD")
 	db.stop()
-	bobHead := commitB("bob2.txt", "offline\n")
-	cb.ok("refs", "push", "-R", repo.ID)
 	aliceHead := commitA("alice2.txt", "online\n")
+	gitRun(t, ca.dir, "branch", "-f", "feature", aliceHead)
 	ca.ok("refs", "push")
+	bobHead := commitB("bob2.txt", "offline\n")
+	cb.ok("refs", "push", "--prune", "-R", repo.ID)
 	db = newDaemon(t, cb, da.addr)
 	db.start()
 	var winner string
@@ -171,6 +178,14 @@ func TestE2ERefNamespacesForceAndConflicts(t *testing.T) {
 		} else if r.Commit != winner {
 			t.Errorf("replicas disagree on the winner: %.7s and %.7s", winner, r.Commit)
 		}
+		// The deletion won (it is later) and the update it did not see
+		// stays on the shelf.
+		refWith(t, c, repo.ID, feature, "a deletion concurrent with an update stays visible", func(r api.Ref) error {
+			if r.Commit != "" || len(r.Conflicts) != 1 || r.Conflicts[0].Value != aliceHead {
+				return fmt.Errorf("%+v, want deleted with %.7s on the shelf", r, aliceHead)
+			}
+			return nil
+		})
 		eventually(t, "both concurrent commits are kept", 30*time.Second, func() error {
 			return hasObjects(c, repo.ID, aliceHead, bobHead)
 		})
