@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -728,5 +729,55 @@ func TestPrintJSONListMatchesIndentedDocument(t *testing.T) {
 		if diff := cmp.Diff(want.String(), a.out.String()); diff != "" {
 			t.Errorf("printJSONList of %d items (-want +got):\n%s", len(list), diff)
 		}
+	}
+}
+
+func TestRefsPushNamespaceAndForce(t *testing.T) {
+	svc := oneRepo()
+	svc.repos[0].Maintainers = []api.Person{bob} // alice is not a maintainer
+	h := newHarness(t, svc)
+	gitInit(t, h.dir)
+	if err := os.WriteFile(filepath.Join(h.dir, "f"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	gitRun(t, h.dir, "add", "f")
+	gitRun(t, h.dir, "commit", "-q", "-m", "one")
+	head := gitRun(t, h.dir, "rev-parse", "HEAD")
+	mine := api.NamespaceRef(alice.ID, "refs/heads/trunk")
+	// The canonical trunk is already at head: alice's own trunk is not.
+	svc.refs = []api.Ref{{Name: "refs/heads/trunk", Commit: head}}
+
+	h.tty = true
+	r := h.run("refs", "push")
+	if r.code != 0 {
+		t.Fatalf("code %d: %s", r.code, r.stderr)
+	}
+	if diff := cmp.Diff(api.RefPush{Dir: svc.push.Dir, Refs: map[string]string{mine: head}, Namespace: api.NamespaceOwn}, svc.push); diff != "" {
+		t.Errorf("PushRefs argument (-want +got):\n%s", diff)
+	}
+	if !strings.Contains(r.stdout, mine) || !strings.Contains(r.stdout, "own namespace") || !strings.Contains(r.stdout, "not a maintainer") {
+		t.Errorf("stdout = %q, want where the refs went and why", r.stdout)
+	}
+
+	// A maintainer pushes to the canonical refs; --force passes through.
+	svc.repos[0].Maintainers = []api.Person{alice}
+	svc.refs = nil
+	h.tty = false
+	if r := h.run("refs", "push", "--force"); r.code != 0 {
+		t.Fatalf("code %d: %s", r.code, r.stderr)
+	}
+	if want := (api.RefPush{Dir: svc.push.Dir, Refs: map[string]string{"refs/heads/trunk": head}, Namespace: api.NamespaceCanonical, Force: true}); !cmp.Equal(want, svc.push) {
+		t.Errorf("PushRefs argument = %+v, want %+v", svc.push, want)
+	}
+	// --own as a maintainer.
+	if r := h.run("refs", "push", "--own"); r.code != 0 || svc.push.Namespace != api.NamespaceOwn || svc.push.Refs[mine] != head {
+		t.Errorf("refs push --own: code %d, PushRefs %+v, stderr %q", r.code, svc.push, r.stderr)
+	}
+
+	// A refused non-fast-forward says what to do, and nothing else runs.
+	svc.pushErr = api.Errorf(api.CodeConflict, "refs/heads/trunk: 1111111 → 2222222 is not a fast-forward; fetch and merge it, or push with --force; nothing was pushed")
+	r = h.run("refs", "push")
+	if r.code == 0 || !strings.Contains(r.stderr, "not a fast-forward") || !strings.Contains(r.stderr, "--force") || slices.Contains(svc.calls, "SetRefs") {
+		t.Errorf("refused push: code %d, stderr %q, calls %v", r.code, r.stderr, svc.calls)
 	}
 }
