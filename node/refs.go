@@ -104,9 +104,9 @@ type refRequest struct {
 	namespace string
 	// strict refuses (CodeConflict) an update that is not a fast-forward
 	// of every current value of the ref (the winner and any concurrent
-	// ones) unless force is set; the commits must be in the object store.
-	// Otherwise ancestry is checked only where both commits are here, and
-	// only to record the update as forced.
+	// ones), or over a value whose commits are not here, unless force is
+	// set (the op is then marked forced). Otherwise ancestry is checked
+	// only where both commits are here, and only to mark the op forced.
 	strict, force bool
 }
 
@@ -166,14 +166,22 @@ func (n *Node) refUpdates(ctx context.Context, r *forge.Repo, q refRequest) ([]f
 		}
 		b := forge.RefSet{Name: name, Commit: commit, Prev: ids(heads), Force: commit == "" && len(heads) > 0}
 		if commit != "" {
-			old, ffErr := n.fastForward(ctx, r.ID, refValues(l), commit, q.strict)
-			if ffErr != nil {
-				return nil, ffErr
+			notFF, unknown, err := n.fastForward(ctx, r.ID, refValues(l), commit)
+			if err != nil {
+				return nil, err
 			}
-			if old != "" {
+			switch {
+			case notFF != "":
 				b.Force = true
 				if q.strict && !q.force {
-					refused = append(refused, fmt.Sprintf("%s: %s → %s is not a fast-forward", name, shortCommit(old), shortCommit(commit)))
+					refused = append(refused, fmt.Sprintf("%s: %s → %s is not a fast-forward", name, shortCommit(notFF), shortCommit(commit)))
+				}
+			case unknown != "" && q.strict:
+				// A forced push over a value it cannot check says it
+				// may not be a fast-forward.
+				b.Force = true
+				if !q.force {
+					return nil, api.Errorf(api.CodeConflict, "%s points at %s, whose commits this node has not fetched yet, so it cannot tell whether %s is a fast-forward; wait until 'murmur refs list' shows its objects present, or push with --force; nothing was pushed", name, shortCommit(unknown), shortCommit(commit))
 				}
 			}
 		}
@@ -208,35 +216,31 @@ func (n *Node) refAllowed(name string, me identity.PublicKey, maint bool) error 
 	return nil
 }
 
-// fastForward returns a current value of the ref that commit does not
-// descend from ("" when the update is a fast-forward of all of them).
-// With strict set every commit must be in the object store; without, a
-// value that cannot be checked counts as fast-forward.
-func (n *Node) fastForward(ctx context.Context, repo op.ID, values []string, commit string, strict bool) (string, error) {
+// fastForward checks whether commit descends from every current value
+// of a ref: it returns a value it does not descend from (notFF), or else
+// a value whose commits are not in the object store, so that it cannot
+// tell (unknown); both "" for a fast-forward.
+func (n *Node) fastForward(ctx context.Context, repo op.ID, values []string, commit string) (notFF, unknown string, err error) {
 	c := n.codes()
 	for _, v := range values {
 		if v == "" || v == commit {
 			continue
 		}
 		if c.store == nil {
-			if strict {
-				return "", api.Errorf(api.CodeUnavailable, "this node cannot store code (%s)", c.status.Reason)
-			}
+			unknown = v
 			continue
 		}
 		ok, err := c.store.IsAncestor(ctx, repo.String(), v, commit)
 		switch {
 		case errors.Is(err, gitstore.ErrMissing) || errors.Is(err, gitstore.ErrNoRepo):
-			if strict {
-				return "", api.Errorf(api.CodeConflict, "the ref now points at %s, whose commits this node has not fetched yet, so it cannot tell whether %s is a fast-forward; wait for 'murmur refs list' to show its objects present, or push with --force", shortCommit(v), shortCommit(commit))
-			}
+			unknown = v
 		case err != nil:
-			return "", internal(err)
+			return "", "", internal(err)
 		case !ok:
-			return v, nil
+			return v, "", nil
 		}
 	}
-	return "", nil
+	return "", unknown, nil
 }
 
 // writeRefs signs one ref.set op per update. Everything was checked

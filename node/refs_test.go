@@ -127,3 +127,30 @@ func TestPushRefsForceAndNamespaces(t *testing.T) {
 		t.Errorf("SetRefs in the own namespace, not a fast-forward = %+v, %v; want %s forced", r, err, side)
 	}
 }
+
+// TestPushOverCommitsNotFetched: a ref whose current commit the node has
+// not fetched cannot be checked for a fast-forward, so a push over it
+// needs --force, and is then marked forced.
+func TestPushOverCommitsNotFetched(t *testing.T) {
+	w := newWorkCopy(t)
+	head := w.commit("a", 100)
+	ctx := testCtx(t)
+	n := openNode(t, t.TempDir())
+	repo, err := n.CreateRepo(ctx, api.NewRepo{Name: "code"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const main = "refs/heads/main"
+	elsewhere := strings.Repeat("ab", 20)
+	if _, err := n.SetRefs(ctx, repo.ID, map[string]string{main: elsewhere}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = n.PushRefs(ctx, repo.ID, api.RefPush{Dir: w.dir, Refs: map[string]string{main: head}})
+	if code(err) != api.CodeConflict || !strings.Contains(err.Error(), "not fetched") || !strings.Contains(err.Error(), "--force") {
+		t.Fatalf("push over a commit not here = %v, want a conflict saying so", err)
+	}
+	refs, err := n.PushRefs(ctx, repo.ID, api.RefPush{Dir: w.dir, Refs: map[string]string{main: head}, Force: true})
+	if r, _ := refNamed(refs, main); err != nil || r.Commit != head || !r.Forced {
+		t.Errorf("forced push over a commit not here = %+v, %v; want %.7s forced", r, err, head)
+	}
+}
