@@ -243,8 +243,9 @@ func (n *Node) fastForward(ctx context.Context, repo op.ID, values []string, com
 	return "", unknown, nil
 }
 
-// writeRefs signs one ref.set op per update. Everything was checked
-// before, so the forge accepts them all.
+// writeRefs signs one ref.set op per update, in one batch: all of them
+// are stored or none. Everything was checked before, so the forge
+// accepts them all.
 func (n *Node) writeRefs(ctx context.Context, r *forge.Repo, acts []forge.Action) error {
 	_, err := n.write(ctx, r.ID, acts...)
 	return err
