@@ -75,20 +75,14 @@ func (a *app) refsListCmd() *cobra.Command {
 // namespace with its owner's alias, short commits and dashes for
 // nothing; in plain output full names and hashes, empty for nothing.
 func (a *app) refRow(r api.Ref, objects cell) []cell {
-	name, commit, ns, forced, none := r.Name, r.Commit, "", "", ""
+	name, commit, ns, forced, none := r.Name, r.Commit, r.Namespace, "", ""
 	if a.pretty() {
-		name, commit, none = r.Name, prefix(r.Commit, 12), "-"
-		if _, inner := api.SplitNamespace(r.Name); r.Namespace != "" {
-			name = inner
-		}
-		ns, forced = "canonical", none
-	}
-	if r.Namespace != "" {
-		ns = shortDID(r.Namespace)
-		if r.Owner != nil {
-			ns = personName(*r.Owner)
-			if !a.pretty() {
-				ns = r.Namespace
+		commit, ns, forced, none = prefix(r.Commit, 12), "canonical", "-", "-"
+		if r.Namespace != "" {
+			_, name = api.SplitNamespace(r.Name)
+			ns = shortDID(r.Namespace)
+			if r.Owner != nil {
+				ns = personName(*r.Owner)
 			}
 		}
 	}
