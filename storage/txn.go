@@ -774,7 +774,7 @@ func (s *Store) Create(repo op.ID, build func(Tip) (*op.Op, error)) (Applied, er
 	if err := s.writableLocked(); err != nil {
 		return Applied{}, err
 	}
-	tip, err := s.tipLocked(repo)
+	tip, err := s.tip(repo)
 	if err != nil {
 		return Applied{}, err
 	}
@@ -818,7 +818,7 @@ func (s *Store) CreateAll(repo op.ID, n int, build func(i int, tip Tip) (*op.Op,
 	if repo.IsZero() {
 		return nil, errors.New("storage: CreateAll makes ops of an existing repo, not a genesis")
 	}
-	tip, err := s.tipLocked(repo)
+	tip, err := s.tip(repo)
 	if err != nil {
 		return nil, err
 	}
@@ -861,10 +861,11 @@ func (s *Store) CreateAll(repo op.ID, n int, build func(i int, tip Tip) (*op.Op,
 	return out, nil
 }
 
-// tipLocked is the tip new local ops of repo build on: empty for a new
-// repo (zero repo), else its newest heads, the greatest of their clocks
-// and the union of their role states. s.mu must be held.
-func (s *Store) tipLocked(repo op.ID) (Tip, error) {
+// tip is the tip new local ops of repo build on: empty for a new repo
+// (zero repo), else its newest heads, the greatest of their clocks and
+// the union of their role states. Create and CreateAll call it under
+// s.mu, so that the tip is still the tip when their ops join it.
+func (s *Store) tip(repo op.ID) (Tip, error) {
 	tip := Tip{Repo: repo}
 	if repo.IsZero() {
 		return tip, nil

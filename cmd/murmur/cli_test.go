@@ -293,6 +293,18 @@ func gitInit(t *testing.T, dir string) {
 	gitRun(t, dir, "config", "commit.gpgsign", "false")
 }
 
+// gitOneCommit makes dir a working copy with one commit and returns it.
+func gitOneCommit(t *testing.T, dir string) string {
+	t.Helper()
+	gitInit(t, dir)
+	if err := os.WriteFile(filepath.Join(dir, "f"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	gitRun(t, dir, "add", "f")
+	gitRun(t, dir, "commit", "-q", "-m", "one")
+	return gitRun(t, dir, "rev-parse", "HEAD")
+}
+
 func gitRun(t *testing.T, dir string, args ...string) string {
 	t.Helper()
 	c := exec.Command("git", args...)
@@ -435,13 +447,7 @@ func TestPatchAndReviewArguments(t *testing.T) {
 func TestRefsPush(t *testing.T) {
 	svc := oneRepo()
 	h := newHarness(t, svc)
-	gitInit(t, h.dir)
-	if err := os.WriteFile(filepath.Join(h.dir, "f"), []byte("x"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	gitRun(t, h.dir, "add", "f")
-	gitRun(t, h.dir, "commit", "-q", "-m", "one")
-	head := gitRun(t, h.dir, "rev-parse", "HEAD")
+	head := gitOneCommit(t, h.dir)
 	gitRun(t, h.dir, "tag", "-a", "-m", "release", "v1")
 	gitRun(t, h.dir, "tag", "light")
 	svc.refs = []api.Ref{{Name: "refs/heads/trunk", Commit: head}, {Name: "refs/heads/gone", Commit: sha1}}
@@ -473,13 +479,7 @@ func TestRefsPushToANodeWithoutGit(t *testing.T) {
 	svc := oneRepo()
 	svc.pushErr = &api.Error{Code: api.CodeUnavailable, Message: "this node cannot store code (git is not installed); publish the refs without their commits with 'murmur refs set'"}
 	h := newHarness(t, svc)
-	gitInit(t, h.dir)
-	if err := os.WriteFile(filepath.Join(h.dir, "f"), []byte("x"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	gitRun(t, h.dir, "add", "f")
-	gitRun(t, h.dir, "commit", "-q", "-m", "one")
-	head := gitRun(t, h.dir, "rev-parse", "HEAD")
+	head := gitOneCommit(t, h.dir)
 
 	r := h.run("refs", "push")
 	if r.code != 0 {
@@ -736,13 +736,7 @@ func TestRefsPushNamespaceAndForce(t *testing.T) {
 	svc := oneRepo()
 	svc.repos[0].Maintainers = []api.Person{bob} // alice is not a maintainer
 	h := newHarness(t, svc)
-	gitInit(t, h.dir)
-	if err := os.WriteFile(filepath.Join(h.dir, "f"), []byte("x"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	gitRun(t, h.dir, "add", "f")
-	gitRun(t, h.dir, "commit", "-q", "-m", "one")
-	head := gitRun(t, h.dir, "rev-parse", "HEAD")
+	head := gitOneCommit(t, h.dir)
 	mine := api.NamespaceRef(alice.ID, "refs/heads/trunk")
 	// The canonical trunk is already at head: alice's own trunk is not.
 	svc.refs = []api.Ref{{Name: "refs/heads/trunk", Commit: head}}
