@@ -75,6 +75,9 @@ type Ref struct {
 	// Forced reports that the current value was set by a force update:
 	// one that is not a fast-forward of the value its author had seen.
 	Forced bool `json:"forced,omitempty"`
+	// Owner is the participant whose namespace holds the ref (with the
+	// alias they published), nil for a canonical ref.
+	Owner *Person `json:"owner,omitempty"`
 }
 
 // RefPush publishes refs together with their objects: the node copies

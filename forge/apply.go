@@ -318,7 +318,11 @@ func (a *applier) repoOp(body any) error {
 	if !o.Target.IsZero() {
 		return rejectf(ErrRejected, "%s takes no target", o.Kind)
 	}
-	if o.Kind != KindProfileAlias && !a.maintainer() {
+	if rs, ok := body.(*RefSet); ok {
+		if err := a.refAllowed(rs.Name); err != nil {
+			return err
+		}
+	} else if o.Kind != KindProfileAlias && !a.maintainer() {
 		return rejectf(ErrUnauthorized, "%s needs a maintainer; %s is not one", o.Kind, o.Author.Short())
 	}
 	switch b := body.(type) {
@@ -352,11 +356,33 @@ func (a *applier) repoOp(body any) error {
 			repo.Refs[b.Name] = l
 		}
 		l.Apply(crdt.Write[string]{Stamp: a.stamp, Value: b.Commit, Prev: prev(b.Prev)})
+		if b.Force {
+			if repo.ForcedRefs == nil {
+				repo.ForcedRefs = map[crdt.ID]struct{}{}
+			}
+			repo.ForcedRefs[a.stamp.ID] = struct{}{}
+		}
 	}
 	if o.Clock > repo.Updated {
 		repo.Updated = o.Clock
 	}
 	a.res.Repo = repo
+	return nil
+}
+
+// refAllowed decides who may set the ref name: a ref in a participant's
+// namespace its owner alone (a maintainer may not write another's
+// namespace either), any other ref a maintainer.
+func (a *applier) refAllowed(name string) error {
+	if _, _, ok := SplitNamespace(name); ok {
+		if owner, _ := NamespaceOwner(name); owner != a.o.Author {
+			return rejectf(ErrUnauthorized, "%s is in another participant's namespace; only its owner may set it, not %s", name, a.o.Author.Short())
+		}
+		return nil
+	}
+	if !a.maintainer() {
+		return rejectf(ErrUnauthorized, "%s of canonical ref %s needs a maintainer; %s is not one", a.o.Kind, name, a.o.Author.Short())
+	}
 	return nil
 }
 

@@ -136,6 +136,25 @@ func authCases() []authCase {
 			t.Errorf("ref main = %q, %v; want %q", got, ok, commitC)
 		}
 	}
+	nsRefSet := func(who string) func(*world) any {
+		return func(w *world) any {
+			return forge.RefSet{Name: forge.NamespacePrefix + forge.NamespaceToken(w.pub(who)) + "/refs/heads/topic", Commit: commitC}
+		}
+	}
+	wantNSRef := func(who string) func(*testing.T, *world) {
+		return func(t *testing.T, w *world) {
+			name := forge.NamespacePrefix + forge.NamespaceToken(w.pub(who)) + "/refs/heads/topic"
+			if got, ok := w.m.repo(w.t, w.repo).Ref(name); !ok || got != commitC {
+				t.Errorf("ref %s = %q, %v; want %q", name, got, ok, commitC)
+			}
+			if _, ok := w.m.repo(w.t, w.repo).Ref("refs/heads/topic"); ok {
+				t.Errorf("a namespaced ref set the canonical one too")
+			}
+		}
+	}
+	rawRef := func(name string) func(*world) any {
+		return func(*world) any { return forge.RefSet{Name: name, Commit: commitC} }
+	}
 	repoSet := func(v string) func(*world) any { return func(*world) any { return forge.Set{Value: v} } }
 	wantRepo := func(field, v string) func(*testing.T, *world) {
 		return func(t *testing.T, w *world) {
@@ -284,6 +303,11 @@ func authCases() []authCase {
 		{name: "set ref/maintainer", who: "maint", kind: forge.KindRefSet, body: refSet, check: wantRef},
 		{name: "set ref/owner", who: "owner", kind: forge.KindRefSet, body: refSet, check: wantRef},
 		{name: "set ref/other", who: "alice", kind: forge.KindRefSet, body: refSet, want: U},
+		{name: "set ref/own namespace", who: "alice", kind: forge.KindRefSet, body: nsRefSet("alice"), check: wantNSRef("alice")},
+		{name: "set ref/owner's own namespace", who: "owner", kind: forge.KindRefSet, body: nsRefSet("owner"), check: wantNSRef("owner")},
+		{name: "set ref/another's namespace", who: "bob", kind: forge.KindRefSet, body: nsRefSet("alice"), want: U},
+		{name: "set ref/maintainer in another's namespace", who: "maint", kind: forge.KindRefSet, body: nsRefSet("alice"), want: U},
+		{name: "set ref/owner in another's namespace", who: "owner", kind: forge.KindRefSet, body: nsRefSet("alice"), want: U},
 		{name: "repo name/owner", who: "owner", kind: forge.KindRepoName, body: repoSet("murmur2"), check: wantRepo("name", "murmur2")},
 		{name: "repo name/other", who: "bob", kind: forge.KindRepoName, body: repoSet("pwned"), want: U},
 		{name: "repo description/maintainer", who: "maint", kind: forge.KindRepoDescription, body: repoSet("a forge"), check: wantRepo("description", "a forge")},
@@ -326,6 +350,16 @@ func authCases() []authCase {
 		{name: "nonsense/label without target", who: "maint", kind: forge.KindLabelAdd, body: labelAdd, want: R},
 		{name: "nonsense/open with target", who: "alice", kind: forge.KindIssueOpen, target: "issue", body: func(*world) any { return forge.IssueOpen{Title: "x"} }, want: R},
 		{name: "nonsense/ref with target", who: "maint", kind: forge.KindRefSet, target: "issue", body: refSet, want: R},
+		{name: "nonsense/namespace not a key", who: "alice", kind: forge.KindRefSet, body: rawRef(forge.NamespacePrefix + "alice/refs/heads/x"), want: R},
+		{name: "nonsense/namespace without a ref", who: "alice", kind: forge.KindRefSet, body: func(w *world) any {
+			return forge.RefSet{Name: forge.NamespacePrefix + forge.NamespaceToken(w.pub("alice")), Commit: commitC}
+		}, want: R},
+		{name: "nonsense/namespace ref outside refs", who: "alice", kind: forge.KindRefSet, body: func(w *world) any {
+			return forge.RefSet{Name: forge.NamespacePrefix + forge.NamespaceToken(w.pub("alice")) + "/heads/x", Commit: commitC}
+		}, want: R},
+		{name: "nonsense/nested namespace", who: "alice", kind: forge.KindRefSet, body: func(w *world) any {
+			return forge.RefSet{Name: forge.NamespacePrefix + forge.NamespaceToken(w.pub("alice")) + "/" + forge.NamespacePrefix + forge.NamespaceToken(w.pub("alice")) + "/refs/heads/x", Commit: commitC}
+		}, want: R},
 		{name: "nonsense/merge an issue", who: "maint", kind: forge.KindState, target: "issue", body: merge, want: R},
 		{name: "nonsense/review an issue", who: "bob", kind: forge.KindReview, target: "issue", body: func(w *world) any { return forge.Review{Revision: w.id("issue"), Verdict: forge.VerdictComment} }, want: R},
 		{name: "nonsense/review unknown revision", who: "bob", kind: forge.KindReview, target: "patch", body: func(w *world) any { return forge.Review{Revision: w.id("issue"), Verdict: forge.VerdictComment} }, want: R},

@@ -153,11 +153,16 @@ type Remove struct {
 	Tags  []op.ID `cbor:"2,keyasint"`
 }
 
-// RefSet points a ref at a commit; an empty commit deletes the ref.
+// RefSet points a ref at a commit; an empty commit deletes the ref. Name
+// is a canonical ref (maintainers) or one in the author's own namespace
+// (NamespacePrefix). Force says the author knew the update is not a
+// fast-forward of the values named in Prev (or deletes the ref); the
+// forge cannot check that (it holds no objects) and only records it.
 type RefSet struct {
 	Name   string  `cbor:"1,keyasint"`
 	Commit string  `cbor:"2,keyasint,omitempty"`
 	Prev   []op.ID `cbor:"3,keyasint,omitempty"`
+	Force  bool    `cbor:"4,keyasint,omitempty"`
 }
 
 // IssueOpen creates an issue.
@@ -469,7 +474,7 @@ func validateBody(kind string, v any) error {
 		}
 		return checkTags(b.Tags)
 	case RefSet:
-		if err := checkRefName(b.Name); err != nil {
+		if err := checkRefSetName(b.Name); err != nil {
 			return err
 		}
 		if err := checkPrev(b.Prev); err != nil {

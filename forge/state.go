@@ -23,6 +23,9 @@ type Repo struct {
 	DefaultBranch crdt.LWW[string]                         `cbor:"7,keyasint"`
 	Refs          map[string]*crdt.LWW[string]             `cbor:"8,keyasint"`
 	Aliases       map[identity.PublicKey]*crdt.LWW[string] `cbor:"9,keyasint"`
+	// ForcedRefs holds the IDs of the ref writes (in Refs) made by a
+	// force update (RefSet.Force); a grow-only set.
+	ForcedRefs map[crdt.ID]struct{} `cbor:"10,keyasint,omitempty"`
 }
 
 // Alias returns the alias k published in this repo, if any.
@@ -44,6 +47,17 @@ func (r *Repo) RefNames() []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// RefForced reports whether the current value of ref name was set by a
+// force update.
+func (r *Repo) RefForced(name string) bool {
+	w, ok := r.Refs[name].Winner()
+	if !ok {
+		return false
+	}
+	_, forced := r.ForcedRefs[w.ID]
+	return forced
 }
 
 // Ref returns the commit a ref points at.

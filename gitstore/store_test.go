@@ -412,3 +412,37 @@ func TestImportAndDeleteRef(t *testing.T) {
 		t.Errorf("refs after DeleteRef: %v", refs)
 	}
 }
+
+func TestIsAncestor(t *testing.T) {
+	s := newStore(t)
+	w := newWork(t, s.git)
+	base := w.commit("a", 100)
+	next := w.commit("b", 100)
+	w.git("checkout", "--quiet", "-b", "side", base)
+	side := w.commit("c", 100)
+	ctx := testContext(t)
+	if err := s.Import(ctx, "r", w.dir, []string{next, side}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		old, new string
+		want     bool
+	}{
+		{base, next, true},
+		{next, next, true},
+		{next, base, false},
+		{next, side, false},
+		{base, side, true},
+	} {
+		if got, err := s.IsAncestor(ctx, "r", c.old, c.new); err != nil || got != c.want {
+			t.Errorf("IsAncestor(%.7s, %.7s) = %v, %v, want %v", c.old, c.new, got, err, c.want)
+		}
+	}
+	absent := strings.Repeat("cd", 20)
+	if _, err := s.IsAncestor(ctx, "r", absent, next); !errors.Is(err, ErrMissing) {
+		t.Errorf("IsAncestor of an absent commit: %v, want ErrMissing", err)
+	}
+	if _, err := s.IsAncestor(ctx, "r", "-v", next); err == nil {
+		t.Error("IsAncestor of a non-ID succeeded")
+	}
+}

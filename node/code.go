@@ -270,9 +270,18 @@ func (c *codeSide) work(ctx context.Context) {
 	}
 }
 
+// conflictRefPrefix names, in a bare repository, the values that lost a
+// ref's last-writer-wins race to a concurrent write (the conflict
+// shelf): conflictRefPrefix + the losing write's op ID. They make the
+// losing commits fetched, kept and served like the winners, so a
+// maintainer can still merge them; they go when the conflict is
+// resolved. git clone and fetch with their default refspecs never see
+// them.
+const conflictRefPrefix = "refs/murmur/conflicts/"
+
 // wanted returns the refs of repo that the bare repository mirrors: every
-// ref under refs/ that names a commit, with that commit, and a ref for
-// each patch revision (revisionRefs).
+// ref under refs/ that names a commit, with that commit, the values on
+// its conflict shelf, and a ref for each patch revision (revisionRefs).
 func (c *codeSide) wanted(repo op.ID) (map[string]string, error) {
 	r, err := c.n.store.Repo(repo)
 	if errors.Is(err, storage.ErrNotFound) {
@@ -281,9 +290,17 @@ func (c *codeSide) wanted(repo op.ID) (map[string]string, error) {
 		return nil, err
 	}
 	want := map[string]string{}
-	for _, name := range r.RefNames() {
-		if commit, ok := r.Ref(name); ok && commit != "" && strings.HasPrefix(name, "refs/") {
+	for name, l := range r.Refs {
+		if !strings.HasPrefix(name, "refs/") {
+			continue
+		}
+		if commit, ok := l.Get(); ok && commit != "" {
 			want[name] = commit
+		}
+		for _, w := range l.Concurrent() {
+			if w.Value != "" {
+				want[conflictRefPrefix+op.ID(w.ID).String()] = w.Value
+			}
 		}
 	}
 	if err := c.revisionRefs(repo, want); err != nil {
@@ -558,7 +575,9 @@ func (c *codeSide) statusNow() api.CodeStatus {
 func (c *codeSide) objects(ctx context.Context, repo op.ID, refs []api.Ref) {
 	if c.store == nil {
 		for i := range refs {
-			refs[i].MissingReason = "this node cannot store code: " + c.status.Reason
+			if refs[i].Commit != "" {
+				refs[i].MissingReason = "this node cannot store code: " + c.status.Reason
+			}
 		}
 		return
 	}
@@ -575,7 +594,7 @@ func (c *codeSide) objects(ctx context.Context, repo op.ID, refs []api.Ref) {
 	why := c.missingReason(repo)
 	for i := range refs {
 		refs[i].Objects = have[refs[i].Commit]
-		if !refs[i].Objects {
+		if !refs[i].Objects && refs[i].Commit != "" {
 			refs[i].MissingReason = why
 		}
 	}
@@ -598,47 +617,18 @@ func (c *codeSide) missingReason(repo op.ID) string {
 	return "not fetched yet: no connected peer has served them"
 }
 
-// PushRefs implements api.Service.
-func (n *Node) PushRefs(ctx context.Context, repo string, p api.RefPush) ([]api.Ref, error) {
-	c := n.codes()
-	r, err := n.loadRepo(repo)
-	if err != nil {
-		return nil, err
-	}
+// gitDir is the bare repository of repo, whether or not it exists yet
+// (it is made when the first of its refs is pushed or fetched); "" when
+// the node cannot store code.
+func (c *codeSide) gitDir(repo op.ID) string {
 	if c.store == nil {
-		return nil, api.Errorf(api.CodeUnavailable, "this node cannot store code (%s); publish the refs without their commits with 'murmur refs set'", c.status.Reason)
+		return ""
 	}
-	if !filepath.IsAbs(p.Dir) {
-		return nil, api.Errorf(api.CodeInvalid, "the working copy %q is not an absolute path", p.Dir)
+	dir, err := c.store.Dir(repo.String())
+	if err != nil {
+		return ""
 	}
-	if err := n.requireMaintainer(r, "set refs"); err != nil {
-		return nil, err
-	}
-	var commits []string
-	for name, commit := range p.Refs {
-		commit = strings.ToLower(commit)
-		if commit == "" {
-			continue
-		}
-		if !forge.IsCommit(commit) {
-			return nil, api.Errorf(api.CodeInvalid, "%q for %s is not a full commit hash (40 or 64 hex digits)", commit, name)
-		}
-		commits = append(commits, commit)
-	}
-	if err := c.store.Import(ctx, r.ID.String(), p.Dir, dedupeStrings(commits)); err != nil {
-		return nil, api.Errorf(api.CodeInvalid, "cannot copy the commits from %s into this node's store: %s", p.Dir, strings.TrimPrefix(err.Error(), "gitstore: "))
-	}
-	if _, err := n.SetRefs(ctx, r.ID.String(), p.Refs); err != nil {
-		return nil, err
-	}
-	if lacking, err := c.syncRefs(ctx, r.ID); err != nil {
-		n.log.Warn("mirror refs into the object store", "repo", r.ID.Short(), "err", err)
-	} else if len(lacking) == 0 {
-		if err := c.detectMerges(ctx, r.ID); err != nil {
-			n.log.Warn("merge detection", "repo", r.ID.Short(), "err", err)
-		}
-	}
-	return n.Refs(ctx, r.ID.String())
+	return dir
 }
 
 // refsKey is a canonical text of a set of refs.

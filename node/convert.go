@@ -1,6 +1,8 @@
 package node
 
 import (
+	"maps"
+	"slices"
 	"sort"
 
 	"murmur/api"
@@ -81,6 +83,7 @@ func (n *Node) repoView(r *forge.Repo, roles *forge.Roles) api.Repo {
 		Created:       r.Created.Time(),
 		Updated:       r.Updated.Time(),
 		Following:     n.rep.Follows(r.ID),
+		GitDir:        n.codes().gitDir(r.ID),
 	}
 	if roles != nil {
 		out.Maintainers = p.persons(roles.Maintainers())
@@ -95,9 +98,18 @@ func (n *Node) repoView(r *forge.Repo, roles *forge.Roles) api.Repo {
 func (n *Node) refsView(r *forge.Repo) []api.Ref {
 	p := n.people(r)
 	out := []api.Ref{}
-	for _, name := range r.RefNames() {
-		c, _ := r.Ref(name)
-		out = append(out, api.Ref{Name: name, Commit: c, Conflicts: conflicts(p, r.Refs[name], str)})
+	for _, name := range slices.Sorted(maps.Keys(r.Refs)) {
+		c, _ := r.Refs[name].Get()
+		cs := conflicts(p, r.Refs[name], str)
+		if c == "" && !slices.ContainsFunc(cs, func(x api.Conflict) bool { return x.Value != "" }) {
+			continue // deleted, or never set; a deletion that won over a concurrent update stays listed
+		}
+		ref := api.Ref{Name: name, Commit: c, Conflicts: cs, Forced: r.RefForced(name)}
+		if k, ok := forge.NamespaceOwner(name); ok {
+			owner := p.person(k)
+			ref.Namespace, ref.Owner = k.DID(), &owner
+		}
+		out = append(out, ref)
 	}
 	return out
 }

@@ -3,7 +3,6 @@ package node
 import (
 	"context"
 	"errors"
-	"slices"
 	"strings"
 
 	"murmur/api"
@@ -200,11 +199,7 @@ func (n *Node) Repo(ctx context.Context, repo string) (api.Repo, error) {
 	if err != nil {
 		return api.Repo{}, internal(err)
 	}
-	v := n.repoView(r, roles)
-	if c := n.codes(); c.store != nil {
-		v.GitDir, _ = c.store.Dir(r.ID.String())
-	}
-	return v, nil
+	return n.repoView(r, roles), nil
 }
 
 // EditRepo implements api.Service.
@@ -269,66 +264,6 @@ func (n *Node) SetMaintainer(ctx context.Context, repo, did string, add bool) (a
 		return api.Repo{}, err
 	}
 	return n.Repo(ctx, r.ID.String())
-}
-
-// Refs implements api.Service.
-func (n *Node) Refs(ctx context.Context, repo string) ([]api.Ref, error) {
-	r, err := n.loadRepo(repo)
-	if err != nil {
-		return nil, err
-	}
-	refs := n.refsView(r)
-	n.codes().objects(ctx, r.ID, refs)
-	return refs, nil
-}
-
-// SetRefs implements api.Service.
-func (n *Node) SetRefs(ctx context.Context, repo string, refs map[string]string) ([]api.Ref, error) {
-	r, err := n.loadRepo(repo)
-	if err != nil {
-		return nil, err
-	}
-	names := make([]string, 0, len(refs))
-	for name := range refs {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	var acts []forge.Action
-	for _, name := range names {
-		commit := strings.ToLower(refs[name])
-		if cur, ok := r.Ref(name); ok && cur == commit && len(r.Refs[name].Heads()) == 1 {
-			continue
-		}
-		if commit != "" && !forge.IsCommit(commit) {
-			return nil, api.Errorf(api.CodeInvalid, "%q for %s is not a full commit hash (40 or 64 hex digits)", refs[name], name)
-		}
-		var heads []op.ID
-		if l := r.Refs[name]; l != nil {
-			heads = ids(l.Heads())
-		}
-		a, err := action(forge.KindRefSet, op.ID{}, forge.RefSet{Name: name, Commit: commit, Prev: heads})
-		if err != nil {
-			return nil, err
-		}
-		acts = append(acts, a)
-	}
-	if len(acts) > 0 {
-		roles, err := n.store.RolesAt(r.ID)
-		if err != nil {
-			return nil, internal(err)
-		}
-		key, err := n.signer()
-		if err != nil {
-			return nil, err
-		}
-		if !roles.IsMaintainer(key.Public()) {
-			return nil, api.Errorf(api.CodeForbidden, "only maintainers can set refs, and you (%s) are not one of this repo; ask a maintainer to add you with `murmur repo maintainer add %s`", key.Public().Short(), key.Public().DID())
-		}
-	}
-	if _, err := n.write(ctx, r.ID, acts...); err != nil {
-		return nil, err
-	}
-	return n.Refs(ctx, r.ID.String())
 }
 
 // Activity implements api.Service: the newest ops of a repo first.

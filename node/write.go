@@ -23,15 +23,23 @@ func (n *Node) localAlias() string {
 	return string(v)
 }
 
-// write signs and stores actions in repo (zero repo: a genesis action), one
-// durable op each, and publishes events. Before the user's first op in a
-// repo, or when their alias changed, it publishes their alias there.
+// write signs and stores actions in repo (zero repo: a genesis action),
+// one op each, and publishes events. The ops of an existing repo are
+// written in one durable batch: all of them or, if forge would reject
+// one, none. Before the user's first op in a repo, or when their alias
+// changed, it publishes their alias there.
 func (n *Node) write(ctx context.Context, repo op.ID, actions ...forge.Action) ([]storage.Applied, error) {
 	key, err := n.signer()
 	if err != nil {
 		return nil, err
 	}
-	if alias := n.localAlias(); alias != "" && !repo.IsZero() {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if repo.IsZero() {
+		return n.writeGenesis(key, actions)
+	}
+	if alias := n.localAlias(); alias != "" {
 		r, err := n.store.Repo(repo)
 		if err == nil && r.Alias(key.Public()) != alias {
 			a, err := forge.NewAction(forge.KindProfileAlias, op.ID{}, forge.Set{Value: alias, Prev: aliasHeads(r, key.Public())})
@@ -40,39 +48,57 @@ func (n *Node) write(ctx context.Context, repo op.ID, actions ...forge.Action) (
 			}
 		}
 	}
-	var out []storage.Applied
-	for _, a := range actions {
-		if err := ctx.Err(); err != nil {
-			return out, err
-		}
-		var built *op.Op
-		applied, err := n.store.Create(repo, func(tip storage.Tip) (*op.Op, error) {
-			clock := n.clock.Now(tip.Clock)
-			o, err := op.Sign(key, a.Unsigned(repo, tip.Parents, clock))
-			built = o
-			return o, err
-		})
-		if err != nil {
-			return out, writeError(err) // the caller reports it
-		}
-		n.rep.storeWrote(nil)
-		if repo.IsZero() {
-			repo = applied.ID
-			// A repo made here is followed (its tree is built from the
-			// store, genesis included).
-			if _, err := n.rep.follow(repo); err != nil {
-				n.log.Warn("cannot follow new repo", "repo", repo.Short(), "err", err)
-			}
-		} else {
-			n.rep.added([]storage.Applied{applied})
-		}
-		out = append(out, applied)
-		n.bus.publish(eventFor(applied, key.Public(), true))
-		if n.mesh != nil && n.rep.Follows(repo) {
-			n.mesh.Announce(repo, built.Bytes(), applied.ID)
-		}
+	if len(actions) == 0 {
+		return nil, nil
 	}
-	return out, nil
+	built := make([]*op.Op, len(actions))
+	applied, err := n.store.CreateAll(repo, len(actions), func(i int, tip storage.Tip) (*op.Op, error) {
+		o, err := op.Sign(key, actions[i].Unsigned(repo, tip.Parents, n.clock.Now(tip.Clock)))
+		built[i] = o
+		return o, err
+	})
+	if err != nil {
+		return nil, writeError(err) // the caller reports it
+	}
+	n.rep.storeWrote(nil)
+	n.rep.added(applied)
+	for i, a := range applied {
+		n.published(key, repo, a, built[i])
+	}
+	return applied, nil
+}
+
+// writeGenesis makes a repo from its genesis action, and follows it.
+func (n *Node) writeGenesis(key *identity.Key, actions []forge.Action) ([]storage.Applied, error) {
+	if len(actions) != 1 {
+		return nil, api.Errorf(api.CodeInternal, "a new repo is made by one genesis op, not %d", len(actions))
+	}
+	var built *op.Op
+	applied, err := n.store.Create(op.ID{}, func(tip storage.Tip) (*op.Op, error) {
+		o, err := op.Sign(key, actions[0].Unsigned(op.ID{}, tip.Parents, n.clock.Now(tip.Clock)))
+		built = o
+		return o, err
+	})
+	if err != nil {
+		return nil, writeError(err) // the caller reports it
+	}
+	n.rep.storeWrote(nil)
+	// A repo made here is followed (its tree is built from the store,
+	// genesis included).
+	if _, err := n.rep.follow(applied.ID); err != nil {
+		n.log.Warn("cannot follow new repo", "repo", applied.ID.Short(), "err", err)
+	}
+	n.published(key, applied.ID, applied, built)
+	return []storage.Applied{applied}, nil
+}
+
+// published tells the node's event stream and the mesh about an op the
+// user made.
+func (n *Node) published(key *identity.Key, repo op.ID, a storage.Applied, o *op.Op) {
+	n.bus.publish(eventFor(a, key.Public(), true))
+	if n.mesh != nil && n.rep.Follows(repo) {
+		n.mesh.Announce(repo, o.Bytes(), a.ID)
+	}
 }
 
 func aliasHeads(r *forge.Repo, k identity.PublicKey) []op.ID {

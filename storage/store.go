@@ -746,26 +746,14 @@ func (s *Store) Heads(repo op.ID) ([]op.ID, error) {
 // RolesAt returns the role state at a repo's current heads: who is a
 // maintainer for an op made now.
 func (s *Store) RolesAt(repo op.ID) (*forge.Roles, error) {
-	heads, err := s.Heads(repo)
+	if repo.IsZero() {
+		return nil, fmt.Errorf("repo %s: %w", repo.Short(), ErrNotFound)
+	}
+	tip, err := s.tip(repo)
 	if err != nil {
 		return nil, err
 	}
-	if len(heads) == 0 {
-		return nil, fmt.Errorf("repo %s: %w", repo.Short(), ErrNotFound)
-	}
-	var rs []*forge.Roles
-	for _, h := range heads {
-		m, err := s.Meta(h)
-		if err != nil {
-			return nil, err
-		}
-		r, err := s.loadRoles(m.Roles)
-		if err != nil {
-			return nil, err
-		}
-		rs = append(rs, r)
-	}
-	return forge.UnionRoles(rs...), nil
+	return tip.Roles, nil
 }
 
 // ForEachOp calls f for each op of repo in (clock, ID) order.

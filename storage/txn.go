@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/cockroachdb/pebble/v2"
 
@@ -773,34 +774,9 @@ func (s *Store) Create(repo op.ID, build func(Tip) (*op.Op, error)) (Applied, er
 	if err := s.writableLocked(); err != nil {
 		return Applied{}, err
 	}
-	tip := Tip{Repo: repo}
-	if !repo.IsZero() {
-		heads, err := s.Heads(repo)
-		if err != nil {
-			return Applied{}, err
-		}
-		if len(heads) == 0 {
-			return Applied{}, fmt.Errorf("repo %s: %w", repo.Short(), ErrNotFound)
-		}
-		var roles []*forge.Roles
-		var metas []headMeta
-		for _, h := range heads {
-			m, err := s.Meta(h)
-			if err != nil {
-				return Applied{}, err
-			}
-			r, err := s.loadRoles(m.Roles)
-			if err != nil {
-				return Applied{}, err
-			}
-			roles = append(roles, r)
-			metas = append(metas, headMeta{h, m.Clock})
-			if m.Clock > tip.Clock {
-				tip.Clock = m.Clock
-			}
-		}
-		tip.Roles = forge.UnionRoles(roles...)
-		tip.Parents = newestHeads(metas, op.MaxParents)
+	tip, err := s.tip(repo)
+	if err != nil {
+		return Applied{}, err
 	}
 	o, err := build(tip)
 	if err != nil {
@@ -826,6 +802,101 @@ func (s *Store) Create(repo op.ID, build func(Tip) (*op.Op, error)) (Applied, er
 		return Applied{}, err
 	}
 	return a, nil
+}
+
+// CreateAll is Create of n ops of an existing repo in one batch: all of
+// them are written, durably, or none. build is called for op i with the
+// tip after op i-1 (its only parent, its clock and role state), so the
+// ops form a chain. If forge would reject any of them, nothing is
+// written and the error wraps ErrRejected and forge's reason.
+func (s *Store) CreateAll(repo op.ID, n int, build func(i int, tip Tip) (*op.Op, error)) ([]Applied, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.writableLocked(); err != nil {
+		return nil, err
+	}
+	if repo.IsZero() {
+		return nil, errors.New("storage: CreateAll makes ops of an existing repo, not a genesis")
+	}
+	tip, err := s.tip(repo)
+	if err != nil {
+		return nil, err
+	}
+	t := s.newTxnFor(n)
+	defer t.close()
+	out := make([]Applied, 0, n)
+	for i := range n {
+		o, err := build(i, tip)
+		if err != nil {
+			return nil, err
+		}
+		if o.RepoID() != repo {
+			return nil, fmt.Errorf("storage: built op for repo %s, want %s", o.RepoID().Short(), repo.Short())
+		}
+		res, err := t.add(o, identity.PublicKey{})
+		if err != nil {
+			return nil, err
+		}
+		if res != Stored {
+			return nil, fmt.Errorf("storage: local op %s not stored (outcome %d)", o.ID().Short(), res)
+		}
+		idx := slices.IndexFunc(t.applied, func(a Applied) bool { return a.ID == o.ID() })
+		if idx < 0 {
+			return nil, fmt.Errorf("storage: local op %s stored but not applied", o.ID().Short())
+		}
+		a := t.applied[idx]
+		if !a.Meta.Accepted {
+			return nil, fmt.Errorf("%w: %w", ErrRejected, a.Err)
+		}
+		out = append(out, a)
+		roles, err := t.Roles(a.Meta.Roles)
+		if err != nil {
+			return nil, err
+		}
+		tip = Tip{Repo: repo, Parents: []op.ID{a.ID}, Clock: o.Clock, Roles: roles}
+	}
+	if err := t.commit(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// tip is the tip new local ops of repo build on: empty for a new repo
+// (zero repo), else its newest heads, the greatest of their clocks and
+// the union of their role states. Create and CreateAll call it under
+// s.mu, so that the tip is still the tip when their ops join it.
+func (s *Store) tip(repo op.ID) (Tip, error) {
+	tip := Tip{Repo: repo}
+	if repo.IsZero() {
+		return tip, nil
+	}
+	heads, err := s.Heads(repo)
+	if err != nil {
+		return tip, err
+	}
+	if len(heads) == 0 {
+		return tip, fmt.Errorf("repo %s: %w", repo.Short(), ErrNotFound)
+	}
+	var roles []*forge.Roles
+	var metas []headMeta
+	for _, h := range heads {
+		m, err := s.Meta(h)
+		if err != nil {
+			return tip, err
+		}
+		r, err := s.loadRoles(m.Roles)
+		if err != nil {
+			return tip, err
+		}
+		roles = append(roles, r)
+		metas = append(metas, headMeta{h, m.Clock})
+		if m.Clock > tip.Clock {
+			tip.Clock = m.Clock
+		}
+	}
+	tip.Roles = forge.UnionRoles(roles...)
+	tip.Parents = newestHeads(metas, op.MaxParents)
+	return tip, nil
 }
 
 type headMeta struct {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -300,6 +301,18 @@ func gitInit(t *testing.T, dir string) {
 	gitRun(t, dir, "config", "commit.gpgsign", "false")
 }
 
+// gitOneCommit makes dir a working copy with one commit and returns it.
+func gitOneCommit(t *testing.T, dir string) string {
+	t.Helper()
+	gitInit(t, dir)
+	if err := os.WriteFile(filepath.Join(dir, "f"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	gitRun(t, dir, "add", "f")
+	gitRun(t, dir, "commit", "-q", "-m", "one")
+	return gitRun(t, dir, "rev-parse", "HEAD")
+}
+
 func gitRun(t *testing.T, dir string, args ...string) string {
 	t.Helper()
 	c := exec.Command("git", args...)
@@ -442,13 +455,7 @@ func TestPatchAndReviewArguments(t *testing.T) {
 func TestRefsPush(t *testing.T) {
 	svc := oneRepo()
 	h := newHarness(t, svc)
-	gitInit(t, h.dir)
-	if err := os.WriteFile(filepath.Join(h.dir, "f"), []byte("x"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	gitRun(t, h.dir, "add", "f")
-	gitRun(t, h.dir, "commit", "-q", "-m", "one")
-	head := gitRun(t, h.dir, "rev-parse", "HEAD")
+	head := gitOneCommit(t, h.dir)
 	gitRun(t, h.dir, "tag", "-a", "-m", "release", "v1")
 	gitRun(t, h.dir, "tag", "light")
 	svc.refs = []api.Ref{{Name: "refs/heads/trunk", Commit: head}, {Name: "refs/heads/gone", Commit: sha1}}
@@ -480,13 +487,7 @@ func TestRefsPushToANodeWithoutGit(t *testing.T) {
 	svc := oneRepo()
 	svc.pushErr = &api.Error{Code: api.CodeUnavailable, Message: "this node cannot store code (git is not installed); publish the refs without their commits with 'murmur refs set'"}
 	h := newHarness(t, svc)
-	gitInit(t, h.dir)
-	if err := os.WriteFile(filepath.Join(h.dir, "f"), []byte("x"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	gitRun(t, h.dir, "add", "f")
-	gitRun(t, h.dir, "commit", "-q", "-m", "one")
-	head := gitRun(t, h.dir, "rev-parse", "HEAD")
+	head := gitOneCommit(t, h.dir)
 
 	r := h.run("refs", "push")
 	if r.code != 0 {
@@ -555,11 +556,22 @@ func TestOutput(t *testing.T) {
 		{name: "patch-view.txt", args: []string{"patch", "view", "9999"}},
 		{name: "patch-view.term", args: []string{"patch", "view", "9999"}, tty: true, width: 100, env: map[string]string{"NO_COLOR": "1"}},
 		{name: "repo-list.tsv", args: []string{"repo", "list"}},
+		{name: "refs-list.tsv", args: []string{"refs", "list"}},
+		{name: "refs-list.term", args: []string{"refs", "list"}, tty: true, width: 120, env: map[string]string{"NO_COLOR": "1"}},
 		{name: "status.term", args: []string{"status"}, tty: true, env: map[string]string{"NO_COLOR": "1"}},
+	}
+	bobTrunk := api.NamespaceRef(bob.ID, "refs/heads/trunk")
+	refs := []api.Ref{
+		{Name: "refs/heads/main", Commit: sha1, Objects: true, Forced: true,
+			Conflicts: []api.Conflict{{Value: "1111111111111111111111111111111111111111", Author: bob, At: testNow}}},
+		{Name: bobTrunk, Commit: "2222222222222222222222222222222222222222", Namespace: bob.ID, Owner: &bob,
+			MissingReason: "not fetched yet: no connected peer has served them"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t, oneRepo())
+			svc := oneRepo()
+			svc.refs = refs
+			h := newHarness(t, svc)
 			h.tty, h.width = tt.tty, tt.width
 			for k, v := range tt.env {
 				h.env[k] = v
@@ -673,13 +685,19 @@ func TestSanitize(t *testing.T) {
 }
 
 func TestPushChanges(t *testing.T) {
-	cur := []api.Ref{{Name: "refs/heads/main", Commit: "a"}, {Name: "refs/heads/old", Commit: "b"}, {Name: "refs/meta/x", Commit: "c"}}
+	const ns = "refs/namespaces/z6Mkx/"
+	cur := []api.Ref{{Name: "refs/heads/main", Commit: "a"}, {Name: "refs/heads/old", Commit: "b"}, {Name: "refs/meta/x", Commit: "c"},
+		{Name: ns + "refs/heads/main", Commit: "a"}, {Name: ns + "refs/heads/mine", Commit: "e"}}
 	heads := []localRef{{name: "refs/heads/main", commit: "a"}, {name: "refs/heads/new", commit: "d"}}
-	if diff := cmp.Diff(map[string]string{"refs/heads/new": "d"}, pushChanges(cur, heads, false)); diff != "" {
+	if diff := cmp.Diff(map[string]string{"refs/heads/new": "d"}, pushChanges(cur, heads, false, "")); diff != "" {
 		t.Errorf("without prune (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(map[string]string{"refs/heads/new": "d", "refs/heads/old": ""}, pushChanges(cur, heads, true)); diff != "" {
+	if diff := cmp.Diff(map[string]string{"refs/heads/new": "d", "refs/heads/old": ""}, pushChanges(cur, heads, true, "")); diff != "" {
 		t.Errorf("with prune (-want +got):\n%s", diff)
+	}
+	nsHeads := []localRef{{name: ns + "refs/heads/main", commit: "a"}, {name: ns + "refs/heads/new", commit: "d"}}
+	if diff := cmp.Diff(map[string]string{ns + "refs/heads/new": "d", ns + "refs/heads/mine": ""}, pushChanges(cur, nsHeads, true, ns)); diff != "" {
+		t.Errorf("in a namespace with prune (-want +got):\n%s", diff)
 	}
 }
 
@@ -719,5 +737,49 @@ func TestPrintJSONListMatchesIndentedDocument(t *testing.T) {
 		if diff := cmp.Diff(want.String(), a.out.String()); diff != "" {
 			t.Errorf("printJSONList of %d items (-want +got):\n%s", len(list), diff)
 		}
+	}
+}
+
+func TestRefsPushNamespaceAndForce(t *testing.T) {
+	svc := oneRepo()
+	svc.repos[0].Maintainers = []api.Person{bob} // alice is not a maintainer
+	h := newHarness(t, svc)
+	head := gitOneCommit(t, h.dir)
+	mine := api.NamespaceRef(alice.ID, "refs/heads/trunk")
+	// The canonical trunk is already at head: alice's own trunk is not.
+	svc.refs = []api.Ref{{Name: "refs/heads/trunk", Commit: head}}
+
+	h.tty = true
+	r := h.run("refs", "push")
+	if r.code != 0 {
+		t.Fatalf("code %d: %s", r.code, r.stderr)
+	}
+	if diff := cmp.Diff(api.RefPush{Dir: svc.push.Dir, Refs: map[string]string{mine: head}, Namespace: api.NamespaceOwn}, svc.push); diff != "" {
+		t.Errorf("PushRefs argument (-want +got):\n%s", diff)
+	}
+	if !strings.Contains(r.stdout, mine) || !strings.Contains(r.stdout, "own namespace") || !strings.Contains(r.stdout, "not a maintainer") {
+		t.Errorf("stdout = %q, want where the refs went and why", r.stdout)
+	}
+
+	// A maintainer pushes to the canonical refs; --force passes through.
+	svc.repos[0].Maintainers = []api.Person{alice}
+	svc.refs = nil
+	h.tty = false
+	if r := h.run("refs", "push", "--force"); r.code != 0 {
+		t.Fatalf("code %d: %s", r.code, r.stderr)
+	}
+	if want := (api.RefPush{Dir: svc.push.Dir, Refs: map[string]string{"refs/heads/trunk": head}, Namespace: api.NamespaceCanonical, Force: true}); !cmp.Equal(want, svc.push) {
+		t.Errorf("PushRefs argument = %+v, want %+v", svc.push, want)
+	}
+	// --own as a maintainer.
+	if r := h.run("refs", "push", "--own"); r.code != 0 || svc.push.Namespace != api.NamespaceOwn || svc.push.Refs[mine] != head {
+		t.Errorf("refs push --own: code %d, PushRefs %+v, stderr %q", r.code, svc.push, r.stderr)
+	}
+
+	// A refused non-fast-forward says what to do, and nothing else runs.
+	svc.pushErr = api.Errorf(api.CodeConflict, "refs/heads/trunk: 1111111 → 2222222 is not a fast-forward; fetch and merge it, or push with --force; nothing was pushed")
+	r = h.run("refs", "push")
+	if r.code == 0 || !strings.Contains(r.stderr, "not a fast-forward") || !strings.Contains(r.stderr, "--force") || slices.Contains(svc.calls, "SetRefs") {
+		t.Errorf("refused push: code %d, stderr %q, calls %v", r.code, r.stderr, svc.calls)
 	}
 }

@@ -47,13 +47,9 @@ func (a *app) refsListCmd() *cobra.Command {
 				}
 				return nil
 			}
-			t := newTable(0, "NAME", "COMMIT", "OBJECTS")
+			t := newTable(0, "NAME", "COMMIT", "NAMESPACE", "OBJECTS", "FORCED", "CONFLICTS")
 			var why []string
 			for _, r := range refs {
-				name := r.Name
-				if len(r.Conflicts) > 0 && a.pretty() {
-					name += " (conflict)"
-				}
 				objects := cell{text: "present", style: styleGreen}
 				if !r.Objects {
 					objects = cell{text: "missing", style: styleYellow}
@@ -61,7 +57,7 @@ func (a *app) refsListCmd() *cobra.Command {
 						why = append(why, r.MissingReason)
 					}
 				}
-				t.add(cell{text: name, style: styleBold}, cell{text: r.Commit, style: styleCyan}, objects)
+				t.add(a.refRow(r, objects)...)
 			}
 			a.writeTable(&a.out, t)
 			for _, w := range why {
@@ -75,6 +71,52 @@ func (a *app) refsListCmd() *cobra.Command {
 	return c
 }
 
+// refRow is a ref's row of 'refs list': on a terminal the ref inside a
+// namespace with its owner's alias, short commits and dashes for
+// nothing; in plain output full names and hashes, empty for nothing.
+func (a *app) refRow(r api.Ref, objects cell) []cell {
+	name, commit, ns, forced, none := r.Name, r.Commit, r.Namespace, "", ""
+	if a.pretty() {
+		commit, ns, forced, none = prefix(r.Commit, 12), "canonical", "-", "-"
+		if r.Namespace != "" {
+			_, name = api.SplitNamespace(r.Name)
+			ns = shortDID(r.Namespace)
+			if r.Owner != nil {
+				ns = personName(*r.Owner)
+			}
+		}
+	}
+	if r.Commit == "" {
+		// A deletion that won over concurrent updates.
+		commit, objects = none, cell{text: none}
+		if a.pretty() {
+			commit = "(deleted)"
+		}
+	}
+	if r.Forced {
+		forced = "forced"
+	}
+	var also []string
+	for _, c := range r.Conflicts {
+		v, by := c.Value, c.Author.ID
+		if a.pretty() {
+			v, by = prefix(v, 12), personName(c.Author)
+		}
+		if v == "" {
+			v = "(deleted)"
+		}
+		also = append(also, v+" by "+by)
+	}
+	conflicts := strings.Join(also, ", ")
+	if conflicts == "" {
+		conflicts = none
+	}
+	return []cell{
+		{text: name, style: styleBold}, {text: commit, style: styleCyan}, {text: ns}, objects,
+		{text: forced, style: styleYellow}, {text: conflicts, style: styleRed},
+	}
+}
+
 // fullRefName turns "main" into "refs/heads/main"; names that start with
 // "refs/" stay.
 func fullRefName(name string) string {
@@ -85,14 +127,18 @@ func fullRefName(name string) string {
 }
 
 func (a *app) refsSetCmd() *cobra.Command {
+	var force, own bool
 	c := &cobra.Command{
-		Use:   "set NAME COMMIT",
-		Short: "Point a ref at a commit (maintainers)",
+		Use:   "set NAME COMMIT [--own] [--force]",
+		Short: "Point a ref at a commit (canonical refs: maintainers)",
 		Long: `Point a ref at a commit. NAME is a full ref name (refs/heads/main,
 refs/tags/v1.0) or a branch name, which means refs/heads/NAME. COMMIT is a
 full commit hash, or inside a git working copy anything git rev-parse
 resolves to a commit; there the node also copies the commit into its
-object store, from which peers fetch it.`,
+object store, from which peers fetch it, and refuses an update that is
+not a fast-forward unless --force is given. With --own the ref goes into
+your own namespace (refs/namespaces/<your key>/NAME), which needs no
+maintainer.`,
 		Example: `  murmur refs set main 4b825dc642cb6eb9a060e54bf8d69288fbee4904
   murmur refs set refs/tags/v1.0 $(git rev-parse v1.0^{commit})`,
 		Args: args("NAME", "COMMIT"),
@@ -103,6 +149,16 @@ object store, from which peers fetch it.`,
 				return &userError{what: "the ref name is empty", todo: "Pass a name such as refs/heads/main"}
 			}
 			name = fullRefName(name)
+			ns := api.NamespaceCanonical
+			if token, _ := api.SplitNamespace(name); token != "" {
+				ns = api.NamespaceOwn // already a namespace's: taken as it is
+			} else if own {
+				did := a.ownDID()
+				if did == "" {
+					return &userError{what: "cannot read your identity", todo: "Run 'murmur id' to see what is wrong with it"}
+				}
+				name, ns = api.NamespaceRef(did, name), api.NamespaceOwn
+			}
 			commit, err := a.resolveCommit(ctx, "COMMIT", argv[1])
 			if err != nil {
 				return err
@@ -119,8 +175,8 @@ object store, from which peers fetch it.`,
 					top = ""
 				}
 			}
-			if err := a.publishRefs(ctx, s, top, map[string]string{name: commit}); err != nil {
-				return a.refsForbidden(err)
+			if _, err := a.publishRefs(ctx, s, top, api.RefPush{Refs: map[string]string{name: commit}, Namespace: ns, Force: force}); err != nil {
+				return a.refsRefused(err)
 			}
 			if !a.pretty() {
 				fmt.Fprintf(&a.out, "%s\t%s\n", name, commit)
@@ -131,33 +187,47 @@ object store, from which peers fetch it.`,
 		},
 	}
 	a.addRepoFlag(c)
+	c.Flags().BoolVar(&own, "own", false, "set the ref in your own namespace")
+	c.Flags().BoolVarP(&force, "force", "f", false, "allow an update that is not a fast-forward")
 	return c
 }
 
-// refsForbidden explains a refused ref update.
-func (a *app) refsForbidden(err error) error {
-	if api.ErrorCode(err) != api.CodeForbidden {
+// refsRefused explains a refused ref update: a canonical ref set by
+// someone who is not a maintainer gets what to do instead; a refusal for
+// another reason (another's namespace, not a fast-forward) is the
+// node's own message, which says what to do.
+func (a *app) refsRefused(err error) error {
+	var ae *api.Error
+	if api.ErrorCode(err) != api.CodeForbidden || !errors.As(err, &ae) || !strings.Contains(ae.Message, "maintainer") {
 		return err
 	}
-	todo := "Ask a maintainer to set it, or to make you one with 'murmur repo maintainer add <your DID>'"
+	todo := "Push to your own namespace with 'murmur refs push --own', or ask a maintainer to set it, or to make you one with 'murmur repo maintainer add <your DID>'"
 	if did := a.ownDID(); did != "" {
-		todo = "Ask a maintainer to set it, or to make you one with 'murmur repo maintainer add " + did + "'"
+		todo = "Push to your own namespace with 'murmur refs push --own', or ask a maintainer to set it, or to make you one with 'murmur repo maintainer add " + did + "'"
 	}
 	return &userError{what: "only maintainers can set refs, and you are not one in this repo", todo: todo, err: err}
 }
 
 func (a *app) refsPushCmd() *cobra.Command {
-	var prune, dryRun bool
+	var prune, dryRun, force, own bool
 	c := &cobra.Command{
-		Use:   "push [--prune] [--dry-run]",
-		Short: "Publish the working copy's branch and tag heads and their commits (maintainers)",
-		Long: `Publish the branch and tag heads of the git working copy you are in as the
-repo's refs (refs/heads/*, refs/tags/*; annotated tags are published as the
-commit they tag). The node first copies the commits into its own object
-store, from which peers that follow the repo fetch them. Refs already
-current are left alone. With --prune, refs under refs/heads and refs/tags
-that the working copy no longer has are deleted.`,
+		Use:   "push [--own] [--force] [--prune] [--dry-run]",
+		Short: "Publish the working copy's branch and tag heads and their commits",
+		Long: `Publish the branch and tag heads of the git working copy you are in
+(refs/heads/*, refs/tags/*; annotated tags are published as the commit
+they tag). The node first copies the commits into its own object store,
+from which peers that follow the repo fetch them. Refs already current
+are left alone. With --prune, refs under refs/heads and refs/tags that
+the working copy no longer has are deleted.
+
+A maintainer's push sets the repo's canonical refs, what a clone checks
+out. Anyone else's, and a push with --own, goes into the pusher's own
+namespace, refs/namespaces/<key>/refs/..., which needs no maintainer.
+An update that is not a fast-forward of the published ref is refused
+unless --force is given; peers then see it as a forced update.`,
 		Example: `  murmur refs push
+  murmur refs push --own
+  murmur refs push --force
   murmur refs push --prune --dry-run`,
 		Args: args(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -187,36 +257,77 @@ that the working copy no longer has are deleted.`,
 			if err != nil {
 				return err
 			}
-			change := pushChanges(cur, heads, prune)
+			ns, prefix, err := a.pushNamespace(ctx, s, own)
+			if err != nil {
+				return err
+			}
+			for i := range heads {
+				heads[i].name = prefix + heads[i].name
+			}
+			change := pushChanges(cur, heads, prune, prefix)
 			if len(change) == 0 {
 				if a.pretty() {
 					fmt.Fprintln(&a.out, "Everything up to date.")
 				}
 				return nil
 			}
+			var after []api.Ref
 			if !dryRun {
-				if err := a.publishRefs(ctx, s, top, change); err != nil {
-					return a.refsForbidden(err)
+				if after, err = a.publishRefs(ctx, s, top, api.RefPush{Refs: change, Namespace: ns, Force: force}); err != nil {
+					return a.refsRefused(err)
 				}
 			}
-			a.writeRefChanges(cur, change, dryRun)
+			a.writeRefChanges(cur, after, change, dryRun)
+			if prefix != "" && a.pretty() {
+				why := "as you asked with --own"
+				if !own {
+					why = "you are not a maintainer of this repo, so the canonical refs stay as they are"
+				}
+				fmt.Fprintf(&a.out, "Published to your own namespace %s (%s).\n", prefix, why)
+			}
 			return nil
 		},
 	}
 	a.addRepoFlag(c)
+	c.Flags().BoolVar(&own, "own", false, "publish to your own namespace even as a maintainer")
+	c.Flags().BoolVarP(&force, "force", "f", false, "allow updates that are not fast-forwards")
 	c.Flags().BoolVar(&prune, "prune", false, "delete published branches and tags the working copy does not have")
 	c.Flags().BoolVarP(&dryRun, "dry-run", "n", false, "show what would change without changing it")
 	return c
 }
 
-// publishRefs sets refs; with a working copy dir, the node first copies
-// their commits into its object store. A node that cannot store code
-// gets the refs alone, with a warning.
-func (a *app) publishRefs(ctx context.Context, s session, dir string, refs map[string]string) error {
+// pushNamespace decides where a push goes: the user's own namespace
+// with --own or when they are not a maintainer (then prefix is the
+// namespace's ref prefix, and names are mapped here, so the report and
+// --prune see the names the node stores), else the canonical refs.
+func (a *app) pushNamespace(ctx context.Context, s session, own bool) (ns, prefix string, err error) {
+	id, err := s.svc.Identity(ctx)
+	if err != nil {
+		return "", "", err
+	}
+	if !own {
+		r, err := s.svc.Repo(ctx, s.repo)
+		if err != nil {
+			return "", "", err
+		}
+		own = !slices.ContainsFunc(r.Maintainers, func(p api.Person) bool { return p.ID == id.ID })
+	}
+	if !own {
+		return api.NamespaceCanonical, "", nil
+	}
+	return api.NamespaceOwn, api.NamespaceRef(id.ID, ""), nil
+}
+
+// publishRefs sets p.Refs; with a working copy dir, the node first
+// copies their commits into its object store. A node that cannot store
+// code gets the refs alone (names as they are), with a warning. It
+// returns the refs after.
+func (a *app) publishRefs(ctx context.Context, s session, dir string, p api.RefPush) ([]api.Ref, error) {
 	if dir != "" {
-		_, err := s.svc.PushRefs(ctx, s.repo, api.RefPush{Dir: dir, Refs: refs})
+		p.Dir = dir
+		after, err := s.svc.PushRefs(ctx, s.repo, p)
 		if api.ErrorCode(err) != api.CodeUnavailable {
-			return err
+			return after, err
 		}
 		var ae *api.Error
 		if errors.As(err, &ae) {
@@ -224,12 +335,13 @@ func (a *app) publishRefs(ctx context.Context, s session, dir string, refs map[s
 			fmt.Fprintf(a.Stderr, "murmur: %s; publishing the refs without their commits.\n", clean(why))
 		}
 	}
-	_, err := s.svc.SetRefs(ctx, s.repo, refs)
-	return err
+	return s.svc.SetRefs(ctx, s.repo, p.Refs)
 }
 
-// pushChanges is the ref update that makes cur match the local heads.
-func pushChanges(cur []api.Ref, heads []localRef, prune bool) map[string]string {
+// pushChanges is the ref update that makes cur match the local heads
+// (named as published: under prefix, a namespace's, or "" for canonical).
+// Pruning deletes only branches and tags under prefix.
+func pushChanges(cur []api.Ref, heads []localRef, prune bool, prefix string) map[string]string {
 	have := make(map[string]string, len(cur))
 	for _, r := range cur {
 		have[r.Name] = r.Commit
@@ -244,7 +356,7 @@ func pushChanges(cur []api.Ref, heads []localRef, prune bool) map[string]string 
 	}
 	if prune {
 		for name := range have {
-			if !local[name] && (strings.HasPrefix(name, "refs/heads/") || strings.HasPrefix(name, "refs/tags/")) {
+			if !local[name] && (strings.HasPrefix(name, prefix+"refs/heads/") || strings.HasPrefix(name, prefix+"refs/tags/")) {
 				change[name] = ""
 			}
 		}
@@ -252,10 +364,16 @@ func pushChanges(cur []api.Ref, heads []localRef, prune bool) map[string]string 
 	return change
 }
 
-func (a *app) writeRefChanges(cur []api.Ref, change map[string]string, dryRun bool) {
+// writeRefChanges reports a push: what changed from cur, marking the
+// updates the node recorded as forced in after.
+func (a *app) writeRefChanges(cur, after []api.Ref, change map[string]string, dryRun bool) {
 	old := make(map[string]string, len(cur))
 	for _, r := range cur {
 		old[r.Name] = r.Commit
+	}
+	forced := map[string]bool{}
+	for _, r := range after {
+		forced[r.Name] = r.Forced && r.Commit == change[r.Name]
 	}
 	names := slices.Sorted(maps.Keys(change))
 	if !a.pretty() {
@@ -270,6 +388,8 @@ func (a *app) writeRefChanges(cur []api.Ref, change map[string]string, dryRun bo
 			fmt.Fprintf(&a.out, " %s %s\n", a.paint(styleRed, "- [deleted]"), n)
 		case oldC == "":
 			fmt.Fprintf(&a.out, " %s %s %s\n", a.paint(styleGreen, "* [new]    "), n, a.paint(styleCyan, short(newC)))
+		case forced[n]:
+			fmt.Fprintf(&a.out, " %s %s %s...%s\n", a.paint(styleYellow, "+ [forced] "), n, short(oldC), a.paint(styleCyan, short(newC)))
 		default:
 			fmt.Fprintf(&a.out, " %s %s %s..%s\n", a.paint(styleYellow, "  [updated]"), n, short(oldC), a.paint(styleCyan, short(newC)))
 		}

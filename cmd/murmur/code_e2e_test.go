@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -21,15 +20,7 @@ func gitWork(t *testing.T, c *cli) func(file, text string) string {
 		t.Skip("skipping: git is not installed, and this test moves code with it")
 	}
 	gitInit(t, c.dir)
-	return func(file, text string) string {
-		t.Helper()
-		if err := os.WriteFile(filepath.Join(c.dir, file), []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		gitRun(t, c.dir, "add", file)
-		gitRun(t, c.dir, "commit", "-q", "-m", "change "+file)
-		return gitRun(t, c.dir, "rev-parse", "HEAD")
-	}
+	return committer(t, c.dir)
 }
 
 // refOf returns the entry of name in c's `refs list --json` of repo.

@@ -58,6 +58,7 @@ type fakeService struct {
 	newRev     api.NewRevision
 	newReview  api.NewReview
 	newComment api.NewComment
+	push       api.RefPush
 	setRefs    map[string]string
 	pushDir    string
 	pushErr    error // PushRefs fails with it when set
@@ -112,6 +113,7 @@ func (f *fakeService) Refs(ctx context.Context, repo string) ([]api.Ref, error) 
 
 func (f *fakeService) PushRefs(ctx context.Context, repo string, p api.RefPush) ([]api.Ref, error) {
 	f.pushDir = p.Dir
+	f.push = p
 	if f.pushErr != nil {
 		f.calls = append(f.calls, "PushRefs")
 		return nil, f.pushErr

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -175,7 +176,7 @@ func (c *cli) jsonOf(args ...string) (string, error) {
 }
 
 // same runs one --json command on every cli and fails unless all print
-// the same document.
+// the same document, but for where each node keeps the repo's code.
 func same(clis []*cli, args ...string) error {
 	var first string
 	for i, c := range clis {
@@ -183,6 +184,7 @@ func same(clis []*cli, args ...string) error {
 		if err != nil {
 			return err
 		}
+		out = gitDirLine.ReplaceAllString(out, "")
 		if i == 0 {
 			first = out
 			continue
@@ -196,6 +198,10 @@ func same(clis []*cli, args ...string) error {
 
 // syncAll runs `murmur sync` on each cli (through its daemon); failures
 // are ignored, convergence is what is checked.
+// gitDirLine is the line of a --json document that names a node's own
+// git directory (api.Repo.GitDir).
+var gitDirLine = regexp.MustCompile(`(?m)^\s*"git_dir": ".*",?\n`)
+
 func syncAll(clis []*cli) {
 	for _, c := range clis {
 		c.run("sync", "--timeout", "10s")
