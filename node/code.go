@@ -448,7 +448,7 @@ func (c *codeSide) fetchLimits(repo op.ID) (lim gitstore.Limits, byQuota bool, e
 	})
 	left := c.quota - used
 	if left <= 0 {
-		return lim, true, fmt.Errorf("the repo's code takes %d bytes, its quota (MaxRepoCodeBytes) is %d", used, c.quota)
+		return lim, true, fmt.Errorf("the repo's code takes %d bytes, its quota (repo-code-quota) is %d", used, c.quota)
 	}
 	lim = c.limits
 	if left < lim.MaxFetchBytes {
@@ -498,8 +498,13 @@ func (c *codeSide) fetch(ctx context.Context, repo op.ID, wants []string) error 
 			return ctx.Err()
 		}
 		lastErr = err
+		if errors.Is(err, gitstore.ErrTooLarge) && !byQuota {
+			// Say which setting bounds it: the peer may be honest and
+			// the repo bigger than this node allows.
+			lastErr = fmt.Errorf("%w; the node's fetch bound is max-fetch-bytes", err)
+		}
 		if errors.Is(err, gitstore.ErrTooLarge) && byQuota {
-			return fmt.Errorf("the commits would take the repo's code over its quota (MaxRepoCodeBytes, %d bytes)", c.quota)
+			return fmt.Errorf("the commits would take the repo's code over its quota (repo-code-quota, %d bytes)", c.quota)
 		}
 		if blame(p, err) {
 			continue

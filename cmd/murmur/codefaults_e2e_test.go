@@ -2,7 +2,9 @@ package main
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -104,6 +106,195 @@ done
 	if r, _ := refOf(ca, repo.ID, trunk); r.Commit == c2 || len(r.Conflicts) != 0 {
 		t.Errorf("trunk on A after the refused push = %+v, want %.7s and no conflict", r, b1)
 	}
+	db.stop()
+	da.stop()
+}
+
+// bigText is n bytes of text that compresses poorly, the same for a seed.
+func bigText(seed uint64, n int) string {
+	r := rand.New(rand.NewPCG(seed, seed))
+	var b strings.Builder
+	for b.Len() < n {
+		fmt.Fprintf(&b, "%016x %016x\n", r.Uint64(), r.Uint64())
+	}
+	return b.String()
+}
+
+// corruptObject damages, in the bare repository gitDir, the stored bytes
+// of object (a blob of some size): it repacks the repository into one
+// pack and flips a byte in the middle of the object's compressed data, as
+// a failing disk would. git serves such a pack without inflating it.
+func corruptObject(t *testing.T, gitDir, object string) {
+	t.Helper()
+	gitRun(t, gitDir, "-c", "repack.writeBitmaps=false", "repack", "-a", "-d", "-q")
+	idx, err := filepath.Glob(filepath.Join(gitDir, "objects", "pack", "*.idx"))
+	if err != nil || len(idx) != 1 {
+		t.Fatalf("packs after git repack -a: %v, %v", idx, err)
+	}
+	out := gitRun(t, gitDir, "verify-pack", "-v", idx[0])
+	var at, size int64 = -1, 0
+	for _, line := range strings.Split(out, "\n") {
+		// <object> <type> <size> <size-in-pack> <offset> [depth base]
+		f := strings.Fields(line)
+		if len(f) >= 5 && f[0] == object {
+			if _, err := fmt.Sscan(f[3]+" "+f[4], &size, &at); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if at < 0 || size < 1024 {
+		t.Fatalf("object %s not found in the pack, or too small to damage (%d bytes):\n%s", object, size, out)
+	}
+	pack := strings.TrimSuffix(idx[0], ".idx") + ".pack"
+	if err := os.Chmod(pack, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(pack, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	b := make([]byte, 1)
+	if _, err := f.ReadAt(b, at+size/2); err != nil {
+		t.Fatal(err)
+	}
+	b[0] ^= 0x5a
+	if _, err := f.WriteAt(b, at+size/2); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// gitDirOf is the bare repository of repo on c's node.
+func gitDirOf(t *testing.T, c *cli, repo string) string {
+	t.Helper()
+	var r api.Repo
+	c.json(&r, "repo", "view", repo, "--json")
+	if r.GitDir == "" {
+		t.Fatalf("repo view on %s shows no git directory", c.home)
+	}
+	return r.GitDir
+}
+
+// fsckClean checks that the bare repository of repo on c's node passes
+// git fsck and that none of its refs names a missing object.
+func fsckClean(t *testing.T, c *cli, repo string) {
+	t.Helper()
+	dir := gitDirOf(t, c, repo)
+	if out, err := exec.Command("git", "--git-dir", dir, "fsck", "--no-dangling", "--no-progress").CombinedOutput(); err != nil {
+		t.Errorf("git fsck of %s: %v\n%s", dir, err, out)
+	}
+	out, err := exec.Command("git", "--git-dir", dir, "for-each-ref", "--format=%(objectname) %(refname)").CombinedOutput()
+	if err != nil {
+		t.Fatalf("git for-each-ref in %s: %v\n%s", dir, err, out)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		obj, ref, _ := strings.Cut(line, " ")
+		if obj == "" {
+			continue
+		}
+		if o, err := exec.Command("git", "--git-dir", dir, "cat-file", "-e", obj).CombinedOutput(); err != nil {
+			t.Errorf("ref %s of %s names %s, which is missing: %s", ref, dir, obj, o)
+		}
+	}
+}
+
+// TestE2ETamperedPackPenalized: a serving node whose bare repository
+// holds a damaged copy of a wanted object sends a pack that the fetching
+// node's git refuses; the fetching node stores nothing of it, shows the
+// ref with objects missing and why, penalizes the sender, and fetches the
+// good copy once another peer that holds it connects.
+func TestE2ETamperedPackPenalized(t *testing.T) {
+	t.Parallel()
+	ca, cb, cc := newCLI(t, t.TempDir()), newCLI(t, t.TempDir()), newCLI(t, t.TempDir())
+	commitA := gitWork(t, ca)
+	head := commitA("data.txt", bigText(1, 256<<10))
+	blob := gitRun(t, ca.dir, "rev-parse", head+":data.txt")
+	da := newDaemon(t, ca)
+	da.start()
+	var repo api.Repo
+	ca.json(&repo, "repo", "init", "--json")
+	ca.ok("refs", "push")
+	const trunk = "refs/heads/trunk"
+
+	// C fetches the good copy, then goes offline.
+	dc := newDaemon(t, cc, da.addr)
+	dc.start()
+	cc.ok("repo", "follow", repo.ID, "--peer", da.addr)
+	canonicalRef(t, cc, repo.ID, trunk, head)
+	dc.stop()
+
+	// A's disk damages the blob.
+	corruptObject(t, gitDirOf(t, ca, repo.ID), blob)
+
+	db := newDaemon(t, cb, da.addr)
+	db.start()
+	cb.ok("repo", "follow", repo.ID, "--peer", da.addr)
+	eventually(t, "B penalizes A for its pack", 30*time.Second, func() error {
+		if !strings.Contains(db.logs.String(), "peer penalized") || !strings.Contains(db.logs.String(), "bad pack") {
+			return fmt.Errorf("no penalty in B's log yet")
+		}
+		return nil
+	})
+	refWith(t, cb, repo.ID, trunk, "trunk on B with objects missing and why", func(r api.Ref) error {
+		if r.Commit != head || r.Objects || !strings.Contains(r.MissingReason, "bad pack") {
+			return fmt.Errorf("%+v, want %.7s with objects missing because of a bad pack", r, head)
+		}
+		return nil
+	})
+	var st api.Status
+	cb.json(&st, "status", "--json")
+	if st.Code.LastFetch == nil || !strings.Contains(st.Code.LastFetch.Error, "bad pack") {
+		t.Errorf("status on B: last fetch %+v, want its bad pack", st.Code.LastFetch)
+	}
+	if err := hasObjects(cb, repo.ID, head); err == nil {
+		t.Errorf("B stored the commit of a pack its git refused")
+	}
+	fsckClean(t, cb, repo.ID)
+
+	// C comes back, joining B: B fetches the good copy from it.
+	dc = newDaemon(t, cc, db.addr)
+	dc.start()
+	canonicalRef(t, cb, repo.ID, trunk, head)
+	if got := gitRun(t, gitDirOf(t, cb, repo.ID), "cat-file", "blob", blob); got != strings.TrimSpace(bigText(1, 256<<10)) {
+		t.Errorf("B's copy of data.txt differs from the original (%d bytes)", len(got))
+	}
+	fsckClean(t, cb, repo.ID)
+	dc.stop()
+	db.stop()
+	da.stop()
+}
+
+// TestE2EOversizeFetchRefused: a node started with a small fetch bound
+// (MURMUR_MAX_FETCH_BYTES, as --max-fetch-bytes) refuses a larger pack,
+// penalizes its sender, stores nothing and says why in refs list.
+func TestE2EOversizeFetchRefused(t *testing.T) {
+	t.Parallel()
+	ca, cb := newCLI(t, t.TempDir()), newCLI(t, t.TempDir())
+	commitA := gitWork(t, ca)
+	head := commitA("data.txt", bigText(2, 256<<10))
+	da := newDaemon(t, ca)
+	da.start()
+	var repo api.Repo
+	ca.json(&repo, "repo", "init", "--json")
+	ca.ok("refs", "push")
+
+	cb.env["MURMUR_MAX_FETCH_BYTES"] = "64KiB"
+	db := newDaemon(t, cb, da.addr)
+	db.start()
+	cb.ok("repo", "follow", repo.ID, "--peer", da.addr)
+	refWith(t, cb, repo.ID, "refs/heads/trunk", "trunk on B with objects missing because of the fetch bound", func(r api.Ref) error {
+		if r.Commit != head || r.Objects || !strings.Contains(r.MissingReason, "max-fetch-bytes") || !strings.Contains(r.MissingReason, "65536") {
+			return fmt.Errorf("%+v, want %.7s with objects missing, naming max-fetch-bytes and its 65536 bytes", r, head)
+		}
+		return nil
+	})
+	if !strings.Contains(db.logs.String(), "peer penalized") {
+		t.Errorf("B did not penalize A for its oversize pack:\n%s", db.logs)
+	}
+	if err := hasObjects(cb, repo.ID, head); err == nil {
+		t.Errorf("B stored the commit of an oversize pack")
+	}
+	fsckClean(t, cb, repo.ID)
 	db.stop()
 	da.stop()
 }
