@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -12,6 +13,8 @@ import (
 	"time"
 
 	"murmur/api"
+	"murmur/internal/repogen"
+	"murmur/node"
 )
 
 // shellQuote quotes s for a POSIX shell.
@@ -296,5 +299,87 @@ func TestE2EOversizeFetchRefused(t *testing.T) {
 	}
 	fsckClean(t, cb, repo.ID)
 	db.stop()
+	da.stop()
+}
+
+// fetchUnderway reports whether git is writing a pack into the bare
+// repository dir: a temporary pack or an incoming quarantine exists.
+func fetchUnderway(dir string) bool {
+	for _, pat := range []string{"objects/pack/tmp_pack_*", "objects/incoming-*", "objects/pack/.tmp-*"} {
+		if m, _ := filepath.Glob(filepath.Join(dir, pat)); len(m) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// TestE2EKilledMidFetch: a node killed (SIGKILL) as soon as git starts
+// writing the pack of a large repo's first fetch is left consistent,
+// whether the pack had all come or not: doctor reports it healthy, git
+// fsck of its bare repository is clean and no ref names a missing
+// object; restarted, it completes the fetch.
+func TestE2EKilledMidFetch(t *testing.T) {
+	t.Parallel()
+	ca, cb := newCLI(t, t.TempDir()), newCLI(t, t.TempDir())
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("skipping: git is not installed, and this test moves code with it")
+	}
+	ctx := context.Background()
+	head, err := repogen.Generate(ctx, ca.dir, repogen.Options{Commits: 400, Seed: 3, Branch: "trunk"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	da := newDaemon(t, ca)
+	da.start()
+	var repo api.Repo
+	ca.json(&repo, "repo", "init", "--json")
+	ca.ok("refs", "push")
+	const trunk = "refs/heads/trunk"
+
+	db := newDaemon(t, cb, da.addr)
+	db.start()
+	cb.ok("repo", "follow", repo.ID, "--peer", da.addr)
+	bare := filepath.Join(cb.home, node.CodeDir, repo.ID+".git")
+	deadline := time.Now().Add(60 * time.Second)
+	for !fetchUnderway(bare) {
+		if r, _ := refOf(cb, repo.ID, trunk); r.Objects {
+			t.Fatalf("B fetched the whole repo before the test saw the fetch under way; make the repo larger")
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("B's fetch did not start in 60s:\n%s", db.logs)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	db.kill()
+	// The git that the node ran outlives it; its fetch fails on the
+	// closed stream or, if the whole pack had come, completes. Either
+	// way it ends and leaves no temporary pack behind.
+	eventually(t, "B's orphaned git ends", 30*time.Second, func() error {
+		if fetchUnderway(bare) {
+			return fmt.Errorf("a temporary pack is still in %s", bare)
+		}
+		return nil
+	})
+	r, ok := refOf(cb, repo.ID, trunk)
+	if !ok || r.Commit != head {
+		t.Fatalf("trunk on B after the kill = %+v (found %v), want %.7s", r, ok, head)
+	}
+	t.Logf("after the kill, B holds the objects of trunk: %v", r.Objects)
+	fsckClean(t, cb, repo.ID)
+	if res := cb.run("doctor"); res.code != 0 {
+		t.Errorf("doctor after the kill: exit %d\nstdout: %s\nstderr: %s", res.code, res.stdout, res.stderr)
+	}
+
+	db = newDaemon(t, cb, da.addr)
+	db.start()
+	canonicalRef(t, cb, repo.ID, trunk, head)
+	db.stop()
+	fsckClean(t, cb, repo.ID)
+	if n := gitRun(t, bare, "rev-list", "--count", head); n != "400" {
+		t.Errorf("B's trunk has %s commits, want 400", n)
+	}
+	if res := cb.run("doctor"); res.code != 0 {
+		t.Errorf("doctor after the fetch completed: exit %d\nstdout: %s\nstderr: %s", res.code, res.stdout, res.stderr)
+	}
 	da.stop()
 }
