@@ -470,17 +470,23 @@ func (c *codeSide) fetch(ctx context.Context, repo op.ID, wants []string) error 
 	if err != nil {
 		return err
 	}
-	// blame penalizes the peer for err if it broke the protocol, and
-	// reports whether it did (or the quota ran out).
-	blame := func(p identity.PublicKey, err error) bool {
+	// blame penalizes the peer for err if it broke the protocol and
+	// returns what refs list shows for it: which peer, that it was
+	// penalized, and why (an oversize pack names the bound, since the
+	// peer may be honest and the repo bigger than this node allows). It
+	// returns err itself when the quota ran out, nil when the peer is not
+	// to blame.
+	blame := func(p identity.PublicKey, err error) error {
 		switch {
 		case errors.Is(err, gitstore.ErrTooLarge) && byQuota:
-			return true
-		case errors.Is(err, gitstore.ErrBadPack), errors.Is(err, gitstore.ErrTooLarge):
-			m.Penalize(p, fmt.Errorf("git fetch of repo %s: %w", repo.Short(), err))
-			return true
+			return err
+		case errors.Is(err, gitstore.ErrTooLarge):
+			err = fmt.Errorf("%w; the node's fetch bound is max-fetch-bytes", err)
+		case !errors.Is(err, gitstore.ErrBadPack):
+			return nil
 		}
-		return false
+		m.Penalize(p, fmt.Errorf("git fetch of repo %s: %w", repo.Short(), err))
+		return fmt.Errorf("peer %s was penalized: %w", p.Short(), err)
 	}
 	peers := m.Endpoint().Peers()
 	rand.Shuffle(len(peers), func(i, j int) { peers[i], peers[j] = peers[j], peers[i] })
@@ -498,23 +504,19 @@ func (c *codeSide) fetch(ctx context.Context, repo op.ID, wants []string) error 
 			return ctx.Err()
 		}
 		lastErr = err
-		if errors.Is(err, gitstore.ErrTooLarge) && !byQuota {
-			// Say which setting bounds it: the peer may be honest and
-			// the repo bigger than this node allows.
-			lastErr = fmt.Errorf("%w; the node's fetch bound is max-fetch-bytes", err)
-		}
 		if errors.Is(err, gitstore.ErrTooLarge) && byQuota {
 			return fmt.Errorf("the commits would take the repo's code over its quota (repo-code-quota, %d bytes)", c.quota)
 		}
-		if blame(p, err) {
+		if b := blame(p, err); b != nil {
+			lastErr = b
 			continue
 		}
 		// The peer may lack some of the commits and refuse the lot: ask
 		// for them one at a time.
 		if len(wants) > 1 {
 			for _, w := range wants {
-				if err := c.fetchFrom(ctx, conn, repo, []string{w}, lim); blame(p, err) {
-					lastErr = err
+				if b := blame(p, c.fetchFrom(ctx, conn, repo, []string{w}, lim)); b != nil {
+					lastErr = b
 					break
 				}
 				if lim, byQuota, err = c.fetchLimits(repo); err != nil {

@@ -239,8 +239,8 @@ func TestE2ETamperedPackPenalized(t *testing.T) {
 		return nil
 	})
 	refWith(t, cb, repo.ID, trunk, "trunk on B with objects missing and why", func(r api.Ref) error {
-		if r.Commit != head || r.Objects || !strings.Contains(r.MissingReason, "bad pack") {
-			return fmt.Errorf("%+v, want %.7s with objects missing because of a bad pack", r, head)
+		if r.Commit != head || r.Objects || !strings.Contains(r.MissingReason, "was penalized") || !strings.Contains(r.MissingReason, "bad pack") {
+			return fmt.Errorf("%+v, want %.7s with objects missing because a peer was penalized for a bad pack", r, head)
 		}
 		return nil
 	})
@@ -286,8 +286,9 @@ func TestE2EOversizeFetchRefused(t *testing.T) {
 	db.start()
 	cb.ok("repo", "follow", repo.ID, "--peer", da.addr)
 	refWith(t, cb, repo.ID, "refs/heads/trunk", "trunk on B with objects missing because of the fetch bound", func(r api.Ref) error {
-		if r.Commit != head || r.Objects || !strings.Contains(r.MissingReason, "max-fetch-bytes") || !strings.Contains(r.MissingReason, "65536") {
-			return fmt.Errorf("%+v, want %.7s with objects missing, naming max-fetch-bytes and its 65536 bytes", r, head)
+		if r.Commit != head || r.Objects || !strings.Contains(r.MissingReason, "was penalized") ||
+			!strings.Contains(r.MissingReason, "max-fetch-bytes") || !strings.Contains(r.MissingReason, "65536") {
+			return fmt.Errorf("%+v, want %.7s with objects missing, the peer penalized, naming max-fetch-bytes and its 65536 bytes", r, head)
 		}
 		return nil
 	})
