@@ -68,6 +68,10 @@ type codeSide struct {
 	due map[op.ID]bool
 	// retry holds the backoff of repos whose last fetch failed.
 	retry map[op.ID]*codeRetry
+	// blamed is, per repo, the last peer penalized for a pack of it,
+	// until a fetch of the repo succeeds: a later retry that finds no
+	// peer (the penalized one is ignored) still says what happened.
+	blamed map[op.ID]error
 	// mirrored is, per repo, the refs its bare repository was last found
 	// to mirror in full; a repo whose refs are unchanged needs no git.
 	mirrored map[op.ID]string
@@ -96,7 +100,7 @@ func (n *Node) codes() *codeSide {
 // openCode finds git and opens the object store. A missing or old git
 // is not an error: the node runs without code and says why.
 func openCode(ctx context.Context, n *Node) *codeSide {
-	c := &codeSide{n: n, kick: make(chan struct{}, 1), serving: make(chan struct{}, maxGitServes), due: map[op.ID]bool{}, retry: map[op.ID]*codeRetry{}, mirrored: map[op.ID]string{}, unmerged: map[op.ID]string{},
+	c := &codeSide{n: n, kick: make(chan struct{}, 1), serving: make(chan struct{}, maxGitServes), due: map[op.ID]bool{}, retry: map[op.ID]*codeRetry{}, mirrored: map[op.ID]string{}, blamed: map[op.ID]error{}, unmerged: map[op.ID]string{},
 		limits: gitstore.Limits{MaxFetchBytes: n.cfg.MaxFetchBytes}, quota: n.cfg.MaxRepoCodeBytes}
 	if c.limits.MaxFetchBytes <= 0 {
 		c.limits = gitstore.DefaultLimits()
@@ -114,6 +118,13 @@ func openCode(ctx context.Context, n *Node) *codeSide {
 		return c
 	}
 	c.status = api.CodeStatus{Available: true, Git: fmt.Sprintf("%d.%d.%d", g.Version[0], g.Version[1], g.Version[2])}
+	// The node holds the data directory: no git of its own works on the
+	// store yet, so what one left when a node was killed can go.
+	if removed, err := c.store.RemoveTemp(); err != nil {
+		n.log.Warn("code: cannot remove what an interrupted fetch left", "err", err)
+	} else if len(removed) > 0 {
+		n.log.Info("code: removed what an interrupted fetch left", "files", len(removed))
+	}
 	return c
 }
 
@@ -254,6 +265,7 @@ func (c *codeSide) work(ctx context.Context) {
 		c.mu.Lock()
 		if err == nil {
 			delete(c.retry, id)
+			delete(c.blamed, id)
 		} else {
 			r := c.retry[id]
 			if r == nil {
@@ -486,7 +498,11 @@ func (c *codeSide) fetch(ctx context.Context, repo op.ID, wants []string) error 
 			return nil
 		}
 		m.Penalize(p, fmt.Errorf("git fetch of repo %s: %w", repo.Short(), err))
-		return fmt.Errorf("peer %s was penalized: %w", p.Short(), err)
+		err = fmt.Errorf("peer %s was penalized: %w", p.Short(), err)
+		c.mu.Lock()
+		c.blamed[repo] = err
+		c.mu.Unlock()
+		return err
 	}
 	peers := m.Endpoint().Peers()
 	rand.Shuffle(len(peers), func(i, j int) { peers[i], peers[j] = peers[j], peers[i] })
@@ -531,6 +547,14 @@ func (c *codeSide) fetch(ctx context.Context, repo op.ID, wants []string) error 
 			if len(wants) == 0 {
 				return nil
 			}
+		}
+	}
+	if errors.Is(lastErr, errNoCodePeer) {
+		c.mu.Lock()
+		b := c.blamed[repo]
+		c.mu.Unlock()
+		if b != nil {
+			return fmt.Errorf("%w; earlier, %w", errNoCodePeer, b)
 		}
 	}
 	return lastErr
