@@ -167,6 +167,18 @@ func corruptObject(t *testing.T, gitDir, object string) {
 	}
 }
 
+// publish starts c's daemon, makes c's working copy (which has commits)
+// a repo and publishes its refs with their objects.
+func publish(t *testing.T, c *cli) (*daemon, api.Repo) {
+	t.Helper()
+	d := newDaemon(t, c)
+	d.start()
+	var repo api.Repo
+	c.json(&repo, "repo", "init", "--json")
+	c.ok("refs", "push")
+	return d, repo
+}
+
 // gitDirOf is the bare repository of repo on c's node.
 func gitDirOf(t *testing.T, c *cli, repo string) string {
 	t.Helper()
@@ -212,11 +224,7 @@ func TestE2ETamperedPackPenalized(t *testing.T) {
 	commitA := gitWork(t, ca)
 	head := commitA("data.txt", bigText(1, 256<<10))
 	blob := gitRun(t, ca.dir, "rev-parse", head+":data.txt")
-	da := newDaemon(t, ca)
-	da.start()
-	var repo api.Repo
-	ca.json(&repo, "repo", "init", "--json")
-	ca.ok("refs", "push")
+	da, repo := publish(t, ca)
 	const trunk = "refs/heads/trunk"
 
 	// C fetches the good copy, then goes offline.
@@ -275,11 +283,7 @@ func TestE2EOversizeFetchRefused(t *testing.T) {
 	ca, cb := newCLI(t, t.TempDir()), newCLI(t, t.TempDir())
 	commitA := gitWork(t, ca)
 	head := commitA("data.txt", bigText(2, 256<<10))
-	da := newDaemon(t, ca)
-	da.start()
-	var repo api.Repo
-	ca.json(&repo, "repo", "init", "--json")
-	ca.ok("refs", "push")
+	da, repo := publish(t, ca)
 
 	cb.env["MURMUR_MAX_FETCH_BYTES"] = "64KiB"
 	db := newDaemon(t, cb, da.addr)
@@ -330,11 +334,7 @@ func TestE2EKilledMidFetch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	da := newDaemon(t, ca)
-	da.start()
-	var repo api.Repo
-	ca.json(&repo, "repo", "init", "--json")
-	ca.ok("refs", "push")
+	da, repo := publish(t, ca)
 	const trunk = "refs/heads/trunk"
 
 	db := newDaemon(t, cb, da.addr)
