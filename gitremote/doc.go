@@ -34,8 +34,10 @@
 // repository, and calls api.Service.PushRefs with the local repository as
 // the source of the objects, Force for '+', and the namespace chosen by the
 // node (NamespaceAuto). It answers "ok <dst>" or "error <dst> <why>"; a
-// refused non-fast-forward is reported as "non-fast-forward", which git
-// shows as its usual rejection.
+// refused non-fast-forward is reported as "non-fast forward" (git's own
+// spelling in the helper protocol, space and all), which git shows as its
+// usual "[rejected] ... (non-fast-forward)" with its hint to pull first;
+// any other text would show as "[remote rejected]".
 //
 // # Reaching the node
 //

@@ -169,6 +169,15 @@ func TestPushAndList(t *testing.T) {
 	if err != nil || !strings.HasPrefix(out, "error refs/heads/x ") {
 		t.Errorf("push of a missing source: %q, %v; want an error line for refs/heads/x", out, err)
 	}
+
+	// The node's own non-fast-forward refusal is in git's spelling, so
+	// that git shows "[rejected] (non-fast-forward)".
+	if out, err = f.run(url, "push "+f.second+":refs/heads/nf\n\n"); err != nil || out != "ok refs/heads/nf\n\n" {
+		t.Fatalf("push of a new branch: %q, %v", out, err)
+	}
+	if out, err = f.run(url, "push "+f.first+":refs/heads/nf\n\n"); err != nil || out != "error refs/heads/nf non-fast forward\n\n" {
+		t.Errorf("push of an older commit without +: %q, %v; want %q", out, err, "error refs/heads/nf non-fast forward\n\n")
+	}
 }
 
 func TestBadInput(t *testing.T) {

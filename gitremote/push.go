@@ -134,6 +134,11 @@ func (h *Helper) pushBatch(ctx context.Context, target, first string, br *bufio.
 	return err
 }
 
+// nonFastForward is the status git's remote-helper protocol gives a
+// refused non-fast-forward update (transport-helper.c); other text shows
+// as "[remote rejected]".
+const nonFastForward = "non-fast forward"
+
 // pushOne pushes one ref and returns why it failed ("" when it did not).
 func (h *Helper) pushOne(ctx context.Context, n *Node, pt pushTarget, p push) string {
 	commit := ""
@@ -158,8 +163,9 @@ func (h *Helper) pushOne(ctx context.Context, n *Node, pt pushTarget, p push) st
 	}
 	if api.ErrorCode(err) == api.CodeConflict {
 		// The node refuses a non-fast-forward without Force with this
-		// code; git shows its usual "rejected (non-fast-forward)".
-		return "non-fast-forward"
+		// code. git's helper protocol spells it "non-fast forward"; git
+		// then shows its usual "[rejected] (non-fast-forward)".
+		return nonFastForward
 	}
 	return oneLine(err.Error())
 }

@@ -68,6 +68,10 @@ type codeSide struct {
 	due map[op.ID]bool
 	// retry holds the backoff of repos whose last fetch failed.
 	retry map[op.ID]*codeRetry
+	// blamed is, per repo, the last peer penalized for a pack of it,
+	// until a fetch of the repo succeeds: a later retry that finds no
+	// peer (the penalized one is ignored) still says what happened.
+	blamed map[op.ID]error
 	// mirrored is, per repo, the refs its bare repository was last found
 	// to mirror in full; a repo whose refs are unchanged needs no git.
 	mirrored map[op.ID]string
@@ -96,7 +100,7 @@ func (n *Node) codes() *codeSide {
 // openCode finds git and opens the object store. A missing or old git
 // is not an error: the node runs without code and says why.
 func openCode(ctx context.Context, n *Node) *codeSide {
-	c := &codeSide{n: n, kick: make(chan struct{}, 1), serving: make(chan struct{}, maxGitServes), due: map[op.ID]bool{}, retry: map[op.ID]*codeRetry{}, mirrored: map[op.ID]string{}, unmerged: map[op.ID]string{},
+	c := &codeSide{n: n, kick: make(chan struct{}, 1), serving: make(chan struct{}, maxGitServes), due: map[op.ID]bool{}, retry: map[op.ID]*codeRetry{}, mirrored: map[op.ID]string{}, blamed: map[op.ID]error{}, unmerged: map[op.ID]string{},
 		limits: gitstore.Limits{MaxFetchBytes: n.cfg.MaxFetchBytes}, quota: n.cfg.MaxRepoCodeBytes}
 	if c.limits.MaxFetchBytes <= 0 {
 		c.limits = gitstore.DefaultLimits()
@@ -114,6 +118,13 @@ func openCode(ctx context.Context, n *Node) *codeSide {
 		return c
 	}
 	c.status = api.CodeStatus{Available: true, Git: fmt.Sprintf("%d.%d.%d", g.Version[0], g.Version[1], g.Version[2])}
+	// The node holds the data directory: no git of its own works on the
+	// store yet, so what one left when a node was killed can go.
+	if removed, err := c.store.RemoveTemp(); err != nil {
+		n.log.Warn("code: cannot remove what an interrupted fetch left", "err", err)
+	} else if len(removed) > 0 {
+		n.log.Info("code: removed what an interrupted fetch left", "files", len(removed))
+	}
 	return c
 }
 
@@ -254,6 +265,7 @@ func (c *codeSide) work(ctx context.Context) {
 		c.mu.Lock()
 		if err == nil {
 			delete(c.retry, id)
+			delete(c.blamed, id)
 		} else {
 			r := c.retry[id]
 			if r == nil {
@@ -448,7 +460,7 @@ func (c *codeSide) fetchLimits(repo op.ID) (lim gitstore.Limits, byQuota bool, e
 	})
 	left := c.quota - used
 	if left <= 0 {
-		return lim, true, fmt.Errorf("the repo's code takes %d bytes, its quota (MaxRepoCodeBytes) is %d", used, c.quota)
+		return lim, true, fmt.Errorf("the repo's code takes %d bytes, its quota (repo-code-quota) is %d", used, c.quota)
 	}
 	lim = c.limits
 	if left < lim.MaxFetchBytes {
@@ -470,17 +482,27 @@ func (c *codeSide) fetch(ctx context.Context, repo op.ID, wants []string) error 
 	if err != nil {
 		return err
 	}
-	// blame penalizes the peer for err if it broke the protocol, and
-	// reports whether it did (or the quota ran out).
-	blame := func(p identity.PublicKey, err error) bool {
+	// blame penalizes the peer for err if it broke the protocol and
+	// returns what refs list shows for it: which peer, that it was
+	// penalized, and why (an oversize pack names the bound, since the
+	// peer may be honest and the repo bigger than this node allows). It
+	// returns err itself when the quota ran out, nil when the peer is not
+	// to blame.
+	blame := func(p identity.PublicKey, err error) error {
 		switch {
 		case errors.Is(err, gitstore.ErrTooLarge) && byQuota:
-			return true
-		case errors.Is(err, gitstore.ErrBadPack), errors.Is(err, gitstore.ErrTooLarge):
-			m.Penalize(p, fmt.Errorf("git fetch of repo %s: %w", repo.Short(), err))
-			return true
+			return err
+		case errors.Is(err, gitstore.ErrTooLarge):
+			err = fmt.Errorf("%w; the node's fetch bound is max-fetch-bytes", err)
+		case !errors.Is(err, gitstore.ErrBadPack):
+			return nil
 		}
-		return false
+		m.Penalize(p, fmt.Errorf("git fetch of repo %s: %w", repo.Short(), err))
+		err = fmt.Errorf("peer %s was penalized: %w", p.Short(), err)
+		c.mu.Lock()
+		c.blamed[repo] = err
+		c.mu.Unlock()
+		return err
 	}
 	peers := m.Endpoint().Peers()
 	rand.Shuffle(len(peers), func(i, j int) { peers[i], peers[j] = peers[j], peers[i] })
@@ -499,17 +521,18 @@ func (c *codeSide) fetch(ctx context.Context, repo op.ID, wants []string) error 
 		}
 		lastErr = err
 		if errors.Is(err, gitstore.ErrTooLarge) && byQuota {
-			return fmt.Errorf("the commits would take the repo's code over its quota (MaxRepoCodeBytes, %d bytes)", c.quota)
+			return fmt.Errorf("the commits would take the repo's code over its quota (repo-code-quota, %d bytes)", c.quota)
 		}
-		if blame(p, err) {
+		if b := blame(p, err); b != nil {
+			lastErr = b
 			continue
 		}
 		// The peer may lack some of the commits and refuse the lot: ask
 		// for them one at a time.
 		if len(wants) > 1 {
 			for _, w := range wants {
-				if err := c.fetchFrom(ctx, conn, repo, []string{w}, lim); blame(p, err) {
-					lastErr = err
+				if b := blame(p, c.fetchFrom(ctx, conn, repo, []string{w}, lim)); b != nil {
+					lastErr = b
 					break
 				}
 				if lim, byQuota, err = c.fetchLimits(repo); err != nil {
@@ -524,6 +547,14 @@ func (c *codeSide) fetch(ctx context.Context, repo op.ID, wants []string) error 
 			if len(wants) == 0 {
 				return nil
 			}
+		}
+	}
+	if errors.Is(lastErr, errNoCodePeer) {
+		c.mu.Lock()
+		b := c.blamed[repo]
+		c.mu.Unlock()
+		if b != nil {
+			return fmt.Errorf("%w; earlier, %w", errNoCodePeer, b)
 		}
 	}
 	return lastErr

@@ -67,7 +67,7 @@ func newRepoScreen(c *common, r api.Repo) *repoScreen {
 		s.patchRow, "no patches")
 	s.refs = newListView(c,
 		func(r api.Ref) string { return r.Name },
-		func(r api.Ref) string { return r.Name + " " + r.Commit },
+		func(r api.Ref) string { return r.Name + " " + r.Commit + " " + r.Namespace + " " + refOwner(r) },
 		s.refRow, "no refs")
 	s.activity = newListView(c,
 		func(a api.Activity) string { return a.Op },
@@ -300,7 +300,7 @@ func (s *repoScreen) View() string {
 	st := s.c.st
 	var b strings.Builder
 	b.WriteString(s.tabsLine() + "\n")
-	var info, body string
+	var info, body, missing string
 	switch s.tab {
 	case tabIssues:
 		info = plural(s.issues.Len(), issueStates[s.issueState]+" issue") + ", newest activity first"
@@ -309,7 +309,7 @@ func (s *repoScreen) View() string {
 		info = plural(s.patches.Len(), patchStates[s.patchState]+" patch") + ", newest activity first"
 		body = s.patches.View()
 	case tabRefs:
-		info = plural(s.refs.Len(), "ref") + " · default branch " + trunc(s.repo.DefaultBranch, 30)
+		info, missing = refsInfo(s.refs.items, s.repo.DefaultBranch)
 		body = s.refs.View()
 	default:
 		info = fmt.Sprintf("last %d ops", s.activity.Len())
@@ -327,6 +327,8 @@ func (s *repoScreen) View() string {
 			line += fmt.Sprintf(" (and %d more)", len(cs)-1)
 		}
 		b.WriteString(st.Error.Render(ansi.Truncate(line, s.w, "…")))
+	} else if missing != "" {
+		b.WriteString(st.Pending.Render(ansi.Truncate(" objects missing: "+missing, s.w, "…")))
 	}
 	b.WriteString("\n")
 	if !s.loaded[s.tab] {
@@ -379,14 +381,7 @@ func (s *repoScreen) patchRow(p api.PatchSummary, w int) string {
 	return rowLine(st, stateMarker(st, p.State), shortID(p.ID), p.Title, right, w)
 }
 
-func (s *repoScreen) refRow(r api.Ref, w int) string {
-	st := s.c.st
-	line := fmt.Sprintf("%-30s %s", trunc(r.Name, 30), st.Subtle.Render(shortID(r.Commit)))
-	if len(r.Conflicts) > 0 {
-		line += st.Error.Render(fmt.Sprintf("  also set concurrently (%d)", len(r.Conflicts)))
-	}
-	return line
-}
+func (s *repoScreen) refRow(r api.Ref, w int) string { return refLine(s.c.st, r) }
 
 func (s *repoScreen) activityRow(a api.Activity, w int) string {
 	st := s.c.st

@@ -34,6 +34,12 @@ type serveConfig struct {
 	// Wait bounds how long serve waits for another murmur command to
 	// release the data directory.
 	Wait time.Duration
+	// MaxFetchBytes bounds one fetch of a repo's code from one peer;
+	// RepoCodeQuota bounds one repo's objects on disk.
+	MaxFetchBytes, RepoCodeQuota int64
+	// fetchFlag and quotaFlag are --max-fetch-bytes and
+	// --repo-code-quota as typed.
+	fetchFlag, quotaFlag string
 }
 
 // maxConfigFile bounds the config file.
@@ -57,6 +63,8 @@ $MURMUR_CONFIG), then environment variables, then flags.
   --log-format F    MURMUR_LOG_FORMAT    log-format = text|json
   --log LEVEL       MURMUR_LOG           log = debug|info|warn|error
   --wait DURATION   MURMUR_WAIT          wait = DURATION
+  --max-fetch-bytes SIZE  MURMUR_MAX_FETCH_BYTES  max-fetch-bytes = SIZE
+  --repo-code-quota SIZE  MURMUR_REPO_CODE_QUOTA  repo-code-quota = SIZE
 
 The node announces itself on the local network (mDNS service
 _murmur._udp: its identity key and port, nothing else) and joins the murmur
@@ -68,6 +76,12 @@ The config file holds "key = value" lines; blank lines and lines starting
 with # are ignored. The default listen address is 0.0.0.0:7788 (UDP port
 7788 on every interface); a peer address without a port means port 7788.
 Logs go to stderr (log/slog), text by default, at level info.
+
+Code limits: a peer that sends more than --max-fetch-bytes (default 1GiB)
+in one fetch of a repo's code is cut off and penalized; a repo's objects
+may take up to --repo-code-quota (default 4GiB) on disk, after which the
+node fetches no more of its code. A SIZE is bytes, or with a unit
+(KiB, MiB, GiB, TiB; K, M, G, T mean the same).
 
 When another murmur command is using the data directory, serve waits for
 it to finish, up to --wait (default 15s); commands started meanwhile wait
@@ -105,12 +119,15 @@ func (a *app) serveCmd() *cobra.Command {
 	f.StringVar(&flags.LogFormat, "log-format", "", "log `FORMAT`: text or json (default text)")
 	f.StringVar(&flags.LogLevel, "log", "", "log `LEVEL`: debug, info, warn or error (default info)")
 	f.DurationVar(&flags.Wait, "wait", 0, "wait up to `DURATION` for other murmur commands to release the data directory (default 15s)")
+	f.StringVar(&flags.fetchFlag, "max-fetch-bytes", "", "cut off and penalize a peer that sends more than `SIZE` in one fetch of code (default 1GiB)")
+	f.StringVar(&flags.quotaFlag, "repo-code-quota", "", "fetch no more code for a repo whose objects take `SIZE` on disk (default 4GiB)")
 	return c
 }
 
 // serveSettings merges defaults, config file, environment and flags.
 func (a *app) serveSettings(cmd *cobra.Command, flags serveConfig, configFile string) (serveConfig, error) {
-	cfg := serveConfig{Listen: fmt.Sprintf("0.0.0.0:%d", node.DefaultPort), LogFormat: "text", LogLevel: "info", Wait: localapi.DefaultServeWait, LAN: true}
+	cfg := serveConfig{Listen: fmt.Sprintf("0.0.0.0:%d", node.DefaultPort), LogFormat: "text", LogLevel: "info", Wait: localapi.DefaultServeWait, LAN: true,
+		MaxFetchBytes: defaultMaxFetchBytes, RepoCodeQuota: defaultRepoCodeQuota}
 	if configFile == "" {
 		configFile = a.Getenv("MURMUR_CONFIG")
 	}
@@ -156,6 +173,16 @@ func (a *app) serveSettings(cmd *cobra.Command, flags serveConfig, configFile st
 		}
 		cfg.SeedAll = b
 	}
+	for _, e := range []struct {
+		name string
+		dst  *int64
+	}{{"MURMUR_MAX_FETCH_BYTES", &cfg.MaxFetchBytes}, {"MURMUR_REPO_CODE_QUOTA", &cfg.RepoCodeQuota}} {
+		if v := strings.TrimSpace(a.Getenv(e.name)); v != "" {
+			if err := sizeSetting(e.dst, e.name, v); err != nil {
+				return cfg, err
+			}
+		}
+	}
 	fl := cmd.Flags()
 	if fl.Changed("listen") {
 		cfg.Listen = flags.Listen
@@ -186,6 +213,9 @@ func (a *app) serveSettings(cmd *cobra.Command, flags serveConfig, configFile st
 			return cfg, &userError{what: fmt.Sprintf("--wait %v is negative", flags.Wait), todo: "Use --wait 0s not to wait, or a duration such as 15s"}
 		}
 		cfg.Wait = flags.Wait
+	}
+	if err := sizeFlags(fl, flags, &cfg); err != nil {
+		return cfg, err
 	}
 	return cfg, validateServe(&cfg)
 }
@@ -253,6 +283,16 @@ func parseServeConfig(r io.Reader, cfg *serveConfig) error {
 			cfg.LogFormat = value
 		case "log", "log-level", "log_level":
 			cfg.LogLevel = value
+		case "max-fetch-bytes", "max_fetch_bytes", "repo-code-quota", "repo_code_quota":
+			n, err := parseBytes(value)
+			if err != nil {
+				return fmt.Errorf("line %d: %s: %v", line, key, err)
+			}
+			if strings.HasPrefix(key, "max") {
+				cfg.MaxFetchBytes = n
+			} else {
+				cfg.RepoCodeQuota = n
+			}
 		case "wait":
 			d, err := parseWait(value)
 			if err != nil {
@@ -260,7 +300,7 @@ func parseServeConfig(r io.Reader, cfg *serveConfig) error {
 			}
 			cfg.Wait = d
 		default:
-			return fmt.Errorf("line %d: unknown key %q (known: listen, advertise, join, seed-all, lan-discovery, log-format, log, wait)", line, key)
+			return fmt.Errorf("line %d: unknown key %q (known: listen, advertise, join, seed-all, lan-discovery, log-format, log, wait, max-fetch-bytes, repo-code-quota)", line, key)
 		}
 	}
 	return sc.Err()
@@ -350,7 +390,8 @@ func (a *app) serve(ctx context.Context, cfg serveConfig) error {
 	var n *node.Node
 	srv, err := localapi.ServeNode(ctx, home, func() (api.Service, func() error, error) {
 		var err error
-		n, err = node.Open(ctx, node.Config{Home: home, Passphrase: pass, Logger: logger, Daemon: true, Mesh: mc})
+		n, err = node.Open(ctx, node.Config{Home: home, Passphrase: pass, Logger: logger, Daemon: true, Mesh: mc,
+			MaxFetchBytes: cfg.MaxFetchBytes, MaxRepoCodeBytes: cfg.RepoCodeQuota})
 		if err != nil {
 			return nil, nil, err
 		}
@@ -382,7 +423,8 @@ func (a *app) serve(ctx context.Context, cfg serveConfig) error {
 	if m := n.Mesh(); m != nil {
 		id = m.ID().DID()
 	}
-	logger.Info("ready", "id", id, "listen", n.Mesh().Addr(), "socket", srv.SocketPath(), "join", cfg.Join, "seed_all", cfg.SeedAll)
+	logger.Info("ready", "id", id, "listen", n.Mesh().Addr(), "socket", srv.SocketPath(), "join", cfg.Join, "seed_all", cfg.SeedAll,
+		"max_fetch_bytes", formatBytes(cfg.MaxFetchBytes), "repo_code_quota", formatBytes(cfg.RepoCodeQuota))
 	limited := make(chan struct{})
 	go func() {
 		defer close(limited)

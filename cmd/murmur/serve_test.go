@@ -103,3 +103,52 @@ func settingsWith(t *testing.T, config, envName, envValue, flag, value string, s
 	}
 	return a.serveSettings(cmd, flags, file)
 }
+
+func TestServeCodeLimitSettings(t *testing.T) {
+	tests := []struct {
+		name      string
+		config    string // config file content; "" for none
+		env       string // MURMUR_MAX_FETCH_BYTES
+		flag      string // --max-fetch-bytes
+		wantFetch int64
+		wantQuota int64
+		wantErr   string
+	}{
+		{name: "defaults", wantFetch: 1 << 30, wantQuota: 4 << 30},
+		{name: "config", config: "max-fetch-bytes = 64MiB\nrepo-code-quota = 2G\n", wantFetch: 64 << 20, wantQuota: 2 << 30},
+		{name: "env wins over config", config: "max-fetch-bytes = 64MiB\n", env: "1024", wantFetch: 1024, wantQuota: 4 << 30},
+		{name: "flag wins over env", env: "1024", flag: "512k", wantFetch: 512 << 10, wantQuota: 4 << 30},
+		{name: "bad config", config: "repo-code-quota = lots\n", wantErr: `line 1: repo-code-quota: "lots" is not a size`},
+		{name: "zero config", config: "max-fetch-bytes = 0\n", wantErr: "not a positive size"},
+		{name: "bad env", env: "-5", wantErr: "MURMUR_MAX_FETCH_BYTES"},
+		{name: "bad flag", flag: "1.5G", wantErr: "--max-fetch-bytes"},
+		{name: "overflow", flag: "9999999999T", wantErr: "too large"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := settingsWith(t, tt.config, "MURMUR_MAX_FETCH_BYTES", tt.env, "max-fetch-bytes", tt.flag, func(f *serveConfig) {
+				f.fetchFlag = tt.flag
+			})
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("serveSettings = %v, want an error containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.MaxFetchBytes != tt.wantFetch || cfg.RepoCodeQuota != tt.wantQuota {
+				t.Errorf("serveSettings: max fetch %d, quota %d; want %d, %d", cfg.MaxFetchBytes, cfg.RepoCodeQuota, tt.wantFetch, tt.wantQuota)
+			}
+		})
+	}
+}
+
+func TestFormatBytesRoundTrips(t *testing.T) {
+	for _, n := range []int64{1, 1000, 1 << 10, 3 << 20, 1 << 30, 5 << 40, 1<<20 + 1} {
+		if got, err := parseBytes(formatBytes(n)); err != nil || got != n {
+			t.Errorf("parseBytes(formatBytes(%d) = %q) = %d, %v", n, formatBytes(n), got, err)
+		}
+	}
+}
