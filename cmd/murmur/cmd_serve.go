@@ -16,9 +16,11 @@ import (
 
 	"murmur/api"
 	"murmur/attach"
+	"murmur/identity"
 	"murmur/internal/memlimit"
 	"murmur/localapi"
 	"murmur/node"
+	"murmur/policy"
 )
 
 // serveConfig is the configuration of `murmur serve`, from (in increasing
@@ -34,6 +36,9 @@ type serveConfig struct {
 	// Wait bounds how long serve waits for another murmur command to
 	// release the data directory.
 	Wait time.Duration
+	// Seed, when the config file sets a seed rule (seed, seed-repo,
+	// trust), replaces the policy file's seed rule at start.
+	Seed *policy.Seed
 }
 
 // maxConfigFile bounds the config file.
@@ -57,6 +62,13 @@ $MURMUR_CONFIG), then environment variables, then flags.
   --log-format F    MURMUR_LOG_FORMAT    log-format = text|json
   --log LEVEL       MURMUR_LOG           log = debug|info|warn|error
   --wait DURATION   MURMUR_WAIT          wait = DURATION
+                                         seed = none|repos|trusted|all
+                                         seed-repo = ID (repeatable)
+                                         trust = DID (repeatable)
+
+The seed keys set the node's local policy (see murmur policy) at start:
+which announced repos it follows. --seed-all follows every repo whatever
+the policy says.
 
 The node announces itself on the local network (mDNS service
 _murmur._udp: its identity key and port, nothing else) and joins the murmur
@@ -253,6 +265,13 @@ func parseServeConfig(r io.Reader, cfg *serveConfig) error {
 			cfg.LogFormat = value
 		case "log", "log-level", "log_level":
 			cfg.LogLevel = value
+		case "seed", "seed-repo", "seed_repo", "trust":
+			if cfg.Seed == nil {
+				cfg.Seed = &policy.Seed{}
+			}
+			if err := seedKey(cfg.Seed, key, value); err != nil {
+				return fmt.Errorf("line %d: %v", line, err)
+			}
 		case "wait":
 			d, err := parseWait(value)
 			if err != nil {
@@ -260,7 +279,7 @@ func parseServeConfig(r io.Reader, cfg *serveConfig) error {
 			}
 			cfg.Wait = d
 		default:
-			return fmt.Errorf("line %d: unknown key %q (known: listen, advertise, join, seed-all, lan-discovery, log-format, log, wait)", line, key)
+			return fmt.Errorf("line %d: unknown key %q (known: listen, advertise, join, seed-all, seed, seed-repo, trust, lan-discovery, log-format, log, wait)", line, key)
 		}
 	}
 	return sc.Err()
@@ -346,6 +365,11 @@ func (a *app) serve(ctx context.Context, cfg serveConfig) error {
 	} else {
 		logger = slog.New(slog.NewTextHandler(a.Stderr, hopts))
 	}
+	if cfg.Seed != nil {
+		if err := applySeedConfig(home, *cfg.Seed); err != nil {
+			return err
+		}
+	}
 	mc := &node.MeshConfig{Listen: cfg.Listen, Advertise: cfg.Advertise, Join: cfg.Join, SeedAll: cfg.SeedAll, LANDiscovery: cfg.LAN}
 	var n *node.Node
 	srv, err := localapi.ServeNode(ctx, home, func() (api.Service, func() error, error) {
@@ -397,4 +421,44 @@ func (a *app) serve(ctx context.Context, cfg serveConfig) error {
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// seedKey reads one seed key of the config file into s.
+func seedKey(s *policy.Seed, key, value string) error {
+	switch key {
+	case "seed":
+		s.Mode = strings.ToLower(value)
+	case "trust":
+		for _, v := range splitList(value) {
+			k, err := identity.ParseDID(v)
+			if err != nil {
+				return fmt.Errorf("trust = %q is not an identity: give its did:key", v)
+			}
+			s.Trusted = append(s.Trusted, k.DID())
+		}
+	default:
+		for _, v := range splitList(value) {
+			s.Repos = append(s.Repos, strings.ToLower(v))
+		}
+	}
+	p := policy.Policy{Seed: *s}
+	return p.Check()
+}
+
+// applySeedConfig makes the config file's seed rule the policy's.
+func applySeedConfig(home string, s policy.Seed) error {
+	p, err := policy.Load(home)
+	if err != nil {
+		return policyError(err)
+	}
+	if s.Mode == "" {
+		s.Mode = policy.SeedNone
+		if len(s.Trusted) > 0 {
+			s.Mode = policy.SeedTrusted
+		} else if len(s.Repos) > 0 {
+			s.Mode = policy.SeedRepos
+		}
+	}
+	p.Seed = s
+	return policyError(policy.Save(home, p))
 }
