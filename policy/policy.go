@@ -172,14 +172,19 @@ func isRepoID(s string) bool {
 // Load reads the policy of data directory home. A missing file is the
 // zero policy.
 func Load(home string) (*Policy, error) {
-	b, err := readBounded(filepath.Join(home, File))
+	path := filepath.Join(home, File)
+	b, err := readBounded(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return &Policy{Version: 1}, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("policy: %w", err)
 	}
-	return Parse(b)
+	p, err := Parse(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return p, nil
 }
 
 func readBounded(path string) ([]byte, error) {
