@@ -115,3 +115,66 @@ func TestPolicyRefusals(t *testing.T) {
 		t.Fatalf("%d budget refusals left after their window", left)
 	}
 }
+
+// TestPolicyHides checks that a blocked author's stored issue leaves the
+// lists, the view and the activity, and comes back when unblocked.
+func TestPolicyHides(t *testing.T) {
+	ctx := testCtx(t)
+	home := t.TempDir()
+	v, err := Open(ctx, Config{Home: home})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	r, err := v.CreateRepo(ctx, api.NewRepo{Name: "target"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo := mustID(t, r.ID)
+	g, err := v.store.Op(repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eve, _ := identity.Generate()
+	peer, _ := identity.Generate()
+	raws := spam(t, eve, g, 1)
+	if res, err := v.rep.Ingest(peer.Public(), repo, raws); err != nil || res.Stored != 1 {
+		t.Fatalf("Ingest = %+v, %v; want 1 stored", res, err)
+	}
+	o, _ := op.Decode(raws[0])
+	visible := func() (list, view, activity bool) {
+		is, err := v.Issues(ctx, r.ID, api.ListFilter{State: "all"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, verr := v.Issue(ctx, r.ID, o.ID().String())
+		acts, err := v.Activity(ctx, r.ID, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range acts {
+			activity = activity || a.Op == o.ID().String()
+		}
+		return len(is) == 1, verr == nil, activity
+	}
+	if l, vw, a := visible(); !l || !vw || !a {
+		t.Fatalf("before the block: list %v, view %v, activity %v; want all true", l, vw, a)
+	}
+	if err := policy.Save(home, &policy.Policy{Blocked: []string{eve.Public().DID()}}); err != nil {
+		t.Fatal(err)
+	}
+	v.pol.w.Reload()
+	if l, vw, a := visible(); l || vw || a {
+		t.Fatalf("blocked: list %v, view %v, activity %v; want all false", l, vw, a)
+	}
+	if _, err := v.Issue(ctx, r.ID, o.ID().String()); api.ErrorCode(err) != api.CodeNotFound {
+		t.Fatalf("Issue of a blocked author = %v, want %s", err, api.CodeNotFound)
+	}
+	if err := policy.Save(home, &policy.Policy{}); err != nil {
+		t.Fatal(err)
+	}
+	v.pol.w.Reload()
+	if l, vw, a := visible(); !l || !vw || !a {
+		t.Fatalf("unblocked: list %v, view %v, activity %v; want all true", l, vw, a)
+	}
+}
