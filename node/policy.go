@@ -153,6 +153,7 @@ func (n *Node) screen(peer identity.PublicKey, repo op.ID, ops []*op.Op) ([]*op.
 		id := o.ID()
 		ps.mu.Lock()
 		wanted := ps.wanted[id]
+		delete(ps.wanted, id) // its refusal stays harmlessly: the tree holds each ID once
 		ps.mu.Unlock()
 		if wanted {
 			kept = append(kept, o)

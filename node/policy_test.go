@@ -178,3 +178,54 @@ func TestPolicyHides(t *testing.T) {
 		t.Fatalf("unblocked: list %v, view %v, activity %v; want all true", l, vw, a)
 	}
 }
+
+// TestPolicyDependencyAdmitted: an op that builds on a refused op does not
+// wait forever: the refused op is reported missing and admitted when it
+// comes again.
+func TestPolicyDependencyAdmitted(t *testing.T) {
+	ctx := testCtx(t)
+	home := t.TempDir()
+	v, err := Open(ctx, Config{Home: home})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	r, err := v.CreateRepo(ctx, api.NewRepo{Name: "target"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo := mustID(t, r.ID)
+	g, err := v.store.Op(repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mallory, _ := identity.Generate()
+	bob, _ := identity.Generate()
+	peer, _ := identity.Generate()
+	if err := policy.Save(home, &policy.Policy{Blocked: []string{mallory.Public().DID()}}); err != nil {
+		t.Fatal(err)
+	}
+	v.pol.w.Reload()
+	m := spam(t, mallory, g, 1)
+	mo, _ := op.Decode(m[0])
+	if res, _ := v.rep.Ingest(peer.Public(), repo, m); res.Refused != 1 {
+		t.Fatalf("Ingest of the blocked op = %+v, want it refused", res)
+	}
+	reply := signTestOp(t, bob, op.Unsigned{Repo: repo, Parents: []op.ID{mo.ID()}, Clock: mo.Clock + 1, Kind: forge.KindIssueOpen},
+		forge.IssueOpen{Title: "built on a blocked op"})
+	res, err := v.rep.Ingest(peer.Public(), repo, [][]byte{reply.Bytes()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Missing) != 1 || res.Missing[0] != mo.ID() {
+		t.Fatalf("Ingest of the reply = %+v, want the refused parent missing", res)
+	}
+	if res, _ := v.rep.Ingest(peer.Public(), repo, m); res.Refused != 0 || res.Stored != 2 {
+		t.Fatalf("Ingest of the wanted parent = %+v, want it and the reply stored", res)
+	}
+	for _, id := range []op.ID{mo.ID(), reply.ID()} {
+		if has, _ := v.store.HasOp(id); !has {
+			t.Fatalf("op %s is not stored", id.Short())
+		}
+	}
+}
