@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"murmur/api"
 	"murmur/crdt"
 	"murmur/forge"
 	"murmur/identity"
@@ -77,6 +78,9 @@ func (n *Node) openPolicy() error {
 	w, err := policy.NewWatcher(n.cfg.Home, func(err error) {
 		n.log.Warn("keeping the last policy: the policy file does not load", "err", err)
 	}, n.policyChanged)
+	if errors.Is(err, policy.ErrInvalid) {
+		return api.Errorf(api.CodeInvalid, "%v", err)
+	}
 	if err != nil {
 		return fmt.Errorf("node: %w", err)
 	}

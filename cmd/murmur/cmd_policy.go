@@ -75,28 +75,30 @@ func (a *app) editBlock(arg string, peer, block bool) error {
 	if err != nil {
 		return err
 	}
-	return a.editPolicy(func(p *policy.Policy) (string, error) {
+	did := k.DID()
+	return a.editPolicy(func(p *policy.Policy) (string, string, error) {
 		list, what := &p.Blocked, "identity"
 		if peer {
 			list, what = &p.BlockedPeers, "peer"
 		}
 		switch {
-		case block && policy.Add(list, k.DID()):
-			return fmt.Sprintf("Blocked %s %s", what, k.DID()), nil
+		case block && policy.Add(list, did):
+			return did, fmt.Sprintf("Blocked %s %s", what, did), nil
 		case block:
-			return fmt.Sprintf("%s %s was already blocked", capital(what), k.DID()), nil
-		case policy.Remove(list, k.DID()):
-			return fmt.Sprintf("Unblocked %s %s", what, k.DID()), nil
+			return did, fmt.Sprintf("%s %s was already blocked", capital(what), did), nil
+		case policy.Remove(list, did):
+			return did, fmt.Sprintf("Unblocked %s %s", what, did), nil
 		}
-		return fmt.Sprintf("%s %s was not blocked", capital(what), k.DID()), nil
+		return did, fmt.Sprintf("%s %s was not blocked", capital(what), did), nil
 	})
 }
 
 func capital(s string) string { return strings.ToUpper(s[:1]) + s[1:] }
 
 // editPolicy changes the data directory's policy file with f, which
-// returns the sentence to confirm.
-func (a *app) editPolicy(f func(p *policy.Policy) (string, error)) error {
+// returns what a script sees (confirm's id) and the sentence a terminal
+// user sees.
+func (a *app) editPolicy(f func(p *policy.Policy) (id, msg string, err error)) error {
 	home, err := a.homeDir()
 	if err != nil {
 		return err
@@ -105,20 +107,20 @@ func (a *app) editPolicy(f func(p *policy.Policy) (string, error)) error {
 	if err != nil {
 		return policyError(err)
 	}
-	msg, err := f(p)
+	id, msg, err := f(p)
 	if err != nil {
-		return err
+		return policyError(err)
 	}
 	if err := policy.Save(home, p); err != nil {
 		return policyError(err)
 	}
-	a.confirm("ok", "%s", msg)
+	a.confirm(id, "%s", msg)
 	return nil
 }
 
 func policyError(err error) error {
 	if errors.Is(err, policy.ErrInvalid) {
-		return &userError{what: err.Error(), todo: "Fix the policy with murmur policy set, or edit policy.json in the data directory", err: err}
+		return &userError{what: err.Error(), todo: "See murmur policy set --help", err: err}
 	}
 	return err
 }
@@ -211,7 +213,7 @@ func (a *app) policySetCmd() *cobra.Command {
 			if fl.NFlag() == 0 {
 				return usagef("say what to change, for example --seed trusted")
 			}
-			return a.editPolicy(func(p *policy.Policy) (string, error) {
+			return a.editPolicy(func(p *policy.Policy) (string, string, error) {
 				if fl.Changed("seed") {
 					p.Seed.Mode = strings.ToLower(f.seed)
 				}
@@ -224,14 +226,14 @@ func (a *app) policySetCmd() *cobra.Command {
 				for _, s := range f.trust {
 					k, err := parseDID(s)
 					if err != nil {
-						return "", err
+						return "", "", err
 					}
 					policy.Add(&p.Seed.Trusted, k.DID())
 				}
 				for _, s := range f.untrust {
 					k, err := parseDID(s)
 					if err != nil {
-						return "", err
+						return "", "", err
 					}
 					policy.Remove(&p.Seed.Trusted, k.DID())
 				}
@@ -254,7 +256,7 @@ func (a *app) policySetCmd() *cobra.Command {
 				if fl.Changed("repo-bytes") {
 					b.RepoBytes = f.repoBytes
 				}
-				return "Policy updated", p.Check()
+				return "ok", "Policy updated", p.Check()
 			})
 		},
 	}
