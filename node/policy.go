@@ -318,6 +318,9 @@ func (n *Node) forget(keep func(r refusal) bool) {
 		if err != nil {
 			n.log.Warn("cannot rewrite refused ops", "repo", repo.Short(), "err", err)
 		}
+		if n.rep == nil {
+			continue // still opening: the trees are built from the records
+		}
 		if err := n.rep.rebuild(repo); err != nil {
 			n.log.Warn("cannot rebuild the repo summary", "repo", repo.Short(), "err", err)
 		}
