@@ -105,7 +105,7 @@
 //
 // Streams. Every later bidirectional stream starts with one Kind byte,
 // followed by the kind's own protocol: 1 memberlist, 2 sync session,
-// 3 op fetch, 4 git fetch. The replication formats (gossip messages, push-pull state,
+// 3 op fetch, 4 git fetch, 5 refusal notice. The replication formats (gossip messages, push-pull state,
 // sync sessions, fetch requests, op batches) are documented in wire.go. Kind 0 is reserved. A stream of an unknown kind, or one
 // whose kind byte does not arrive within Config.StreamHeaderTimeout, is
 // reset with stream error code 1 or 2 respectively; code 0 means closed.
@@ -121,6 +121,13 @@
 // answers, and only objects reachable from the server's refs. The
 // fetcher bounds what it reads (a fetch size limit) and penalizes a
 // peer whose pack git's fsck rejects or that exceeds the limit.
+//
+// Notice streams (kind 5) carry one frame: the 32-byte repo ID, the
+// number of ops refused (uvarint) and a UTF-8 reason of at most 512
+// bytes. A node that refused valid ops by its local policy (a blocked
+// author, an ingest budget) sends one to the peer that delivered them,
+// at most one a second per peer, if that peer sets bit 5 in its hello;
+// the receiver logs it and answers nothing.
 //
 // Datagrams. Each datagram is one Kind byte followed by at most
 // MaxDatagramSize bytes. Datagrams of unknown kind are dropped.

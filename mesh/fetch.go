@@ -12,6 +12,16 @@ import (
 	"murmur/identity"
 )
 
+// Fetch asks peer for the ops of repo with the given IDs and returns the
+// ops it sent, without ingesting them: a node reads a repo's genesis op
+// this way to decide by its local policy whether to follow the repo.
+func (n *Node) Fetch(ctx context.Context, peer identity.PublicKey, repo [32]byte, ids [][32]byte) ([][]byte, error) {
+	if n.penalized(peer) {
+		return nil, ErrPenalized
+	}
+	return n.fetch(ctx, peer, repo, ids)
+}
+
 // fetch asks peer for the ops of repo with the given IDs on one KindFetch
 // stream, in requests of at most MaxFetchIDs IDs, and returns the ops it
 // sent. Ops are not ingested.
@@ -58,6 +68,9 @@ func (n *Node) ingestFrom(_ context.Context, id identity.PublicKey, repo [32]byt
 	res, err := n.r.Ingest(id, repo, ops)
 	if err != nil {
 		return res, fmt.Errorf("mesh: ingest: %w", err)
+	}
+	if res.Refused > 0 {
+		n.refused(id, repo, res.Refused, res.RefusedReason)
 	}
 	if res.Invalid > 0 {
 		n.stats.opsInvalid.Add(uint64(res.Invalid))

@@ -154,6 +154,12 @@ func (n *Node) obtain(ctx context.Context, m gossipMsg) ([]byte, error) {
 		}
 		return nil, fmt.Errorf("invalid op: %w", res.InvalidReason)
 	}
+	if res.Refused > 0 {
+		// Tell the claimed relay (usually the author's node): a false
+		// claim costs a notice, at most one a second per peer.
+		n.refused(m.relay, m.repo, res.Refused, res.RefusedReason)
+		return nil, fmt.Errorf("op refused by local policy: %w", res.RefusedReason)
+	}
 	if len(res.Missing) > 0 {
 		if err := n.fetchDeps(ctx, m.relay, m.repo, res.Missing); err != nil {
 			return nil, err

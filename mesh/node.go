@@ -52,6 +52,13 @@ type NodeConfig struct {
 	// and must not block for long.
 	OnRepo func(repo [32]byte, from identity.PublicKey) bool
 
+	// Admit, if set, is asked about every peer once its handshake has
+	// proved its identity; a peer it returns an error for is refused
+	// (its connection closed with the error as reason, and logged), as
+	// a node's local policy does with blocked peers. It must be cheap
+	// and must not block. Nil admits every peer not penalized.
+	Admit func(peer identity.PublicKey) error
+
 	// Logger receives the node's events. Default: Transport.Logger, or
 	// discard.
 	Logger *slog.Logger
@@ -309,6 +316,7 @@ type peer struct {
 	fetchLimit  *rate.Limiter
 	penaltyTill time.Time
 	penaltyWhy  string
+	notice      noticeState // refusals waiting to be told to it
 }
 
 // syncedRoot is the root a repo had here when a session with a peer
@@ -329,6 +337,7 @@ type nodeCounters struct {
 	fetchesServed, fetchesMade                                                 atomic.Uint64
 	sessionsIn, sessionsOut, sessionsFailed, sessionsRefused                   atomic.Uint64
 	penalties                                                                  atomic.Uint64
+	opsRefused, noticesReceived                                                atomic.Uint64
 }
 
 // NodeStats is a snapshot of a Node's counters.
@@ -355,6 +364,8 @@ type NodeStats struct {
 	SessionsFailed  uint64 // sessions (either side) that ended in an error
 	SessionsRefused uint64 // sessions we refused (busy, rate, unfollowed)
 	Penalties       uint64 // peers penalized
+	OpsRefused      uint64 // ops the replica refused by local policy
+	NoticesReceived uint64 // refusal notices peers sent us (KindNotice)
 }
 
 // PeerInfo describes a peer, for status displays.
@@ -451,6 +462,9 @@ func Start(ctx context.Context, cfg NodeConfig, r Replica) (*Node, error) {
 		return nil, err
 	}
 	if err := ep.RegisterHandler(KindFetch, n.handleFetch); err != nil {
+		return nil, err
+	}
+	if err := ep.RegisterHandler(KindNotice, n.handleNotice); err != nil {
 		return nil, err
 	}
 
@@ -638,6 +652,8 @@ func (n *Node) Stats() NodeStats {
 		SessionsFailed:   s.sessionsFailed.Load(),
 		SessionsRefused:  s.sessionsRefused.Load(),
 		Penalties:        s.penalties.Load(),
+		OpsRefused:       s.opsRefused.Load(),
+		NoticesReceived:  s.noticesReceived.Load(),
 	}
 }
 
@@ -704,12 +720,26 @@ func (n *Node) penalized(id identity.PublicKey) bool {
 // it cannot simply reconnect.
 func (n *Node) admit(id identity.PublicKey) error {
 	n.mu.Lock()
-	defer n.mu.Unlock()
 	p := n.peers[id]
-	if p == nil || !time.Now().Before(p.penaltyTill) {
+	if p != nil && time.Now().Before(p.penaltyTill) {
+		defer n.mu.Unlock()
+		return fmt.Errorf("%w until %s: %s", ErrPenalized, p.penaltyTill.UTC().Format(time.RFC3339), p.penaltyWhy)
+	}
+	n.mu.Unlock()
+	if n.cfg.Admit == nil {
 		return nil
 	}
-	return fmt.Errorf("%w until %s: %s", ErrPenalized, p.penaltyTill.UTC().Format(time.RFC3339), p.penaltyWhy)
+	if err := n.cfg.Admit(id); err != nil {
+		n.log.Warn("refusing connection of peer", "peer", id.DID(), "reason", err)
+		return err
+	}
+	return nil
+}
+
+// Disconnect closes the connections with id, as when local policy starts
+// refusing it; whether it may reconnect is up to NodeConfig.Admit.
+func (n *Node) Disconnect(id identity.PublicKey) {
+	n.closeConns(id)
 }
 
 // Penalize ignores id for NodeConfig.PenaltyDuration and closes its
@@ -731,6 +761,11 @@ func (n *Node) penalize(id identity.PublicKey, reason error) {
 	n.stats.penalties.Add(1)
 	n.log.Warn("peer penalized: disconnecting and ignoring it", "peer", id.Short(),
 		"for", n.cfg.PenaltyDuration, "reason", reason)
+	n.closeConns(id)
+}
+
+// closeConns closes the connections with id.
+func (n *Node) closeConns(id identity.PublicKey) {
 	// A peer has at most one connection per direction; close both.
 	e := n.ep
 	e.mu.Lock()

@@ -69,6 +69,13 @@ type IngestResult struct {
 	// honest peer, which sends only ops it has stored, never gets there;
 	// any makes mesh penalize the peer.
 	OverQuota int
+	// Refused counts ops the replica refused by its local policy (a
+	// blocked author, an ingest budget): valid ops it chose not to
+	// store. They are not the peer's fault; mesh tells the peer why
+	// (a KindNotice stream), so the sender's log shows it.
+	Refused int
+	// RefusedReason describes the last refusal.
+	RefusedReason error
 }
 
 var (

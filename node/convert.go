@@ -162,7 +162,7 @@ func (n *Node) commentsView(p people, o *forge.Object) []api.Comment {
 		num[r.ID] = i + 1
 	}
 	out := []api.Comment{}
-	for _, c := range o.CommentList() {
+	for _, c := range n.hideComments(o.CommentList()) {
 		out = append(out, commentView(p, c, revs, num))
 	}
 	return out

@@ -102,19 +102,8 @@ func (n *Node) startMesh(ctx context.Context, cfg MeshConfig) error {
 	if cfg.Manual {
 		mc.AntiEntropyInterval = -1
 	}
-	if cfg.SeedAll {
-		mc.OnRepo = func(repo [32]byte, from identity.PublicKey) bool {
-			added, err := n.rep.follow(repo)
-			if err != nil {
-				n.log.Warn("cannot follow announced repo", "repo", fmt.Sprintf("%x", repo[:6]), "err", err)
-				return false
-			}
-			if added {
-				n.log.Info("seeding repo announced by peer", "repo", fmt.Sprintf("%x", repo[:6]), "peer", from.Short())
-			}
-			return true
-		}
-	}
+	mc.Admit = n.admitPeer
+	mc.OnRepo = n.seedRepo(cfg.SeedAll)
 	m, err := mesh.Start(ctx, mc, n.rep)
 	if err != nil {
 		return fmt.Errorf("node: start mesh on %s: %w", listenOrDefault(cfg.Listen), err)
@@ -249,6 +238,7 @@ func (n *Node) loop() {
 			return
 		case <-release.C:
 			n.release()
+			n.expireRefusals(n.cfg.Now())
 		case <-book.C:
 			if n.mesh == nil {
 				continue

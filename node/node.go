@@ -67,9 +67,10 @@ type Node struct {
 	clock *crdt.Clock
 	bus   *bus
 	rep   *replica
-	mesh  *mesh.Node // nil when offline; set in Open, never changed
-	lan   *lan       // nil unless LAN discovery runs; set in Open
-	early *earlyDial // nil unless Open dialed peers while the store opened
+	pol   *policyState // local policy (package policy); set in Open
+	mesh  *mesh.Node   // nil when offline; set in Open, never changed
+	lan   *lan         // nil unless LAN discovery runs; set in Open
+	early *earlyDial   // nil unless Open dialed peers while the store opened
 
 	// codeOnce makes code, the git side (see codes).
 	codeOnce sync.Once
@@ -133,6 +134,9 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 			_ = st.Close()
 		}
 	}()
+	if err := n.openPolicy(); err != nil {
+		return nil, err
+	}
 	if n.rep, err = openReplica(n); err != nil {
 		if errors.Is(err, storage.ErrDamaged) {
 			return nil, damagedError(err)

@@ -43,8 +43,9 @@ func (n *Node) list(r *forge.Repo, typ forge.ObjectType, f api.ListFilter) ([]fo
 		}
 		assignee = &k
 	}
+	rules := n.rules()
 	keep := func(s *forge.Summary) bool {
-		return (f.Label == "" || s.MatchesLabel(f.Label)) &&
+		return !rules.Blocked(s.Author) && (f.Label == "" || s.MatchesLabel(f.Label)) &&
 			(author == nil || s.Author == *author) &&
 			(assignee == nil || slices.Contains(s.Assignees, *assignee))
 	}
@@ -117,6 +118,9 @@ func (n *Node) object(repo, id string, typ forge.ObjectType) (*forge.Repo, *forg
 	o, err := n.store.ObjectWithComments(oid)
 	if err != nil {
 		return nil, nil, internal(err)
+	}
+	if n.hidden(o.Author) {
+		return nil, nil, api.Errorf(api.CodeNotFound, "%s %s was opened by %s, whom this node blocks: run murmur unblock to see it", what, oid.Short(), o.Author.DID())
 	}
 	return r, o, nil
 }

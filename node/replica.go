@@ -107,7 +107,34 @@ func (r *replica) build(repo op.ID) (*merkle.Tree, error) {
 	if err != nil {
 		return nil, fmt.Errorf("node: summarize repo %s: %w", repo.Short(), err)
 	}
+	items = append(items, r.n.pol.refusedItems(repo)...)
 	return merkle.FromItems(items), nil
+}
+
+// insert adds items (refused ops) to repo's tree, if it is followed.
+func (r *replica) insert(repo op.ID, items []merkle.Item) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if t := r.trees[repo]; t != nil {
+		for _, it := range items {
+			t.Insert(it)
+		}
+	}
+}
+
+// rebuild makes repo's tree again from the store, if it is followed.
+func (r *replica) rebuild(repo op.ID) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.trees[repo] == nil {
+		return nil
+	}
+	t, err := r.build(repo)
+	if err != nil {
+		return err
+	}
+	r.trees[repo] = t
+	return nil
 }
 
 // follow starts replicating repo: it is recorded durably and its tree is
@@ -323,6 +350,15 @@ func (r *replica) Ingest(peer identity.PublicKey, repo [32]byte, raws [][]byte) 
 		if storeErr != nil || len(p.good) == 0 {
 			continue // drain the producer
 		}
+		kept, refused, why := r.n.screen(peer, repo, p.good)
+		if refused > 0 {
+			res.Refused += refused
+			res.RefusedReason = why
+		}
+		p.good = kept
+		if len(p.good) == 0 {
+			continue
+		}
 		rep, next, err := r.n.store.IngestAsyncFrom(peer, p.good)
 		if err != nil {
 			storeErr = fmt.Errorf("node: ingest from %s: %w", peer.Short(), err)
@@ -383,6 +419,13 @@ func (r *replica) Ingest(peer identity.PublicKey, repo [32]byte, raws [][]byte) 
 	for id := range missing {
 		res.Missing = append(res.Missing, id)
 	}
+	// Refused ops that stored or pending ops need are fetched and
+	// admitted after all, so that those ops never wait forever.
+	deps := make([]op.ID, 0, len(missing))
+	for id := range missing {
+		deps = append(deps, id)
+	}
+	r.n.pol.want(repo, deps)
 	return res, nil
 }
 

@@ -280,11 +280,15 @@ func (n *Node) Activity(ctx context.Context, repo string, limit int) ([]api.Acti
 		return nil, internal(err)
 	}
 	p := n.people(r)
+	rules := n.rules()
 	out := []api.Activity{}
 	for _, id := range recent {
 		m, err := n.store.Meta(id)
 		if err != nil {
 			return nil, internal(err)
+		}
+		if rules.Blocked(m.Author) {
+			continue
 		}
 		a := api.Activity{Op: id.String(), Kind: m.Kind, Author: p.person(m.Author), At: m.Clock.Time(), Accepted: m.Accepted, Reason: m.Reason}
 		if !m.Object.IsZero() {

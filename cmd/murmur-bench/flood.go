@@ -52,36 +52,13 @@ func flood() ([]Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := memreplica.New(repo, func(b []byte) (uint64, [32]byte, error) {
-		o, err := op.Decode(b)
-		if err != nil {
-			return 0, [32]byte{}, err
-		}
-		return uint64(o.Clock), o.ID(), nil
-	})
-	for _, b := range ops {
-		if _, _, err := r.Add(b); err != nil {
-			return nil, err
-		}
-	}
-	k, err := identity.Generate()
-	if err != nil {
-		return nil, err
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	peer, err := mesh.Start(ctx, mesh.NodeConfig{Key: k, Transport: mesh.Config{ListenAddr: "127.0.0.1:0"}, PushPullInterval: time.Hour}, r)
+	peer, target, err := floodPeer(ctx, ops, repo, sv.addr)
 	if err != nil {
 		return nil, err
 	}
 	defer peer.Close()
-	if _, err := peer.Join(ctx, []string{sv.addr}); err != nil {
-		return nil, err
-	}
-	var target identity.PublicKey
-	for _, p := range peer.Peers() {
-		target = p.ID
-	}
 	start := time.Now()
 	if _, err := peer.SyncWith(ctx, target, repo); err != nil {
 		return nil, fmt.Errorf("flood sync: %w", err)
@@ -91,18 +68,9 @@ func flood() ([]Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	var listTimes []float64
-	for range 5 {
-		cmd := exec.Command(bin, "--home", home, "issue", "list", "-R", repo.String(), "-L", "20")
-		start := time.Now()
-		if out, err := cmd.CombinedOutput(); err != nil {
-			var ee *exec.ExitError
-			if errors.As(err, &ee) {
-				return nil, fmt.Errorf("murmur issue list: %v: %s", err, out)
-			}
-			return nil, err
-		}
-		listTimes = append(listTimes, ms(time.Since(start)))
+	lists, err := listTimes(bin, home, repo, 5)
+	if err != nil {
+		return nil, err
 	}
 	settled, err := residentBytes(sv.cmd.Process.Pid)
 	if err != nil {
@@ -114,7 +82,7 @@ func flood() ([]Result, error) {
 		{"flood", c, "rss_ready_bytes", float64(before), "bytes"},
 		{"flood", c, "rss_after_bytes", float64(after), "bytes"},
 		{"flood", c, "rss_after_list_bytes", float64(settled), "bytes"},
-		{"flood", c, "list_first_page_ms", median(listTimes), "ms"},
+		{"flood", c, "list_first_page_ms", median(lists), "ms"},
 	}, nil
 }
 
@@ -146,4 +114,58 @@ func spamOps(n, spam int) ([][]byte, op.ID, error) {
 		ops = append(ops, o.Bytes())
 	}
 	return ops, g.ID(), nil
+}
+
+// floodPeer starts a bare mesh node holding ops of repo, joined to the
+// server at addr, the way a modified client floods; it returns the node
+// and the server's identity.
+func floodPeer(ctx context.Context, ops [][]byte, repo op.ID, addr string) (*mesh.Node, identity.PublicKey, error) {
+	r := memreplica.New(repo, func(b []byte) (uint64, [32]byte, error) {
+		o, err := op.Decode(b)
+		if err != nil {
+			return 0, [32]byte{}, err
+		}
+		return uint64(o.Clock), o.ID(), nil
+	})
+	for _, b := range ops {
+		if _, _, err := r.Add(b); err != nil {
+			return nil, identity.PublicKey{}, err
+		}
+	}
+	k, err := identity.Generate()
+	if err != nil {
+		return nil, identity.PublicKey{}, err
+	}
+	peer, err := mesh.Start(ctx, mesh.NodeConfig{Key: k, Transport: mesh.Config{ListenAddr: "127.0.0.1:0"}, PushPullInterval: time.Hour}, r)
+	if err != nil {
+		return nil, identity.PublicKey{}, err
+	}
+	if _, err := peer.Join(ctx, []string{addr}); err != nil {
+		_ = peer.Close()
+		return nil, identity.PublicKey{}, err
+	}
+	var target identity.PublicKey
+	for _, p := range peer.Peers() {
+		target = p.ID
+	}
+	return peer, target, nil
+}
+
+// listTimes runs `murmur issue list -L 20` on repo n times and returns
+// each run's milliseconds.
+func listTimes(bin, home string, repo op.ID, n int) ([]float64, error) {
+	var out []float64
+	for range n {
+		cmd := exec.Command(bin, "--home", home, "issue", "list", "-R", repo.String(), "-L", "20")
+		start := time.Now()
+		if b, err := cmd.CombinedOutput(); err != nil {
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
+				return nil, fmt.Errorf("murmur issue list: %v: %s", err, b)
+			}
+			return nil, err
+		}
+		out = append(out, ms(time.Since(start)))
+	}
+	return out, nil
 }

@@ -16,9 +16,11 @@ import (
 
 	"murmur/api"
 	"murmur/attach"
+	"murmur/identity"
 	"murmur/internal/memlimit"
 	"murmur/localapi"
 	"murmur/node"
+	"murmur/policy"
 )
 
 // serveConfig is the configuration of `murmur serve`, from (in increasing
@@ -40,6 +42,9 @@ type serveConfig struct {
 	// fetchFlag and quotaFlag are --max-fetch-bytes and
 	// --repo-code-quota as typed.
 	fetchFlag, quotaFlag string
+	// Seed, when the config file sets a seed rule (seed, seed-repo,
+	// trust), replaces the policy file's seed rule at start.
+	Seed *policy.Seed
 }
 
 // maxConfigFile bounds the config file.
@@ -65,6 +70,13 @@ $MURMUR_CONFIG), then environment variables, then flags.
   --wait DURATION   MURMUR_WAIT          wait = DURATION
   --max-fetch-bytes SIZE  MURMUR_MAX_FETCH_BYTES  max-fetch-bytes = SIZE
   --repo-code-quota SIZE  MURMUR_REPO_CODE_QUOTA  repo-code-quota = SIZE
+                                         seed = none|repos|trusted|all
+                                         seed-repo = ID (repeatable)
+                                         trust = DID (repeatable)
+
+The seed keys set the node's local policy (see murmur policy) at start:
+which announced repos it follows. --seed-all follows every repo whatever
+the policy says.
 
 The node announces itself on the local network (mDNS service
 _murmur._udp: its identity key and port, nothing else) and joins the murmur
@@ -293,6 +305,13 @@ func parseServeConfig(r io.Reader, cfg *serveConfig) error {
 			} else {
 				cfg.RepoCodeQuota = n
 			}
+		case "seed", "seed-repo", "seed_repo", "trust":
+			if cfg.Seed == nil {
+				cfg.Seed = &policy.Seed{}
+			}
+			if err := seedKey(cfg.Seed, key, value); err != nil {
+				return fmt.Errorf("line %d: %v", line, err)
+			}
 		case "wait":
 			d, err := parseWait(value)
 			if err != nil {
@@ -300,7 +319,7 @@ func parseServeConfig(r io.Reader, cfg *serveConfig) error {
 			}
 			cfg.Wait = d
 		default:
-			return fmt.Errorf("line %d: unknown key %q (known: listen, advertise, join, seed-all, lan-discovery, log-format, log, wait, max-fetch-bytes, repo-code-quota)", line, key)
+			return fmt.Errorf("line %d: unknown key %q (known: listen, advertise, join, seed-all, seed, seed-repo, trust, lan-discovery, log-format, log, wait, max-fetch-bytes, repo-code-quota)", line, key)
 		}
 	}
 	return sc.Err()
@@ -386,6 +405,11 @@ func (a *app) serve(ctx context.Context, cfg serveConfig) error {
 	} else {
 		logger = slog.New(slog.NewTextHandler(a.Stderr, hopts))
 	}
+	if cfg.Seed != nil {
+		if err := applySeedConfig(home, *cfg.Seed); err != nil {
+			return err
+		}
+	}
 	mc := &node.MeshConfig{Listen: cfg.Listen, Advertise: cfg.Advertise, Join: cfg.Join, SeedAll: cfg.SeedAll, LANDiscovery: cfg.LAN}
 	var n *node.Node
 	srv, err := localapi.ServeNode(ctx, home, func() (api.Service, func() error, error) {
@@ -439,4 +463,44 @@ func (a *app) serve(ctx context.Context, cfg serveConfig) error {
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// seedKey reads one seed key of the config file into s.
+func seedKey(s *policy.Seed, key, value string) error {
+	switch key {
+	case "seed":
+		s.Mode = strings.ToLower(value)
+	case "trust":
+		for _, v := range splitList(value) {
+			k, err := identity.ParseDID(v)
+			if err != nil {
+				return fmt.Errorf("trust = %q is not an identity: give its did:key", v)
+			}
+			s.Trusted = append(s.Trusted, k.DID())
+		}
+	default:
+		for _, v := range splitList(value) {
+			s.Repos = append(s.Repos, strings.ToLower(v))
+		}
+	}
+	p := policy.Policy{Seed: *s}
+	return p.Check()
+}
+
+// applySeedConfig makes the config file's seed rule the policy's.
+func applySeedConfig(home string, s policy.Seed) error {
+	p, err := policy.Load(home)
+	if err != nil {
+		return policyError(err)
+	}
+	if s.Mode == "" {
+		s.Mode = policy.SeedNone
+		if len(s.Trusted) > 0 {
+			s.Mode = policy.SeedTrusted
+		} else if len(s.Repos) > 0 {
+			s.Mode = policy.SeedRepos
+		}
+	}
+	p.Seed = s
+	return policyError(policy.Save(home, p))
 }

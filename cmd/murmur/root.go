@@ -108,6 +108,9 @@ used wrongly.`,
 		a.versionCmd(),
 		a.manCmd(),
 		a.doctorCmd(),
+		a.blockCmd(),
+		a.unblockCmd(),
+		a.policyCmd(),
 	)
 	a.addCompletions(root)
 	root.SetVersionTemplate("murmur version {{.Version}}\n")
