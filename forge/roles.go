@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"slices"
+	"sync/atomic"
 
 	"murmur/crdt"
 	"murmur/identity"
@@ -37,8 +38,12 @@ type RoleEntry struct {
 type Roles struct {
 	Owner   identity.PublicKey  `cbor:"1,keyasint"`
 	Entries map[op.ID]RoleEntry `cbor:"2,keyasint"`
+	// Mods are the accepted moderation ops (bans, members, who may open,
+	// locks) among the op's ancestors and the op itself.
+	Mods map[op.ID]ModEntry `cbor:"3,keyasint,omitempty"`
 
 	maint *crdt.ORSet[string]
+	modv  atomic.Pointer[modView] // built on first use; safe to share
 }
 
 // NewRoles returns the role state of a repo's genesis op.
@@ -48,16 +53,20 @@ func NewRoles(owner identity.PublicKey) *Roles {
 
 // ID returns the content address of r.
 func (r *Roles) ID() RolesID {
-	ids := make([]op.ID, 0, len(r.Entries))
-	for id := range r.Entries {
-		ids = append(ids, id)
-	}
-	slices.SortFunc(ids, func(a, b op.ID) int { return bytes.Compare(a[:], b[:]) })
+	ids := sortedIDs(r.Entries)
 	h := sha256.New()
 	h.Write([]byte("murmur/roles\x00"))
 	h.Write(r.Owner[:])
 	for _, id := range ids {
 		h.Write(id[:])
+	}
+	if len(r.Mods) > 0 {
+		// Only states with moderation entries hash this part, so the IDs
+		// of states stored before moderation existed stay the same.
+		h.Write([]byte("\x00mods"))
+		for _, id := range sortedIDs(r.Mods) {
+			h.Write(id[:])
+		}
 	}
 	var out RolesID
 	h.Sum(out[:0])
@@ -112,7 +121,7 @@ func (r *Roles) Tags(k identity.PublicKey) []op.ID {
 
 // with returns r plus the entry id. r is not changed.
 func (r *Roles) with(id op.ID, e RoleEntry) *Roles {
-	n := &Roles{Owner: r.Owner, Entries: make(map[op.ID]RoleEntry, len(r.Entries)+1)}
+	n := &Roles{Owner: r.Owner, Mods: r.Mods, Entries: make(map[op.ID]RoleEntry, len(r.Entries)+1)}
 	for k, v := range r.Entries {
 		n.Entries[k] = v
 	}
@@ -129,7 +138,7 @@ func UnionRoles(rs ...*Roles) *Roles {
 	first := rs[0]
 	same := true
 	for _, r := range rs[1:] {
-		if len(r.Entries) != len(first.Entries) || r.ID() != first.ID() {
+		if len(r.Entries) != len(first.Entries) || len(r.Mods) != len(first.Mods) || r.ID() != first.ID() {
 			same = false
 			break
 		}
@@ -142,8 +151,30 @@ func UnionRoles(rs ...*Roles) *Roles {
 		for k, v := range r.Entries {
 			n.Entries[k] = v
 		}
+		for k, v := range r.Mods {
+			if n.Mods == nil {
+				n.Mods = map[op.ID]ModEntry{}
+			}
+			n.Mods[k] = v
+		}
 	}
 	return n
+}
+
+// sortedIDs returns the keys of m in byte order.
+func sortedIDs[V any](m map[op.ID]V) []op.ID {
+	ids := make([]op.ID, 0, len(m))
+	for id := range m {
+		ids = append(ids, id)
+	}
+	slices.SortFunc(ids, func(a, b op.ID) int { return bytes.Compare(a[:], b[:]) })
+	return ids
+}
+
+func sortKeys(ks []identity.PublicKey) { slices.SortFunc(ks, identity.PublicKey.Compare) }
+
+func sortBans(bs []Ban) {
+	slices.SortFunc(bs, func(a, b Ban) int { return a.Key.Compare(b.Key) })
 }
 
 // MarshalBinary returns the raw 32 bytes. CBOR encodes it as a byte
