@@ -39,6 +39,9 @@ func (n *Node) write(ctx context.Context, repo op.ID, actions ...forge.Action) (
 	if repo.IsZero() {
 		return n.writeGenesis(key, actions)
 	}
+	if err := n.refuseBanned(repo, key.Public()); err != nil {
+		return nil, err
+	}
 	if alias := n.localAlias(); alias != "" {
 		r, err := n.store.Repo(repo)
 		if err == nil && r.Alias(key.Public()) != alias {

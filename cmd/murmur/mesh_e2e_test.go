@@ -398,11 +398,24 @@ func forgeRef(t *testing.T, a *cli, repoID string, da *daemon) op.ID {
 	if err != nil {
 		t.Fatal(err)
 	}
+	inject(ctx, t, o, da)
+	return o.ID()
+}
+
+// inject hands the signed op o to the daemon d over the mesh, from an
+// in-test node with an identity of its own, as a modified client would.
+func inject(ctx context.Context, t *testing.T, o *op.Op, d *daemon) {
+	t.Helper()
+	key, err := identity.Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo := o.RepoID()
 	r := memreplica.New(repo, namedOp)
 	if _, _, err := r.Add(o.Bytes()); err != nil {
 		t.Fatal(err)
 	}
-	m, err := mesh.Start(ctx, mesh.NodeConfig{Key: key, Transport: mesh.Config{ListenAddr: "127.0.0.1:0"}, Join: []string{da.addr}}, r)
+	m, err := mesh.Start(ctx, mesh.NodeConfig{Key: key, Transport: mesh.Config{ListenAddr: "127.0.0.1:0"}, Join: []string{d.addr}}, r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -414,9 +427,8 @@ func forgeRef(t *testing.T, a *cli, repoID string, da *daemon) op.ID {
 		}
 	}
 	if _, err := m.SyncWith(ctx, peer, repo); err != nil {
-		t.Fatalf("sync the forged op to A: %v", err)
+		t.Fatalf("sync the op to %s: %v", d.addr, err)
 	}
-	return o.ID()
 }
 
 // namedOp names a murmur op for memreplica: it must decode; signatures
