@@ -2,6 +2,7 @@ package forge
 
 import (
 	"fmt"
+	"maps"
 
 	"murmur/crdt"
 	"murmur/identity"
@@ -167,12 +168,12 @@ func (r *Roles) Members() []identity.PublicKey {
 
 // withMod returns r plus the moderation entry id. r is not changed.
 func (r *Roles) withMod(id op.ID, e ModEntry) *Roles {
-	n := &Roles{Owner: r.Owner, Entries: r.Entries, Mods: make(map[op.ID]ModEntry, len(r.Mods)+1)}
-	for k, v := range r.Mods {
-		n.Mods[k] = v
+	mods := maps.Clone(r.Mods)
+	if mods == nil {
+		mods = map[op.ID]ModEntry{}
 	}
-	n.Mods[id] = e
-	return n
+	mods[id] = e
+	return &Roles{Owner: r.Owner, Entries: r.Entries, Mods: mods}
 }
 
 // moderate applies a repo-level moderation op (ban, member, who opens).

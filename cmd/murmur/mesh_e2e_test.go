@@ -208,16 +208,23 @@ func syncAll(clis []*cli) {
 	}
 }
 
+// threeNodes makes three data directories and their daemons; A runs, B
+// and C join A when started.
+func threeNodes(t *testing.T) (all []*cli, da, db, dc *daemon) {
+	t.Helper()
+	ca, cb, cc := newCLI(t, t.TempDir()), newCLI(t, t.TempDir()), newCLI(t, t.TempDir())
+	da = newDaemon(t, ca)
+	da.start()
+	return []*cli{ca, cb, cc}, da, newDaemon(t, cb, da.addr), newDaemon(t, cc, da.addr)
+}
+
 func TestE2EMesh(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs three murmur serve processes")
 	}
 	t.Parallel()
-	ca, cb, cc := newCLI(t, t.TempDir()), newCLI(t, t.TempDir()), newCLI(t, t.TempDir())
-	all := []*cli{ca, cb, cc}
-	da := newDaemon(t, ca)
-	da.start()
-	db, dc := newDaemon(t, cb, da.addr), newDaemon(t, cc, da.addr)
+	all, da, db, dc := threeNodes(t)
+	ca, cb, cc := all[0], all[1], all[2]
 
 	// Node A: a repo with issues, comments, labels, a patch and a review.
 	ca.ok("id", "alias", "alice")

@@ -30,11 +30,8 @@ func TestE2EModeration(t *testing.T) {
 		t.Skip("runs three murmur serve processes")
 	}
 	t.Parallel()
-	ca, cb, cc := newCLI(t, t.TempDir()), newCLI(t, t.TempDir()), newCLI(t, t.TempDir())
-	all := []*cli{ca, cb, cc}
-	da := newDaemon(t, ca)
-	da.start()
-	db, dc := newDaemon(t, cb, da.addr), newDaemon(t, cc, da.addr)
+	all, da, db, dc := threeNodes(t)
+	ca, cb, cc := all[0], all[1], all[2]
 
 	ca.ok("id", "alias", "alice")
 	var repo api.Repo
