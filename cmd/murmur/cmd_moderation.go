@@ -27,9 +27,6 @@ func (a *app) repoBanCmd(ban bool) *cobra.Command {
 		Example: ex,
 		Args:    args("ID"),
 		RunE: func(cmd *cobra.Command, argv []string) error {
-			if !ban && cmd.Flags().Changed("reason") {
-				return usagef("--reason is for a ban")
-			}
 			return a.setStanding(cmd.Context(), api.Standing{Kind: api.StandingBan, Identity: strings.TrimSpace(argv[0]), On: ban, Reason: reason})
 		},
 	}
@@ -159,6 +156,16 @@ func moderationFields(r api.Repo) [][2]string {
 		out = append(out, [2]string{"banned", v})
 	}
 	return out
+}
+
+// whoOpens checks the value of --who-can-open.
+func whoOpens(v string) (string, error) {
+	v = strings.ToLower(strings.TrimSpace(v))
+	switch v {
+	case api.OpensAnyone, api.OpensMembers, api.OpensMaintainers:
+		return v, nil
+	}
+	return "", usagef("invalid --who-can-open %q: use anyone, members or maintainers", v)
 }
 
 // lockedState adds ", locked" to a thread's state when it is locked.

@@ -300,7 +300,11 @@ func (a *app) repoEditCmd() *cobra.Command {
 				e.DefaultBranch = &v
 			}
 			if f.Changed("who-can-open") {
-				e.WhoOpens = &opens
+				v, err := whoOpens(opens)
+				if err != nil {
+					return err
+				}
+				e.WhoOpens = &v
 			}
 			if e.Name == nil && e.Description == nil && e.DefaultBranch == nil && e.WhoOpens == nil {
 				return usagef("nothing to change; pass --name, --description, --default-branch or --who-can-open")
