@@ -3,6 +3,7 @@ package forge_test
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -78,17 +79,17 @@ func moderationCases() []authCase {
 	}
 }
 
-// TestBanConverges is the law of bans and locks: random moderation and
-// participation ops, made on random causal pasts and delivered in random
+// TestBanConverges is the law of bans, locks and who may open: random
+// moderation and participation ops, made on random causal pasts and delivered in random
 // orders to fresh replicas, give every replica the same accepted set and
 // the same state; an op is rejected exactly when its own causal past bans
-// its author (or locks its thread against it); and ops made before a ban
-// stay accepted.
+// its author, locks its thread against it or keeps it from opening; and
+// ops made before a ban stay accepted.
 func TestBanConverges(t *testing.T) {
-	rejectedAll := 0
+	rejected := map[string]int{} // by kind, on the first replica of each seed
 	defer func() {
-		if rejectedAll == 0 {
-			t.Errorf("no comment was ever rejected; the generator is too narrow")
+		if rejected[forge.KindCommentAdd] == 0 || rejected[forge.KindIssueOpen] == 0 {
+			t.Errorf("rejections by kind %v; the generator is too narrow", rejected)
 		}
 	}()
 	for seed := uint64(1); seed <= 8; seed++ {
@@ -109,12 +110,20 @@ func TestBanConverges(t *testing.T) {
 						parents = uniq(append(parents, made[rng.IntN(len(made))].ID()))
 					}
 				}
-				switch r := rng.IntN(10); {
+				switch r := rng.IntN(14); {
 				case r < 2:
 					body := forge.Standing{Key: w.pub(people[rng.IntN(len(people))]), On: rng.IntN(3) > 0}
 					made = append(made, w.makeOn(parents, mods[rng.IntN(2)], forge.KindBan, op.ID{}, body))
 				case r < 3:
 					made = append(made, w.makeOn(parents, mods[rng.IntN(2)], forge.KindLock, issue, forge.SetBool{Value: rng.IntN(2) == 0}))
+				case r < 4:
+					v := []string{forge.OpensAnyone, forge.OpensMembers, forge.OpensMaintainers}[rng.IntN(3)]
+					made = append(made, w.makeOn(parents, mods[rng.IntN(2)], forge.KindWhoOpens, op.ID{}, forge.Set{Value: v}))
+				case r < 5:
+					body := forge.Standing{Key: w.pub(people[rng.IntN(len(people))]), On: rng.IntN(2) == 0}
+					made = append(made, w.makeOn(parents, mods[rng.IntN(2)], forge.KindMember, op.ID{}, body))
+				case r < 7:
+					made = append(made, w.makeOn(parents, people[rng.IntN(len(people))], forge.KindIssueOpen, op.ID{}, forge.IssueOpen{Title: fmt.Sprint(i)}))
 				default:
 					made = append(made, w.makeOn(parents, people[rng.IntN(len(people))], forge.KindCommentAdd, issue, forge.CommentAdd{Body: fmt.Sprint(i)}))
 				}
@@ -130,26 +139,32 @@ func TestBanConverges(t *testing.T) {
 				rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 				s.deliver(t, order...)
 				accepted := map[op.ID]bool{}
-				var rejected int
 				for _, o := range made {
 					m := s.metas[o.ID()]
 					accepted[o.ID()] = m.Accepted
-					if o.Kind != forge.KindCommentAdd {
+					// The decision is the one the op's own causal past
+					// dictates.
+					past := s.rolesAt(t, o.Parents...)
+					var want bool
+					switch o.Kind {
+					case forge.KindCommentAdd:
+						want = !past.Banned(o.Author) && !past.Locked(issue)
+					case forge.KindIssueOpen:
+						want = !past.Banned(o.Author) && mayOpen(past, o)
+					default:
 						if !m.Accepted {
 							t.Fatalf("%s by a maintainer rejected: %s", o.Kind, m.Reason)
 						}
 						continue
 					}
-					// The decision is the one the op's own causal past
-					// dictates.
-					past := s.rolesAt(t, o.Parents...)
-					want := !past.Banned(o.Author) && !past.Locked(issue)
 					if m.Accepted != want {
-						t.Fatalf("comment by %s: accepted=%v (%s), want %v (banned %v, locked %v in its past)",
-							o.Author.Short(), m.Accepted, m.Reason, want, past.Banned(o.Author), past.Locked(issue))
+						t.Fatalf("%s by %s: accepted=%v (%s), want %v (banned %v, locked %v, who opens %s in its past)",
+							o.Kind, o.Author.Short(), m.Accepted, m.Reason, want, past.Banned(o.Author), past.Locked(issue), past.WhoOpens())
 					}
 					if !m.Accepted {
-						rejected++
+						if replica == 0 {
+							rejected[o.Kind]++
+						}
 						if m.Reason == "" {
 							t.Fatalf("rejected without a reason")
 						}
@@ -158,7 +173,6 @@ func TestBanConverges(t *testing.T) {
 				snap := s.snapshot(t)
 				if replica == 0 {
 					first, firstSnap = accepted, snap
-					rejectedAll += rejected
 					continue
 				}
 				if d := cmp.Diff(first, accepted); d != "" {
@@ -217,6 +231,17 @@ func TestConcurrentMaintainerAndBan(t *testing.T) {
 	if m := w.m.metas[late.ID()]; m.Accepted {
 		t.Errorf("banned maintainer's op accepted")
 	}
+}
+
+// mayOpen is the law of who may open, stated apart from forge's code.
+func mayOpen(r *forge.Roles, o *op.Op) bool {
+	switch r.WhoOpens() {
+	case forge.OpensMembers:
+		return r.IsMaintainer(o.Author) || slices.Contains(r.Members(), o.Author)
+	case forge.OpensMaintainers:
+		return r.IsMaintainer(o.Author)
+	}
+	return true
 }
 
 func uniq(ids []op.ID) []op.ID {
