@@ -1,6 +1,7 @@
 package storage_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
@@ -51,5 +52,39 @@ func TestModerationPersists(t *testing.T) {
 		if m, err := s.Meta(o.ID()); err != nil || !m.Accepted {
 			t.Errorf("%s: accepted %v (%s), %v; want accepted", o.Kind, m.Accepted, m.Reason, err)
 		}
+	}
+}
+
+// BenchmarkLockAfter measures a thread lock made on a repo whose role
+// state already holds n locks: each moderation op stores a new role state
+// with all entries, so its cost grows with n.
+func BenchmarkLockAfter(b *testing.B) {
+	for _, n := range []int{10, 100, 1000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			owner := testKey(b, 1)
+			s := open(b, nil, nil)
+			g := genesis(b, owner, "murmur")
+			ingest(b, s, g)
+			var issues []op.ID
+			for i := range n + b.N {
+				a, err := create(b, s, g.ID(), owner, forge.KindIssueOpen, op.ID{}, forge.IssueOpen{Title: fmt.Sprint(i)})
+				if err != nil {
+					b.Fatal(err)
+				}
+				issues = append(issues, a.ID)
+			}
+			lock := func(id op.ID) {
+				if _, err := create(b, s, g.ID(), owner, forge.KindLock, id, forge.SetBool{Value: true}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			for _, id := range issues[:n] {
+				lock(id)
+			}
+			b.ResetTimer()
+			for i := range b.N {
+				lock(issues[n+i])
+			}
+		})
 	}
 }
