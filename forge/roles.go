@@ -44,6 +44,7 @@ type Roles struct {
 
 	maint *crdt.ORSet[string]
 	modv  atomic.Pointer[modView] // built on first use; safe to share
+	id    atomic.Pointer[RolesID] // likewise
 }
 
 // NewRoles returns the role state of a repo's genesis op.
@@ -51,8 +52,18 @@ func NewRoles(owner identity.PublicKey) *Roles {
 	return &Roles{Owner: owner, Entries: map[op.ID]RoleEntry{}}
 }
 
-// ID returns the content address of r.
+// ID returns the content address of r. It is computed once: every op
+// applied records the ID of its role state.
 func (r *Roles) ID() RolesID {
+	if id := r.id.Load(); id != nil {
+		return *id
+	}
+	id := r.computeID()
+	r.id.Store(&id)
+	return id
+}
+
+func (r *Roles) computeID() RolesID {
 	ids := sortedIDs(r.Entries)
 	h := sha256.New()
 	h.Write([]byte("murmur/roles\x00"))

@@ -55,36 +55,48 @@ func TestModerationPersists(t *testing.T) {
 	}
 }
 
-// BenchmarkLockAfter measures a thread lock made on a repo whose role
-// state already holds n locks: each moderation op stores a new role state
-// with all entries, so its cost grows with n.
-func BenchmarkLockAfter(b *testing.B) {
-	for _, n := range []int{10, 100, 1000} {
-		b.Run(fmt.Sprint(n), func(b *testing.B) {
-			owner := testKey(b, 1)
-			s := open(b, nil, nil)
-			g := genesis(b, owner, "murmur")
-			ingest(b, s, g)
-			var issues []op.ID
-			for i := range n + b.N {
-				a, err := create(b, s, g.ID(), owner, forge.KindIssueOpen, op.ID{}, forge.IssueOpen{Title: fmt.Sprint(i)})
-				if err != nil {
-					b.Fatal(err)
+// BenchmarkAfterLocks measures an op made on a repo whose role state
+// already holds n locks: another lock (each moderation op stores a new
+// role state with all entries, so its cost grows with n) and a comment;
+// "baseline" is a comment after n comments instead of n locks, the cost
+// of a repo of that many ops without moderation.
+func BenchmarkAfterLocks(b *testing.B) {
+	for _, kind := range []string{forge.KindLock, forge.KindCommentAdd, "baseline"} {
+		for _, n := range []int{10, 100, 1000} {
+			b.Run(fmt.Sprintf("%s/%d", kind, n), func(b *testing.B) {
+				owner := testKey(b, 1)
+				s := open(b, nil, nil)
+				g := genesis(b, owner, "murmur")
+				ingest(b, s, g)
+				var issues []op.ID
+				for i := range n + b.N {
+					a, err := create(b, s, g.ID(), owner, forge.KindIssueOpen, op.ID{}, forge.IssueOpen{Title: fmt.Sprint(i)})
+					if err != nil {
+						b.Fatal(err)
+					}
+					issues = append(issues, a.ID)
 				}
-				issues = append(issues, a.ID)
-			}
-			lock := func(id op.ID) {
-				if _, err := create(b, s, g.ID(), owner, forge.KindLock, id, forge.SetBool{Value: true}); err != nil {
-					b.Fatal(err)
+				do := func(kind string, id op.ID) {
+					var body any = forge.SetBool{Value: true}
+					if kind == forge.KindCommentAdd {
+						body = forge.CommentAdd{Body: "hi"}
+					}
+					if _, err := create(b, s, g.ID(), owner, kind, id, body); err != nil {
+						b.Fatal(err)
+					}
 				}
-			}
-			for _, id := range issues[:n] {
-				lock(id)
-			}
-			b.ResetTimer()
-			for i := range b.N {
-				lock(issues[n+i])
-			}
-		})
+				setup, kind := forge.KindLock, kind
+				if kind == "baseline" {
+					setup, kind = forge.KindCommentAdd, forge.KindCommentAdd
+				}
+				for _, id := range issues[:n] {
+					do(setup, id)
+				}
+				b.ResetTimer()
+				for i := range b.N {
+					do(kind, issues[n+i])
+				}
+			})
+		}
 	}
 }
