@@ -47,7 +47,7 @@ type Standing struct {
 // resolve the same way on every replica.
 //
 // Stored format (CBOR, integer keys) is part of the stored role state and
-// stable within storage format 3; role states without moderation entries
+// stable from storage format 3 on; role states without moderation entries
 // encode exactly as before.
 type ModEntry struct {
 	Kind    string             `cbor:"1,keyasint"`
@@ -173,7 +173,7 @@ func (r *Roles) withMod(id op.ID, e ModEntry) *Roles {
 		mods = map[op.ID]ModEntry{}
 	}
 	mods[id] = e
-	return &Roles{Owner: r.Owner, Entries: r.Entries, Mods: mods}
+	return &Roles{Owner: r.Owner, Entries: r.Entries, Mods: mods, ext: r.extend(id)}
 }
 
 // moderate applies a repo-level moderation op (ban, member, who opens).

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"slices"
 	"sync/atomic"
 
@@ -43,8 +44,11 @@ type Roles struct {
 	Mods map[op.ID]ModEntry `cbor:"3,keyasint,omitempty"`
 
 	maint *crdt.ORSet[string]
-	modv  atomic.Pointer[modView] // built on first use; safe to share
-	id    atomic.Pointer[RolesID] // likewise
+	// ext says how r extends a parent state (nil for a genesis or union
+	// state); storage keeps r as those entries on its parent.
+	ext  *extension
+	modv atomic.Pointer[modView] // built on first use; safe to share
+	id   atomic.Pointer[RolesID] // likewise
 }
 
 // NewRoles returns the role state of a repo's genesis op.
@@ -132,7 +136,7 @@ func (r *Roles) Tags(k identity.PublicKey) []op.ID {
 
 // with returns r plus the entry id. r is not changed.
 func (r *Roles) with(id op.ID, e RoleEntry) *Roles {
-	n := &Roles{Owner: r.Owner, Mods: r.Mods, Entries: make(map[op.ID]RoleEntry, len(r.Entries)+1)}
+	n := &Roles{Owner: r.Owner, Mods: r.Mods, Entries: make(map[op.ID]RoleEntry, len(r.Entries)+1), ext: r.extend(id)}
 	for k, v := range r.Entries {
 		n.Entries[k] = v
 	}
@@ -169,6 +173,68 @@ func UnionRoles(rs ...*Roles) *Roles {
 			n.Mods[k] = v
 		}
 	}
+	return n
+}
+
+// extension is how a state extends its parent: the parent's ID (not the
+// parent itself, which may then be freed), the IDs of the entries and
+// moderation entries it adds, and how many extensions lead to it from a
+// state without a parent.
+type extension struct {
+	parent RolesID
+	added  []op.ID
+	depth  int
+}
+
+// extend describes a child of r that adds the entry id.
+func (r *Roles) extend(id op.ID) *extension {
+	depth := 1
+	if r.ext != nil {
+		depth = r.ext.depth + 1
+	}
+	return &extension{parent: r.ID(), added: []op.ID{id}, depth: depth}
+}
+
+// Delta says how r extends another state: the parent state's ID, the
+// entries r adds to it, and how many extensions lead to r from a state
+// without a parent. ok is false for a state that extends none (a genesis
+// or a union state).
+func (r *Roles) Delta() (parent RolesID, entries map[op.ID]RoleEntry, mods map[op.ID]ModEntry, depth int, ok bool) {
+	if r.ext == nil {
+		return RolesID{}, nil, nil, 0, false
+	}
+	entries, mods = map[op.ID]RoleEntry{}, map[op.ID]ModEntry{}
+	for _, id := range r.ext.added {
+		if e, in := r.Entries[id]; in {
+			entries[id] = e
+		}
+		if e, in := r.Mods[id]; in {
+			mods[id] = e
+		}
+	}
+	return r.ext.parent, entries, mods, r.ext.depth, true
+}
+
+// ExtendRoles returns parent plus entries and mods, at the given depth:
+// the inverse of Delta, for a state read back from storage.
+func ExtendRoles(parent *Roles, entries map[op.ID]RoleEntry, mods map[op.ID]ModEntry, depth int) *Roles {
+	n := &Roles{Owner: parent.Owner, Entries: maps.Clone(parent.Entries), Mods: maps.Clone(parent.Mods)}
+	if n.Entries == nil {
+		n.Entries = map[op.ID]RoleEntry{}
+	}
+	ext := &extension{parent: parent.ID(), depth: depth}
+	for id, e := range entries {
+		n.Entries[id] = e
+		ext.added = append(ext.added, id)
+	}
+	if len(mods) > 0 && n.Mods == nil {
+		n.Mods = map[op.ID]ModEntry{}
+	}
+	for id, e := range mods {
+		n.Mods[id] = e
+		ext.added = append(ext.added, id)
+	}
+	n.ext = ext
 	return n
 }
 

@@ -100,3 +100,48 @@ func BenchmarkAfterLocks(b *testing.B) {
 		}
 	}
 }
+
+// TestRoleStateDeltas: seventy locks, each a role state stored as a delta
+// on the one before with a whole state every rolesSnapshotEvery, read back
+// after a reopen (with an empty cache) as the states they were.
+func TestRoleStateDeltas(t *testing.T) {
+	owner := testKey(t, 1)
+	fs := vfs.NewMem()
+	s := open(t, fs, nil)
+	g := genesis(t, owner, "murmur")
+	ingest(t, s, g)
+	var issues []op.ID
+	var states []forge.RolesID
+	for i := range 70 {
+		a, err := create(t, s, g.ID(), owner, forge.KindIssueOpen, op.ID{}, forge.IssueOpen{Title: fmt.Sprint(i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		issues = append(issues, a.ID)
+		l, err := create(t, s, g.ID(), owner, forge.KindLock, a.ID, forge.SetBool{Value: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := s.Meta(l.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		states = append(states, m.Roles)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = open(t, fs, nil)
+	roles, err := s.RolesAt(g.ID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, id := range issues {
+		if !roles.Locked(id) {
+			t.Fatalf("issue %d not locked after reopen", i)
+		}
+	}
+	if roles.ID() != states[len(states)-1] {
+		t.Errorf("tip role state %s, want %s", roles.ID(), states[len(states)-1])
+	}
+}
