@@ -131,13 +131,7 @@ func TestBanConverges(t *testing.T) {
 			var first map[op.ID]bool
 			var firstSnap string
 			for replica := range 4 {
-				s := newMemStore()
-				for _, id := range prefix {
-					replay(t, s, w, id)
-				}
-				order := append([]*op.Op(nil), made...)
-				rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
-				s.deliver(t, order...)
+				s := shuffledReplica(t, w, prefix, made, rng)
 				accepted := map[op.ID]bool{}
 				for _, o := range made {
 					m := s.metas[o.ID()]

@@ -7,7 +7,9 @@ import (
 	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"murmur/forge"
+	"murmur/identity"
 	"murmur/op"
+	"murmur/storage"
 )
 
 // TestModerationPersists: a ban, a lock and who may open, stored in Pebble
@@ -68,14 +70,7 @@ func BenchmarkAfterLocks(b *testing.B) {
 				s := open(b, nil, nil)
 				g := genesis(b, owner, "murmur")
 				ingest(b, s, g)
-				var issues []op.ID
-				for i := range n + b.N {
-					a, err := create(b, s, g.ID(), owner, forge.KindIssueOpen, op.ID{}, forge.IssueOpen{Title: fmt.Sprint(i)})
-					if err != nil {
-						b.Fatal(err)
-					}
-					issues = append(issues, a.ID)
-				}
+				issues := openIssues(b, s, g.ID(), owner, n+b.N)
 				do := func(kind string, id op.ID) {
 					var body any = forge.SetBool{Value: true}
 					if kind == forge.KindCommentAdd {
@@ -110,15 +105,10 @@ func TestRoleStateDeltas(t *testing.T) {
 	s := open(t, fs, nil)
 	g := genesis(t, owner, "murmur")
 	ingest(t, s, g)
-	var issues []op.ID
+	issues := openIssues(t, s, g.ID(), owner, 70)
 	var states []forge.RolesID
-	for i := range 70 {
-		a, err := create(t, s, g.ID(), owner, forge.KindIssueOpen, op.ID{}, forge.IssueOpen{Title: fmt.Sprint(i)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		issues = append(issues, a.ID)
-		l, err := create(t, s, g.ID(), owner, forge.KindLock, a.ID, forge.SetBool{Value: true})
+	for _, id := range issues {
+		l, err := create(t, s, g.ID(), owner, forge.KindLock, id, forge.SetBool{Value: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -144,4 +134,18 @@ func TestRoleStateDeltas(t *testing.T) {
 	if roles.ID() != states[len(states)-1] {
 		t.Errorf("tip role state %s, want %s", roles.ID(), states[len(states)-1])
 	}
+}
+
+// openIssues makes n issues by k in repo and returns their IDs.
+func openIssues(t testing.TB, s *storage.Store, repo op.ID, k *identity.Key, n int) []op.ID {
+	t.Helper()
+	ids := make([]op.ID, n)
+	for i := range ids {
+		a, err := create(t, s, repo, k, forge.KindIssueOpen, op.ID{}, forge.IssueOpen{Title: fmt.Sprint(i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[i] = a.ID
+	}
+	return ids
 }
