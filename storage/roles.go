@@ -47,9 +47,11 @@ func (t *txn) encodeRoles(r *forge.Roles) ([]byte, error) {
 	return encMode.Marshal(v)
 }
 
-// decodeRoles reads the stored role state id, loading its base when it is
-// a delta. The result must have the ID it is stored under.
-func (s *Store) decodeRoles(id forge.RolesID, b []byte) (*forge.Roles, error) {
+// decodeRoles reads the stored role state id, reached through hops
+// deltas, loading its base when it is a delta. A chain of deltas is never
+// longer than rolesSnapshotEvery, so a longer one (or a cycle) is damage,
+// and the result must have the ID it is stored under.
+func (s *Store) decodeRoles(id forge.RolesID, b []byte, hops int) (*forge.Roles, error) {
 	var v storedRoles
 	if err := decMode.Unmarshal(b, &v); err != nil {
 		return nil, fmt.Errorf("storage: role state: %v: %w", err, ErrCorrupt)
@@ -61,10 +63,10 @@ func (s *Store) decodeRoles(id forge.RolesID, b []byte) (*forge.Roles, error) {
 		}
 		r = &forge.Roles{Owner: v.Owner, Entries: v.Entries, Mods: v.Mods}
 	} else {
-		if v.Depth <= 0 || v.Depth%rolesSnapshotEvery == 0 || *v.Base == id {
-			return nil, fmt.Errorf("storage: role state %s: delta at depth %d: %w", id.String()[:8], v.Depth, ErrCorrupt)
+		if v.Depth <= 0 || v.Depth%rolesSnapshotEvery == 0 || hops+1 >= rolesSnapshotEvery {
+			return nil, fmt.Errorf("storage: role state %s: delta at depth %d, %d deltas from the state read: %w", id.String()[:8], v.Depth, hops, ErrCorrupt)
 		}
-		base, err := s.loadRoles(*v.Base)
+		base, err := s.loadRolesVia(*v.Base, hops+1)
 		if err != nil {
 			return nil, err
 		}

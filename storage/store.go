@@ -551,7 +551,10 @@ func (s *Store) cacheRoles(id forge.RolesID, r *forge.Roles) {
 }
 
 // loadRoles returns a stored role state.
-func (s *Store) loadRoles(id forge.RolesID) (*forge.Roles, error) {
+func (s *Store) loadRoles(id forge.RolesID) (*forge.Roles, error) { return s.loadRolesVia(id, 0) }
+
+// loadRolesVia is loadRoles for a state reached through hops deltas.
+func (s *Store) loadRolesVia(id forge.RolesID, hops int) (*forge.Roles, error) {
 	if r := s.cachedRoles(id); r != nil {
 		return r, nil
 	}
@@ -562,7 +565,7 @@ func (s *Store) loadRoles(id forge.RolesID) (*forge.Roles, error) {
 	if !ok {
 		return nil, fmt.Errorf("storage: role state %s: %w", id.String()[:8], ErrNotFound)
 	}
-	r, err := s.decodeRoles(id, v)
+	r, err := s.decodeRoles(id, v, hops)
 	if err != nil {
 		return nil, err
 	}
