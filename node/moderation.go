@@ -91,12 +91,12 @@ func (n *Node) lockAction(r *forge.Repo, o *forge.Object, locked *bool) ([]forge
 	return []forge.Action{a}, nil
 }
 
-// refuseBanned refuses a write by a key the repo's current role state
-// bans, before anything is signed: forge would reject the op anyway.
-func (n *Node) refuseBanned(repo op.ID, k identity.PublicKey) error {
-	roles, err := n.store.RolesAt(repo)
-	if err != nil || !roles.Banned(k) {
-		return nil // a missing repo is reported by the write itself
+// refuseBanned refuses a write by a key that roles, the role state the
+// write would extend, bans: forge would reject the op, so it is not even
+// signed.
+func refuseBanned(roles *forge.Roles, k identity.PublicKey) error {
+	if roles == nil || !roles.Banned(k) {
+		return nil
 	}
 	for _, b := range roles.Bans() {
 		if b.Key == k {
