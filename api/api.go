@@ -56,6 +56,11 @@ type Repo struct {
 	// tools read it with git (git-remote-murmur serves a clone from it);
 	// only the node writes it.
 	GitDir string `json:"git_dir,omitempty"`
+	// WhoOpens says who may open issues and patches: anyone, members
+	// or maintainers.
+	WhoOpens string   `json:"who_can_open,omitempty"`
+	Members  []Person `json:"members,omitempty"` // besides the maintainers
+	Bans     []Ban    `json:"bans,omitempty"`
 }
 
 // Ref is a named pointer to a commit.
@@ -214,6 +219,8 @@ type Issue struct {
 	// issue carries the comments themselves, oldest first.
 	Comments  []Comment  `json:"comments"`
 	Conflicts []Conflict `json:"conflicts,omitempty"` // concurrent title, body or state writes
+	// Locked: only maintainers may comment, react or review.
+	Locked bool `json:"locked,omitempty"`
 }
 
 // Revision is one revision of a patch.
@@ -265,6 +272,8 @@ type Patch struct {
 	// Checks are the latest status per (revision, reporter, name),
 	// ordered by revision, then name.
 	Checks []Check `json:"checks,omitempty"`
+	// Locked: only maintainers may comment, react or review.
+	Locked bool `json:"locked,omitempty"`
 }
 
 // Written is the answer to a write: the ID of the op made and of the

@@ -28,6 +28,9 @@ type Service interface {
 	Repo(ctx context.Context, repo string) (Repo, error)
 	EditRepo(ctx context.Context, repo string, e RepoEdit) (Repo, error)
 	SetMaintainer(ctx context.Context, repo, did string, add bool) (Repo, error)
+	// SetStanding bans or unbans an identity, or adds or removes a
+	// member (maintainers).
+	SetStanding(ctx context.Context, repo string, s Standing) (Repo, error)
 	Refs(ctx context.Context, repo string) ([]Ref, error)
 	// SetRefs points each named ref at its commit ("" deletes); refs whose
 	// value is already current are left alone. It returns the refs after.
@@ -135,6 +138,7 @@ type RepoEdit struct {
 	Name          *string `json:"name,omitempty"`
 	Description   *string `json:"description,omitempty"`
 	DefaultBranch *string `json:"default_branch,omitempty"`
+	WhoOpens      *string `json:"who_can_open,omitempty"` // anyone | members | maintainers
 }
 
 // ListFilter selects issues or patches. Empty fields match everything.
@@ -168,6 +172,8 @@ type Edit struct {
 	// Comment, when set, is added along with the edit (close with comment).
 	Comment string `json:"comment,omitempty"`
 	Base    string `json:"base,omitempty"` // patch base ref
+	// Locked locks (true) or unlocks the thread (maintainers).
+	Locked *bool `json:"locked,omitempty"`
 }
 
 // NewPatch opens a patch.

@@ -268,12 +268,22 @@ func (a *applier) apply() (reject error, err error) {
 			return nil, fmt.Errorf("op %s: clock %v is not after %s (%v), which it names: %w", o.ID().Short(), o.Clock, ref.Short(), m.Clock, ErrInvalidOp)
 		}
 	}
+	if err := a.banned(); err != nil {
+		return err, nil
+	}
 	switch o.Kind {
 	case KindRepoName, KindRepoDescription, KindRepoBranch, KindRefSet, KindProfileAlias:
 		return a.repoOp(body), nil
 	case KindMaintainerAdd, KindMaintainerDel:
 		return a.roleOp(body), nil
+	case KindBan, KindMember, KindWhoOpens:
+		return a.moderate(body), nil
+	case KindLock:
+		return a.lock(body), nil
 	case KindIssueOpen, KindPatchOpen:
+		if err := a.mayOpen(); err != nil {
+			return err, nil
+		}
 		return a.open(body), nil
 	}
 	return a.objectOp(body)
@@ -495,6 +505,9 @@ func (a *applier) objectOp(body any) (reject error, err error) {
 			return rejectf(ErrRejected, "%s must target an issue or patch", o.Kind)
 		}
 		return nil
+	}
+	if rej := a.lockedOut(obj, maint); rej != nil {
+		return rej, nil
 	}
 	rej, err := a.objectEffect(obj, comment, body, author, maint, need, wantTarget)
 	if err != nil {

@@ -391,7 +391,7 @@ func authCases() []authCase {
 // rejected op is recorded without effect and does not poison later ops that
 // build on it.
 func TestAuthorization(t *testing.T) {
-	for _, tc := range authCases() {
+	for _, tc := range append(authCases(), moderationCases()...) {
 		t.Run(tc.name, func(t *testing.T) {
 			w := authWorld(t)
 			if tc.setup != nil {

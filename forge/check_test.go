@@ -133,13 +133,7 @@ func TestChecksConverge(t *testing.T) {
 			}
 			var first string
 			for replica := range 4 {
-				s := newMemStore()
-				for _, id := range prefix {
-					replay(t, s, w, id)
-				}
-				order := append([]*op.Op(nil), made...)
-				rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
-				s.deliver(t, order...)
+				s := shuffledReplica(t, w, prefix, made, rng)
 				for _, o := range made {
 					if !s.metas[o.ID()].Accepted {
 						t.Fatalf("report %s rejected: %s", o.ID().Short(), s.metas[o.ID()].Reason)

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"testing"
 
+	"murmur/identity"
 	"murmur/op"
 )
 
@@ -22,6 +23,10 @@ func FuzzDecodeBody(f *testing.F) {
 		KindTitle:      Set{Value: "v"},
 		KindCommentAdd: CommentAdd{Body: "hi"},
 		KindCheck:      Check{Revision: op.ID{1}, State: CheckSuccess, Name: "ci", URL: "https://ci.example/1"},
+		KindBan:        Standing{Key: identity.PublicKey{7}, On: true, Reason: "spam"},
+		KindMember:     Standing{Key: identity.PublicKey{8}, On: true},
+		KindWhoOpens:   Set{Value: OpensMembers},
+		KindLock:       SetBool{Value: true},
 	} {
 		enc, err := op.EncodeBody(b)
 		if err != nil {

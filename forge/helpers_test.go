@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"testing"
 
@@ -410,4 +411,18 @@ func (m *memStore) deliver(t testing.TB, ops ...*op.Op) {
 		}
 		pending = next
 	}
+}
+
+// shuffledReplica is a fresh replica that holds the ops of prefix (applied
+// to w, in order) and then made, delivered in an order rng shuffles.
+func shuffledReplica(t *testing.T, w *world, prefix []op.ID, made []*op.Op, rng *rand.Rand) *memStore {
+	t.Helper()
+	s := newMemStore()
+	for _, id := range prefix {
+		replay(t, s, w, id)
+	}
+	order := slices.Clone(made)
+	rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+	s.deliver(t, order...)
+	return s
 }

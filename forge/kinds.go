@@ -54,7 +54,7 @@ var kinds = func() map[string]string {
 		KindTitle, KindBody, KindState, KindLabelAdd, KindLabelDel, KindAssigneeAdd,
 		KindAssigneeDel, KindRevision, KindPatchBase, KindCommentAdd, KindCommentEdit,
 		KindCommentHide, KindCommentResolve, KindReactionAdd, KindReactionDel, KindReview,
-		KindCheck,
+		KindCheck, KindBan, KindMember, KindWhoOpens, KindLock,
 	} {
 		m[k] = k
 	}
@@ -362,9 +362,11 @@ func newBody(kind string) any {
 	switch kind {
 	case KindRepoCreate:
 		return new(RepoCreate)
-	case KindRepoName, KindRepoDescription, KindRepoBranch, KindProfileAlias, KindTitle, KindBody, KindPatchBase, KindCommentEdit:
+	case KindRepoName, KindRepoDescription, KindRepoBranch, KindProfileAlias, KindTitle, KindBody, KindPatchBase, KindCommentEdit, KindWhoOpens:
 		return new(Set)
-	case KindCommentHide, KindCommentResolve:
+	case KindBan, KindMember:
+		return new(Standing)
+	case KindCommentHide, KindCommentResolve, KindLock:
 		return new(SetBool)
 	case KindState:
 		return new(StateSet)
@@ -445,6 +447,8 @@ func validateBody(kind string, v any) error {
 			return checkText("body", b.Value, MaxText, false)
 		case KindCommentEdit:
 			return checkText("comment", b.Value, MaxText, true)
+		case KindWhoOpens:
+			return validateWhoOpens(b.Value)
 		}
 	case SetBool:
 		return checkPrev(b.Prev)
@@ -534,6 +538,8 @@ func validateBody(kind string, v any) error {
 		return checkText("summary", b.Summary, MaxText, false)
 	case Check:
 		return checkCheck(b)
+	case Standing:
+		return validateStanding(kind, b)
 	default:
 		return fmt.Errorf("forge: no validation for body %T", v)
 	}
@@ -571,6 +577,8 @@ func deref(v any) any {
 	case *Review:
 		return *b
 	case *Check:
+		return *b
+	case *Standing:
 		return *b
 	}
 	return v

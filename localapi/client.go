@@ -394,6 +394,13 @@ func (c *Client) SetMaintainer(ctx context.Context, repo, did string, add bool) 
 	return out, err
 }
 
+// SetStanding implements api.Service.
+func (c *Client) SetStanding(ctx context.Context, repo string, st api.Standing) (api.Repo, error) {
+	var out api.Repo
+	err := c.do(ctx, http.MethodPost, repoPath(repo, "standing"), st, &out)
+	return out, err
+}
+
 // Refs implements api.Service.
 func (c *Client) Refs(ctx context.Context, repo string) ([]api.Ref, error) {
 	var out []api.Ref

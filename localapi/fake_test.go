@@ -173,6 +173,18 @@ func (f *fakeService) EditRepo(ctx context.Context, repo string, e api.RepoEdit)
 	return out, nil
 }
 
+func (f *fakeService) SetStanding(ctx context.Context, repo string, st api.Standing) (api.Repo, error) {
+	f.record("SetStanding", repo, st)
+	if err := errorFor(repo, st.Identity); err != nil {
+		return api.Repo{}, err
+	}
+	out := repoOf(repo)
+	if st.Kind == api.StandingBan && st.On {
+		out.Bans = append(out.Bans, api.Ban{Person: api.Person{ID: st.Identity}, Reason: st.Reason})
+	}
+	return out, nil
+}
+
 func (f *fakeService) SetMaintainer(ctx context.Context, repo, did string, add bool) (api.Repo, error) {
 	f.record("SetMaintainer", repo, did, add)
 	if err := errorFor(repo, did); err != nil {

@@ -148,6 +148,13 @@ func (h *handler) routes() {
 		}
 		return ok(s.SetMaintainer(r.Context(), pathArg(r, "repo"), in.DID, in.Add))
 	})
+	h.handle("POST /v1/repos/{repo}/standing", func(r *http.Request) (int, any, error) {
+		var in api.Standing
+		if err := decode(r, &in); err != nil {
+			return 0, nil, err
+		}
+		return ok(s.SetStanding(r.Context(), pathArg(r, "repo"), in))
+	})
 	h.handle("GET /v1/repos/{repo}/refs", func(r *http.Request) (int, any, error) {
 		return ok(s.Refs(r.Context(), pathArg(r, "repo")))
 	})

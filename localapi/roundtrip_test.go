@@ -58,6 +58,12 @@ func roundTripCases() []rtCase {
 		{"SetMaintainer/remove", func(ctx context.Context, s api.Service) (any, error) {
 			return s.SetMaintainer(ctx, "r", "did:key:z6Mkbob", false)
 		}},
+		{"SetStanding/ban", func(ctx context.Context, s api.Service) (any, error) {
+			return s.SetStanding(ctx, "r", api.Standing{Kind: api.StandingBan, Identity: "did:key:z6Mkbob", On: true, Reason: "spam"})
+		}},
+		{"SetStanding/member-remove", func(ctx context.Context, s api.Service) (any, error) {
+			return s.SetStanding(ctx, "r", api.Standing{Kind: api.StandingMember, Identity: "did:key:z6Mkbob"})
+		}},
 		{"Refs", func(ctx context.Context, s api.Service) (any, error) { return s.Refs(ctx, "r") }},
 		{"SetRefs", func(ctx context.Context, s api.Service) (any, error) {
 			return s.SetRefs(ctx, "r", map[string]string{"refs/heads/main": "c0ffee", "refs/heads/gone": ""})

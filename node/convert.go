@@ -87,6 +87,7 @@ func (n *Node) repoView(r *forge.Repo, roles *forge.Roles) api.Repo {
 	}
 	if roles != nil {
 		out.Maintainers = p.persons(roles.Maintainers())
+		moderationView(p, roles, &out)
 	}
 	out.Conflicts = append(conflicts(p, &r.Name, str), conflicts(p, &r.Description, str)...)
 	out.OpenIssues, _ = n.store.CountObjects(r.ID, forge.TypeIssue, forge.StateOpen)
@@ -216,6 +217,7 @@ func (n *Node) issueView(r *forge.Repo, o *forge.Object) api.Issue {
 	out.Conflicts = append(out.Conflicts, conflicts(p, &o.Title, str)...)
 	out.Conflicts = append(out.Conflicts, conflicts(p, &o.Body, str)...)
 	out.Conflicts = append(out.Conflicts, conflicts(p, &o.State, stateShow)...)
+	out.Locked = n.locked(r.ID, o.ID)
 	return out
 }
 
@@ -280,5 +282,6 @@ func (n *Node) patchView(r *forge.Repo, o *forge.Object) api.Patch {
 	out.Conflicts = append(out.Conflicts, conflicts(p, &o.Title, str)...)
 	out.Conflicts = append(out.Conflicts, conflicts(p, &o.Body, str)...)
 	out.Conflicts = append(out.Conflicts, conflicts(p, &o.State, stateShow)...)
+	out.Locked = n.locked(r.ID, o.ID)
 	return out
 }

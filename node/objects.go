@@ -378,6 +378,11 @@ func (n *Node) editActions(r *forge.Repo, o *forge.Object, e api.Edit) ([]forge.
 			return nil, err
 		}
 	}
+	lock, err := n.lockAction(r, o, e.Locked)
+	if err != nil {
+		return nil, err
+	}
+	acts = append(acts, lock...)
 	if len(acts) == 0 {
 		return nil, api.Errorf(api.CodeInvalid, "nothing to change: give at least one field to edit")
 	}

@@ -224,6 +224,11 @@ func (n *Node) EditRepo(ctx context.Context, repo string, e api.RepoEdit) (api.R
 	); err != nil {
 		return api.Repo{}, err
 	}
+	opens, err := whoOpensAction(e.WhoOpens)
+	if err != nil {
+		return api.Repo{}, err
+	}
+	acts = append(acts, opens...)
 	if _, err := n.write(ctx, r.ID, acts...); err != nil {
 		return api.Repo{}, err
 	}

@@ -53,6 +53,9 @@ func (n *Node) write(ctx context.Context, repo op.ID, actions ...forge.Action) (
 	}
 	built := make([]*op.Op, len(actions))
 	applied, err := n.store.CreateAll(repo, len(actions), func(i int, tip storage.Tip) (*op.Op, error) {
+		if err := refuseBanned(tip.Roles, key.Public()); err != nil {
+			return nil, err
+		}
 		o, err := op.Sign(key, actions[i].Unsigned(repo, tip.Parents, n.clock.Now(tip.Clock)))
 		built[i] = o
 		return o, err

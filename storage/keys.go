@@ -18,7 +18,7 @@ import (
 //	'p'  opID                                  op bytes of an op waiting for dependencies
 //	'w'  depID ‖ opID                          empty: pending op opID waits for depID
 //	't'  clock ‖ opID                          empty: pending op parked until its clock
-//	'r'  rolesID                               forge.Roles CBOR
+//	'r'  rolesID                               forge.Roles CBOR, or a delta on another (roles.go)
 //	'R'  repo                                  forge.Repo CBOR (materialized)
 //	'b'  objectID ‖ part                       one part of a forge.Object (materialized, without
 //	                                           comments): part n is forge.Fields bit n; part 0 is

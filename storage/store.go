@@ -34,8 +34,10 @@ import (
 
 // FormatVersion is the on-disk format this package writes. Opening an
 // older store migrates it before anything else is written (migrate.go);
-// a newer one is refused with ErrUnknownFormat.
-const FormatVersion = 3
+// a newer one is refused with ErrUnknownFormat. Format 4 may store a role
+// state as a delta on another (roles.go), which format 3 readers would
+// misread; it needs no rewrite of a format-3 store.
+const FormatVersion = 4
 
 // minFormatVersion is the oldest format this package reads.
 const minFormatVersion = 1
@@ -240,6 +242,7 @@ func Open(dir string, opts *Options) (*Store, error) {
 	}()
 	v, closer, err := db.Get(formatKey)
 	writeFormat := false
+	var ver uint64 // the store's format; 0 for a new store
 	switch {
 	case errors.Is(err, pebble.ErrNotFound):
 		// A store always has its format key: keys without it are what is
@@ -255,7 +258,8 @@ func Open(dir string, opts *Options) (*Store, error) {
 	case err != nil:
 		return nil, damaged(dir, "read format version", err)
 	default:
-		ver, n := binary.Uvarint(v)
+		var n int
+		ver, n = binary.Uvarint(v)
 		closer.Close()
 		switch {
 		case n <= 0:
@@ -272,8 +276,10 @@ func Open(dir string, opts *Options) (*Store, error) {
 		return nil, failure
 	}
 	if writeFormat {
-		if err := s.migrateSummaries(); err != nil {
-			return nil, err
+		if ver < 3 { // format 3 to 4 rewrites nothing
+			if err := s.migrateSummaries(); err != nil {
+				return nil, err
+			}
 		}
 		if err := db.Set(formatKey, binary.AppendUvarint(nil, FormatVersion), pebble.Sync); err != nil {
 			return nil, fmt.Errorf("storage: write format version: %w", err)
@@ -545,7 +551,10 @@ func (s *Store) cacheRoles(id forge.RolesID, r *forge.Roles) {
 }
 
 // loadRoles returns a stored role state.
-func (s *Store) loadRoles(id forge.RolesID) (*forge.Roles, error) {
+func (s *Store) loadRoles(id forge.RolesID) (*forge.Roles, error) { return s.loadRolesVia(id, 0) }
+
+// loadRolesVia is loadRoles for a state reached through hops deltas.
+func (s *Store) loadRolesVia(id forge.RolesID, hops int) (*forge.Roles, error) {
 	if r := s.cachedRoles(id); r != nil {
 		return r, nil
 	}
@@ -556,9 +565,9 @@ func (s *Store) loadRoles(id forge.RolesID) (*forge.Roles, error) {
 	if !ok {
 		return nil, fmt.Errorf("storage: role state %s: %w", id.String()[:8], ErrNotFound)
 	}
-	r := &forge.Roles{}
-	if err := decMode.Unmarshal(v, r); err != nil {
-		return nil, fmt.Errorf("storage: role state: %v: %w", err, ErrCorrupt)
+	r, err := s.decodeRoles(id, v, hops)
+	if err != nil {
+		return nil, err
 	}
 	s.cacheRoles(id, r)
 	return r, nil

@@ -525,7 +525,7 @@ func (t *txn) commit() error {
 		} else if ok {
 			continue
 		}
-		v, err := encMode.Marshal(r)
+		v, err := t.encodeRoles(r)
 		if err != nil {
 			return fmt.Errorf("storage: encode roles: %w", err)
 		}

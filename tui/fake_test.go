@@ -292,6 +292,9 @@ func (f *fakeService) EditIssue(ctx context.Context, repo, id string, e api.Edit
 	if e.State != "" {
 		is.State, is.Reason = e.State, e.Reason
 	}
+	if e.Locked != nil {
+		is.Locked = *e.Locked
+	}
 	is.Labels = append(slices.DeleteFunc(is.Labels, func(l string) bool { return slices.Contains(e.RemoveLabels, l) }), e.AddLabels...)
 	is.Assignees = slices.DeleteFunc(is.Assignees, func(p api.Person) bool { return slices.Contains(e.RemoveAssignees, p.ID) })
 	for _, a := range e.AddAssignees {

@@ -95,7 +95,7 @@ func (s *issueScreen) KeyMap() keyMap {
 		full: [][]key.Binding{
 			{lists.Up, lists.Down, lists.PageUp, lists.PageDown},
 			{k.Comment, k.Reply, k.EditComment, o.React, k.Hide, k.Resolve},
-			{o.Edit, o.Close, o.Reopen, o.Label, o.Assign, o.Copy},
+			{o.Edit, o.Close, o.Reopen, o.Label, o.Assign, lockKey, o.Copy},
 			globals.list(),
 		},
 	}
@@ -174,6 +174,9 @@ func (s *issueScreen) key(k tea.KeyPressMsg) (tea.Cmd, bool) {
 	case !s.loaded:
 		return nil, false
 	}
+	if cmd, ok := s.moderationKey(k, s.issue.Locked); ok {
+		return cmd, true
+	}
 	if cmd, ok := s.commentKey(k); ok {
 		return cmd, true
 	}
@@ -243,6 +246,7 @@ func (s *issueScreen) render() {
 	if is.Reason != "" {
 		state += " (" + is.Reason + ")"
 	}
+	state += lockedMark(is.Locked)
 	add(ansi.Truncate(" "+stateMarker(st, is.State)+" "+st.state(is.State).Render(state)+
 		st.Subtle.Render(fmt.Sprintf(" · opened by %s %s · %s", displayName(is.Author), agoPhrase(is.Created, now), plural(len(is.Comments), "comment"))), w, "…"))
 	meta := " labels: " + trunc(orNone(is.Labels), w) + " · assignees: " + orNone(names(is.Assignees))

@@ -55,7 +55,7 @@ func (s *patchScreen) KeyMap() keyMap {
 			{lists.Up, lists.Down, lists.PageUp, lists.PageDown},
 			{k.Diff, k.Approve, k.Reject, k.Comment, k.Inline},
 			{issueKeys.Reply, issueKeys.EditComment, issueKeys.Hide, issueKeys.Resolve},
-			{o.Edit, o.Close, k.Merge, k.Draft, o.Label, o.Assign, o.React, o.Copy},
+			{o.Edit, o.Close, k.Merge, k.Draft, o.Label, o.Assign, lockKey, o.React, o.Copy},
 			globals.list(),
 		},
 	}
@@ -97,6 +97,11 @@ func (s *patchScreen) Update(msg tea.Msg) (tea.Cmd, bool) {
 
 func (s *patchScreen) key(k tea.KeyPressMsg) (tea.Cmd, bool) {
 	rev := strconv.Itoa(s.latest())
+	if s.loaded {
+		if cmd, ok := s.moderationKey(k, s.patch.Locked); ok {
+			return cmd, true
+		}
+	}
 	switch {
 	case s.navKey(k):
 	case key.Matches(k, globals.Refresh):
@@ -259,7 +264,7 @@ func (s *patchScreen) render() {
 		}
 	}
 	add(" "+st.Title.Render(trunc(p.Title, w))+"  "+st.Subtle.Render(shortID(p.ID)),
-		" "+stateMarker(st, p.State)+" "+st.state(p.State).Render(p.State)+
+		" "+stateMarker(st, p.State)+" "+st.state(p.State).Render(p.State+lockedMark(p.Locked))+
 			st.Subtle.Render(fmt.Sprintf(" · %s wants to merge into %s · %s", displayName(p.Author), trunc(p.Base, 30), agoPhrase(p.Created, now))),
 		st.Label.Render(" labels: "+trunc(orNone(p.Labels), w)+" · assignees: "+orNone(names(p.Assignees))), "")
 	for _, l := range s.c.md.Lines(p.ID, p.Description, w-4) {

@@ -22,7 +22,7 @@ func keyTable() string {
 		{"repo", []key.Binding{tabKeys.Next, tabKeys.Prev, lists.State, repoKeys.New, repoKeys.NewPatch}},
 		{"new issue", []key.Binding{newIssueKeys.Submit, newIssueKeys.Next, newIssueKeys.Prev, newIssueKeys.Editor, newIssueKeys.Cancel}},
 		{"issue or patch", []key.Binding{objectKeys.Edit, objectKeys.Close, objectKeys.Label, objectKeys.Assign, objectKeys.React, objectKeys.Copy,
-			issueKeys.Reply, issueKeys.EditComment, issueKeys.Hide, issueKeys.Resolve}},
+			issueKeys.Reply, issueKeys.EditComment, issueKeys.Hide, issueKeys.Resolve, lockKey}},
 		{"issue", []key.Binding{objectKeys.Reopen, issueKeys.Comment}},
 		{"patch", []key.Binding{patchKeys.Diff, patchKeys.Approve, patchKeys.Reject, patchKeys.Comment, patchKeys.Inline, patchKeys.Merge, patchKeys.Draft}},
 		{"files & diff", []key.Binding{diffKeys.Focus, diffKeys.Open, diffKeys.Comment, diffKeys.PrevRev, diffKeys.NextRev, diffKeys.FromDown, diffKeys.FromUp}},

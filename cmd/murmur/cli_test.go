@@ -119,6 +119,12 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"patch", "check", "9999", "--state", "success", "--revision", "0"}, "revisions are numbered from 1"},
 		{[]string{"patch", "merge", "9999", "--ff-only", "--no-ff"}, "exclude each other"},
 		{[]string{"patch", "merge", "9999", "--mark-only", "--no-ff"}, "--mark-only merges no code"},
+		{[]string{"repo", "ban"}, "missing ID"},
+		{[]string{"repo", "unban", "did:key:z6Mkbob", "--reason", "x"}, "unknown flag: --reason"},
+		{[]string{"repo", "member", "add"}, "missing ID"},
+		{[]string{"repo", "edit", "--who-can-open", "friends"}, `invalid --who-can-open "friends"`},
+		{[]string{"issue", "lock"}, "missing ID"},
+		{[]string{"patch", "unlock", "a", "b"}, "too many arguments"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

@@ -16,7 +16,8 @@ func (a *app) issueCmd() *cobra.Command {
   murmur issue list -s all -l bug
   murmur issue view 3f2a --comments`,
 		a.issueCreateCmd(), a.issueListCmd(), a.issueViewCmd(), a.issueCommentCmd(),
-		a.issueEditCmd(), a.issueCloseCmd(), a.issueReopenCmd(), a.issueReactCmd())
+		a.issueEditCmd(), a.issueCloseCmd(), a.issueReopenCmd(), a.issueReactCmd(),
+		a.lockCmd("issue", true), a.lockCmd("issue", false))
 	c.PersistentFlags().StringVarP(&a.repoFlag, "repo", "R", "", "the `REPO`: ID, ID prefix or name (default: the working copy's, or the only one)")
 	return c
 }
@@ -277,6 +278,7 @@ func (a *app) writeIssue(is api.Issue, comments bool) {
 	if is.Reason != "" && is.State == "closed" {
 		state += " (" + is.Reason + ")"
 	}
+	state = lockedState(state, is.Locked)
 	if !a.pretty() {
 		a.writeFields(&a.out, [][2]string{
 			{"title", is.Title},

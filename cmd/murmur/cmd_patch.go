@@ -31,6 +31,7 @@ func (a *app) patchCmd() *cobra.Command {
 		a.patchEditCmd(),
 		a.reactCmd("a patch", "  murmur patch react 9c1e rocket"),
 		a.patchCheckCmd(), a.patchChecksCmd(),
+		a.lockCmd("patch", true), a.lockCmd("patch", false),
 	)
 	c.Aliases = []string{"pr"} // gh's name for it
 	c.PersistentFlags().StringVarP(&a.repoFlag, "repo", "R", "", "the `REPO`: ID, ID prefix or name (default: the working copy's, or the only one)")
@@ -216,7 +217,7 @@ func (a *app) writePatch(p api.Patch) {
 		a.writeFields(&a.out, [][2]string{
 			{"title", p.Title},
 			{"id", p.ID},
-			{"state", p.State},
+			{"state", lockedState(p.State, p.Locked)},
 			{"author", personName(p.Author)},
 			{"base", p.Base},
 			{"labels", strings.Join(p.Labels, ", ")},
@@ -251,7 +252,7 @@ func (a *app) writePatch(p api.Patch) {
 		verb = "proposed for"
 	}
 	fmt.Fprintf(&a.out, "%s · %s %s %s · opened %s · %s · %s\n",
-		a.paint(stateStyle(p.State), p.State), clean(personName(p.Author)), verb,
+		a.paint(stateStyle(p.State), lockedState(p.State, p.Locked)), clean(personName(p.Author)), verb,
 		a.paint(styleCyan, clean(strings.TrimPrefix(p.Base, "refs/heads/"))), a.when(p.Created),
 		plural(len(p.Revisions), "revision"), plural(len(p.Comments), "comment"))
 	if len(p.Labels) > 0 {

@@ -19,6 +19,7 @@ func (a *app) repoCmd() *cobra.Command {
   murmur repo list
   murmur repo follow ID --peer 192.0.2.7:7788`,
 		a.repoCreateCmd(), a.repoInitCmd(), a.repoCloneCmd(), a.repoListCmd(), a.repoViewCmd(), a.repoEditCmd(), a.repoMaintainerCmd(),
+		a.repoBanCmd(true), a.repoBanCmd(false), a.repoMemberCmd(),
 		a.followCmd(), a.unfollowCmd())
 }
 
@@ -256,6 +257,7 @@ func (a *app) writeRepo(r api.Repo) {
 		{"created", a.when(r.Created)},
 		{"updated", a.when(r.Updated)},
 	})
+	a.writeFields(&a.out, moderationFields(r))
 	for _, c := range r.Conflicts {
 		a.writeConflict(c)
 	}
@@ -267,13 +269,14 @@ func (a *app) writeConflict(c api.Conflict) {
 }
 
 func (a *app) repoEditCmd() *cobra.Command {
-	var name, desc, branch string
+	var name, desc, branch, opens string
 	var asJSON bool
 	c := &cobra.Command{
-		Use:   "edit [REPO] [--name NAME] [--description D] [--default-branch BRANCH]",
-		Short: "Change a repo's name, description or default branch (maintainers)",
+		Use:   "edit [REPO] [--name NAME] [--description D] [--default-branch BRANCH] [--who-can-open anyone|members|maintainers]",
+		Short: "Change a repo's name, description, default branch or who may open issues and patches (maintainers)",
 		Example: `  murmur repo edit --description "A better tool"
-  murmur repo edit project --default-branch trunk`,
+  murmur repo edit project --default-branch trunk
+  murmur repo edit --who-can-open maintainers`,
 		Args: args("[REPO]"),
 		RunE: func(cmd *cobra.Command, argv []string) error {
 			ctx := cmd.Context()
@@ -296,8 +299,15 @@ func (a *app) repoEditCmd() *cobra.Command {
 				v := strings.TrimSpace(branch)
 				e.DefaultBranch = &v
 			}
-			if e.Name == nil && e.Description == nil && e.DefaultBranch == nil {
-				return usagef("nothing to change; pass --name, --description or --default-branch")
+			if f.Changed("who-can-open") {
+				v, err := whoOpens(opens)
+				if err != nil {
+					return err
+				}
+				e.WhoOpens = &v
+			}
+			if e.Name == nil && e.Description == nil && e.DefaultBranch == nil && e.WhoOpens == nil {
+				return usagef("nothing to change; pass --name, --description, --default-branch or --who-can-open")
 			}
 			s, err := a.open(ctx)
 			if err != nil {
@@ -318,6 +328,7 @@ func (a *app) repoEditCmd() *cobra.Command {
 	c.Flags().StringVar(&name, "name", "", "the new `NAME`")
 	c.Flags().StringVar(&desc, "description", "", "the new description")
 	c.Flags().StringVar(&branch, "default-branch", "", "the new default `BRANCH`")
+	c.Flags().StringVar(&opens, "who-can-open", "", "who may open issues and patches: anyone, members ('repo member add') or maintainers")
 	a.addJSONFlags(c, &asJSON, "print the repo as JSON")
 	return c
 }

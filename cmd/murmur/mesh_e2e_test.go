@@ -208,16 +208,23 @@ func syncAll(clis []*cli) {
 	}
 }
 
+// threeNodes makes three data directories and their daemons; A runs, B
+// and C join A when started.
+func threeNodes(t *testing.T) (all []*cli, da, db, dc *daemon) {
+	t.Helper()
+	ca, cb, cc := newCLI(t, t.TempDir()), newCLI(t, t.TempDir()), newCLI(t, t.TempDir())
+	da = newDaemon(t, ca)
+	da.start()
+	return []*cli{ca, cb, cc}, da, newDaemon(t, cb, da.addr), newDaemon(t, cc, da.addr)
+}
+
 func TestE2EMesh(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs three murmur serve processes")
 	}
 	t.Parallel()
-	ca, cb, cc := newCLI(t, t.TempDir()), newCLI(t, t.TempDir()), newCLI(t, t.TempDir())
-	all := []*cli{ca, cb, cc}
-	da := newDaemon(t, ca)
-	da.start()
-	db, dc := newDaemon(t, cb, da.addr), newDaemon(t, cc, da.addr)
+	all, da, db, dc := threeNodes(t)
+	ca, cb, cc := all[0], all[1], all[2]
 
 	// Node A: a repo with issues, comments, labels, a patch and a review.
 	ca.ok("id", "alias", "alice")
@@ -398,11 +405,24 @@ func forgeRef(t *testing.T, a *cli, repoID string, da *daemon) op.ID {
 	if err != nil {
 		t.Fatal(err)
 	}
+	inject(ctx, t, o, da)
+	return o.ID()
+}
+
+// inject hands the signed op o to the daemon d over the mesh, from an
+// in-test node with an identity of its own, as a modified client would.
+func inject(ctx context.Context, t *testing.T, o *op.Op, d *daemon) {
+	t.Helper()
+	key, err := identity.Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo := o.RepoID()
 	r := memreplica.New(repo, namedOp)
 	if _, _, err := r.Add(o.Bytes()); err != nil {
 		t.Fatal(err)
 	}
-	m, err := mesh.Start(ctx, mesh.NodeConfig{Key: key, Transport: mesh.Config{ListenAddr: "127.0.0.1:0"}, Join: []string{da.addr}}, r)
+	m, err := mesh.Start(ctx, mesh.NodeConfig{Key: key, Transport: mesh.Config{ListenAddr: "127.0.0.1:0"}, Join: []string{d.addr}}, r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -414,9 +434,8 @@ func forgeRef(t *testing.T, a *cli, repoID string, da *daemon) op.ID {
 		}
 	}
 	if _, err := m.SyncWith(ctx, peer, repo); err != nil {
-		t.Fatalf("sync the forged op to A: %v", err)
+		t.Fatalf("sync the op to %s: %v", d.addr, err)
 	}
-	return o.ID()
 }
 
 // namedOp names a murmur op for memreplica: it must decode; signatures
