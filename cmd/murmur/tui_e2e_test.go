@@ -618,6 +618,9 @@ func TestE2ETUIPeersFollow(t *testing.T) {
 	cb.env["MURMUR_LISTEN"] = "127.0.0.1:0"
 	s := startTUI(t, cb)
 	s.waitFor("Repos (0)")
+	// The new-repo form is offered once the node has answered that there
+	// are no repos; an Escape sent before it opens would be lost.
+	s.waitFor("esc cancel")
 	s.send("\x1b") // close the new-repo form offered with no repos
 	s.waitFor("n new repo")
 	s.send("p")
