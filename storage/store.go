@@ -35,7 +35,7 @@ import (
 // FormatVersion is the on-disk format this package writes. Opening an
 // older store migrates it before anything else is written (migrate.go);
 // a newer one is refused with ErrUnknownFormat.
-const FormatVersion = 3
+const FormatVersion = 4
 
 // minFormatVersion is the oldest format this package reads.
 const minFormatVersion = 1
@@ -273,6 +273,9 @@ func Open(dir string, opts *Options) (*Store, error) {
 	}
 	if writeFormat {
 		if err := s.migrateSummaries(); err != nil {
+			return nil, err
+		}
+		if err := s.migrateSearch(); err != nil {
 			return nil, err
 		}
 		if err := db.Set(formatKey, binary.AppendUvarint(nil, FormatVersion), pebble.Sync); err != nil {

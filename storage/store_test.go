@@ -288,8 +288,9 @@ func TestFormatVersion(t *testing.T) {
 		{"version 1", uvarint(1), nil}, // migrated, and marked the current version
 		{"version 2", uvarint(2), nil},
 		{"version 3", uvarint(3), nil},
+		{"version 4", uvarint(4), nil},
 		{"version 0", uvarint(0), storage.ErrUnknownFormat},
-		{"version 4", uvarint(4), storage.ErrUnknownFormat},
+		{"version 5", uvarint(5), storage.ErrUnknownFormat},
 		{"version 300", uvarint(300), storage.ErrUnknownFormat},
 		{"unreadable", []byte{}, storage.ErrCorrupt},
 		{"truncated varint", []byte{0x80}, storage.ErrCorrupt},

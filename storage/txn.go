@@ -570,11 +570,23 @@ func (t *txn) commit() error {
 		if err := t.set(sk, &sm); err != nil {
 			return fmt.Errorf("storage: encode summary: %w", err)
 		}
+		if err := indexObject(t.b, t.s.get, e.obj, e.changed); err != nil {
+			return err
+		}
 	}
 	for id := range t.dirty {
 		c := t.comments[id]
 		if err := t.set(commentKey(c.Object, id), c); err != nil {
 			return fmt.Errorf("storage: encode comment: %w", err)
+		}
+		o, err := t.Object(c.Object)
+		if err != nil {
+			return err
+		}
+		if o != nil {
+			if err := indexText(t.b, t.s.get, o.Repo, c.Object, id, WhereComment, commentText(c)); err != nil {
+				return err
+			}
 		}
 	}
 	err := t.s.fence.guard(func() error {
