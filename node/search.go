@@ -1,7 +1,6 @@
 package node
 
 import (
-	"cmp"
 	"context"
 	"slices"
 	"strings"
@@ -88,27 +87,12 @@ func (n *Node) Search(ctx context.Context, sq api.SearchQuery) ([]api.SearchResu
 		}
 		return len(q.Authors) == 0 || slices.Contains(authorsOf(s.Repo), s.Author)
 	}
-	hits, err := n.store.Search(q.Terms, q.Prefix, repo, keep)
+	hits, err := n.store.Search(q.Terms, q.Prefix, repo, keep, limit)
 	if err != nil {
 		return nil, internal(err)
 	}
 	if len(q.Authors) > 0 && len(hits) == 0 && !n.authorKnown(q.Authors, repo) {
 		return nil, api.Errorf(api.CodeInvalid, "author:%s is not a did:key identity or an alias known here", q.Authors[0])
-	}
-	slices.SortFunc(hits, func(a, b storage.SearchHit) int {
-		if a.Title != b.Title {
-			if a.Title {
-				return -1
-			}
-			return 1
-		}
-		if c := cmp.Compare(b.Summary.Updated, a.Summary.Updated); c != 0 {
-			return c
-		}
-		return strings.Compare(string(a.Summary.ID[:]), string(b.Summary.ID[:]))
-	})
-	if len(hits) > limit {
-		hits = hits[:limit]
 	}
 	out := make([]api.SearchResult, 0, len(hits))
 	for _, h := range hits {

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 
@@ -137,46 +138,47 @@ type SearchHit struct {
 	Comment op.ID // the first comment (by ID) some term matched; zero when none did
 }
 
+// searchCand is an object that matched the terms so far.
+type searchCand struct {
+	where   byte // bit set: 1 title, 2 body, 4 comment
+	comment op.ID
+	seen    int // the last term index that matched
+	updated crdt.Timestamp
+}
+
 // Search returns the objects whose title, body and comments together
 // hold every term, the last one as a prefix when prefix is set; only
-// those of repo unless it is zero, and only those keep accepts. Terms are
-// tokens (search.Tokens). Hits are in no particular order.
-func (s *Store) Search(terms []string, prefix bool, repo op.ID, keep func(*forge.Summary) bool) ([]SearchHit, error) {
+// those of repo unless it is zero, and only those keep accepts (nil:
+// all). Terms are tokens (search.Tokens). Hits come ranked: title hits
+// first, then the most recently updated, ties by ID; at most limit of
+// them (0: all). Only the summaries of hits up to limit are read; the
+// others cost a read of their header, for the ranking.
+func (s *Store) Search(terms []string, prefix bool, repo op.ID, keep func(*forge.Summary) bool, limit int) ([]SearchHit, error) {
 	if len(terms) == 0 {
 		return nil, nil
 	}
-	type cand struct {
-		where   byte // bit set of 1 title, 2 body, 4 comment
-		comment op.ID
-		seen    int // the last term index that matched
-	}
-	cands := map[op.ID]*cand{}
+	cands := map[op.ID]*searchCand{}
 	for i, term := range terms {
-		last := prefix && i == len(terms)-1
 		p := append([]byte{tagPosting}, term...)
-		if !last {
+		if !(prefix && i == len(terms)-1) {
 			p = append(p, 0)
 			if !repo.IsZero() {
 				p = append(p, repo[:]...)
 			}
 		}
-		err := s.scan(p, func(k, _ []byte) error {
-			if len(k) < 1+postingTail {
-				return fmt.Errorf("storage: search posting of %d bytes: %w", len(k), ErrCorrupt)
-			}
-			tail := k[len(k)-postingTail:]
-			if tail[0] != 0 || (!repo.IsZero() && string(tail[1:33]) != string(repo[:])) {
-				return nil
+		err := s.scanPostings(p, func(tail []byte) {
+			if !repo.IsZero() && string(tail[1:33]) != string(repo[:]) {
+				return
 			}
 			obj := op.ID(tail[33:65])
 			c := cands[obj]
 			if i == 0 {
 				if c == nil {
-					c = &cand{}
+					c = &searchCand{}
 					cands[obj] = c
 				}
 			} else if c == nil || c.seen < i-1 {
-				return nil
+				return
 			}
 			c.seen = i
 			switch tail[65] {
@@ -191,16 +193,45 @@ func (s *Store) Search(terms []string, prefix bool, repo op.ID, keep func(*forge
 				}
 				c.where |= 4
 			}
-			return nil
 		})
 		if err != nil {
 			return nil, err
 		}
 	}
-	out := make([]SearchHit, 0, len(cands))
+	// Rank by the update clock of each object's header, then read the
+	// summaries in that order until limit of them pass keep.
+	ids := make([]op.ID, 0, len(cands))
 	for id, c := range cands {
 		if c.seen != len(terms)-1 {
 			continue
+		}
+		h, err := s.header(id)
+		if err != nil {
+			return nil, err
+		}
+		c.updated = h.Updated
+		ids = append(ids, id)
+	}
+	slices.SortFunc(ids, func(a, b op.ID) int {
+		ca, cb := cands[a], cands[b]
+		if ta, tb := ca.where&1 != 0, cb.where&1 != 0; ta != tb {
+			if ta {
+				return -1
+			}
+			return 1
+		}
+		if ca.updated != cb.updated {
+			if ca.updated > cb.updated {
+				return -1
+			}
+			return 1
+		}
+		return bytes.Compare(a[:], b[:])
+	})
+	var out []SearchHit
+	for _, id := range ids {
+		if limit > 0 && len(out) == limit {
+			break
 		}
 		sm, err := s.summary(id)
 		if err != nil {
@@ -209,9 +240,54 @@ func (s *Store) Search(terms []string, prefix bool, repo op.ID, keep func(*forge
 		if keep != nil && !keep(&sm) {
 			continue
 		}
+		c := cands[id]
 		out = append(out, SearchHit{Summary: sm, Title: c.where&1 != 0, Body: c.where&2 != 0, Comment: c.comment})
 	}
 	return out, nil
+}
+
+// scanPostings calls f with the tail (0 ‖ repo ‖ objectID ‖ where ‖
+// sourceID) of each posting with prefix p, in key order.
+func (s *Store) scanPostings(p []byte, f func(tail []byte)) error {
+	db, err := s.acquire()
+	if err != nil {
+		return err
+	}
+	defer s.release()
+	it, err := db.NewIter(&pebble.IterOptions{LowerBound: p, UpperBound: prefixEnd(p)})
+	if err != nil {
+		return s.damaged("read search index", err)
+	}
+	for valid := it.First(); valid; {
+		k := it.Key()
+		if len(k) < 1+postingTail || k[len(k)-postingTail] != 0 {
+			it.Close()
+			return fmt.Errorf("storage: search posting %x: %w", k, ErrCorrupt)
+		}
+		tail := k[len(k)-postingTail:]
+		f(tail)
+		valid = it.Next()
+	}
+	if err := it.Close(); err != nil {
+		return s.damaged("read search index", err)
+	}
+	return nil
+}
+
+// header reads the header part of object id.
+func (s *Store) header(id op.ID) (forge.ObjectHeader, error) {
+	var h forge.ObjectHeader
+	v, ok, err := s.get(objectKey(id, 0))
+	if err != nil {
+		return h, err
+	}
+	if !ok {
+		return h, fmt.Errorf("%s: %w", id.Short(), ErrNotFound)
+	}
+	if err := decMode.Unmarshal(v, &h); err != nil {
+		return h, fmt.Errorf("storage: object %s header: %v: %w", id.Short(), err, ErrCorrupt)
+	}
+	return h, nil
 }
 
 // summaryParts are the object parts Summary reads.

@@ -24,7 +24,7 @@ func searchIDs(t *testing.T, s *storage.Store, query string) []string {
 	if err != nil {
 		t.Fatalf("Parse(%q): %v", query, err)
 	}
-	hits, err := s.Search(q.Terms, q.Prefix, op.ID{}, nil)
+	hits, err := s.Search(q.Terms, q.Prefix, op.ID{}, nil, 0)
 	if err != nil {
 		t.Fatalf("Search(%q): %v", query, err)
 	}
@@ -68,11 +68,11 @@ func TestSearchFollowsEdits(t *testing.T) {
 		}
 	}
 
-	hits, err := s.Search([]string{"zebra"}, false, repo, nil)
+	hits, err := s.Search([]string{"zebra"}, false, repo, nil, 0)
 	if err != nil || len(hits) != 1 || hits[0].Comment != comment || hits[0].Title || hits[0].Body {
 		t.Fatalf("Search(zebra) = %+v, %v; want a comment hit on %s", hits, err, comment.Short())
 	}
-	if hits, err := s.Search([]string{"zebra"}, false, op.ID{1}, nil); err != nil || len(hits) != 0 {
+	if hits, err := s.Search([]string{"zebra"}, false, op.ID{1}, nil, 0); err != nil || len(hits) != 0 {
 		t.Errorf("Search(zebra) in another repo = %+v, %v; want none", hits, err)
 	}
 
@@ -102,8 +102,12 @@ func TestSearchFollowsEdits(t *testing.T) {
 	if got := searchIDs(t, s, "yak"); !slices.Equal(got, one) {
 		t.Errorf("shown again: search yak = %v, want %v", got, one)
 	}
+	// Title hits come first, and limit cuts the ranked list.
+	if hits, err := s.Search([]string{"parser"}, false, op.ID{}, nil, 1); err != nil || len(hits) != 1 || hits[0].Summary.ID != issue || !hits[0].Title {
+		t.Errorf("Search(parser, limit 1) = %+v, %v; want the title hit %s", hits, err, issue.Short())
+	}
 	// The keep filter sees the summary.
-	hits, err = s.Search([]string{"parser"}, false, op.ID{}, func(sm *forge.Summary) bool { return sm.Title == "Docs" })
+	hits, err = s.Search([]string{"parser"}, false, op.ID{}, func(sm *forge.Summary) bool { return sm.Title == "Docs" }, 0)
 	if err != nil || len(hits) != 1 || hits[0].Summary.ID != other {
 		t.Errorf("Search(parser) keeping Docs = %+v, %v", hits, err)
 	}
