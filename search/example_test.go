@@ -15,5 +15,5 @@ func ExampleParse() {
 	fmt.Println(search.Snippet("The parser crashes on an empty file.", q, 20))
 	// Output:
 	// [crash pars] true [open] [good first]
-	// The parser crashes o…
+	// The parser crashes…
 }

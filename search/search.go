@@ -284,6 +284,17 @@ func Snippet(text string, q Query, width int) string {
 		_, size := utf8.DecodeRuneInString(text[end:])
 		end += size
 	}
+	// Cut at spaces, not inside words, where the text allows.
+	if start > 0 {
+		if i := strings.IndexFunc(text[start:hit], unicode.IsSpace); i >= 0 {
+			start += i + 1
+		}
+	}
+	if end < len(text) {
+		if i := strings.LastIndexFunc(text[hitEnd:end], unicode.IsSpace); i >= 0 {
+			end = hitEnd + i
+		}
+	}
 	s := strings.Join(strings.Fields(text[start:end]), " ")
 	if start > 0 {
 		s = "…" + s
