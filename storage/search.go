@@ -103,6 +103,10 @@ func indexText(b *pebble.Batch, get func([]byte) ([]byte, bool, error), repo, ob
 	return nil
 }
 
+// unindexed is the reader of indexText for a text that has no index
+// record yet: one created in the same batch, or any during migrateSearch.
+func unindexed([]byte) ([]byte, bool, error) { return nil, false, nil }
+
 // commentText is the indexed text of a comment: its body, none when hidden.
 func commentText(c *forge.Comment) string {
 	if hidden, _ := c.Hidden.Get(); hidden {
@@ -337,7 +341,6 @@ func (s *Store) summary(id op.ID) (forge.Summary, error) {
 // was cut short: it writes every posting again rather than trusting the
 // 'X' records such a migration left.
 func (s *Store) migrateSearch() error {
-	unindexed := func([]byte) ([]byte, bool, error) { return nil, false, nil }
 	b := s.db.NewBatch()
 	defer func() { b.Close() }()
 	n := 0
