@@ -590,18 +590,12 @@ func (t *txn) commit() error {
 		if err := t.set(commentKey(c.Object, id), c); err != nil {
 			return fmt.Errorf("storage: encode comment: %w", err)
 		}
-		o, err := t.Object(c.Object)
-		if err != nil {
-			return err
+		get := t.s.get
+		if t.newComments[id] {
+			get = unindexed
 		}
-		if o != nil {
-			get := t.s.get
-			if t.newComments[id] {
-				get = unindexed
-			}
-			if err := indexText(t.b, get, o.Repo, c.Object, id, WhereComment, commentText(c)); err != nil {
-				return err
-			}
+		if err := indexText(t.b, get, c.Object, id, WhereComment, commentText(c)); err != nil {
+			return err
 		}
 	}
 	err := t.s.fence.guard(func() error {
