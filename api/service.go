@@ -71,6 +71,11 @@ type Service interface {
 	// issue, a patch or a comment.
 	React(ctx context.Context, repo, targetID, emoji string, remove bool) error
 
+	// Search finds issues and patches by the words of their titles,
+	// bodies and comments (see SearchQuery). A query without words, or
+	// with an unknown is: value, fails with CodeInvalid.
+	Search(ctx context.Context, q SearchQuery) ([]SearchResult, error)
+
 	// Events streams changes until ctx ends. The channel is closed then.
 	Events(ctx context.Context) (<-chan Event, error)
 

@@ -581,6 +581,13 @@ func (c *Client) Sync(ctx context.Context, req api.SyncRequest) ([]api.SyncResul
 	return out, err
 }
 
+// Search implements api.Service.
+func (c *Client) Search(ctx context.Context, q api.SearchQuery) ([]api.SearchResult, error) {
+	var out []api.SearchResult
+	err := c.do(ctx, http.MethodPost, "v1/search", q, &out)
+	return out, err
+}
+
 // Events implements api.Service. It returns once the node accepted the
 // subscription; the channel is closed when ctx ends, the node ends the
 // stream (it shut down) or the stream breaks. A consumer that needs

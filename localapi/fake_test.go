@@ -423,6 +423,15 @@ func (f *fakeService) Unfollow(ctx context.Context, repo string) (api.FollowResu
 	return api.FollowResult{Repo: repo, Ops: 3}, nil
 }
 
+func (f *fakeService) Search(ctx context.Context, q api.SearchQuery) ([]api.SearchResult, error) {
+	f.record("Search", q)
+	if err := errorFor(q.Query, q.Repo); err != nil {
+		return nil, err
+	}
+	return []api.SearchResult{{Repo: "r1", RepoName: "one", ID: "i1", Type: "issue", Title: q.Query, State: "open",
+		Author: person("bob"), Labels: []string{}, Match: "comment", Comment: "c1", Snippet: "…a hit…", Updated: t0}}, nil
+}
+
 func (f *fakeService) Sync(ctx context.Context, req api.SyncRequest) ([]api.SyncResult, error) {
 	f.record("Sync", req)
 	if err := errorFor(req.Peers...); err != nil {

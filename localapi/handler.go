@@ -326,6 +326,13 @@ func (h *handler) routes() {
 		}
 		return ok(s.Sync(r.Context(), in))
 	})
+	h.handle("POST /v1/search", func(r *http.Request) (int, any, error) {
+		var in api.SearchQuery
+		if err := decode(r, &in); err != nil {
+			return 0, nil, err
+		}
+		return ok(s.Search(r.Context(), in))
+	})
 
 	h.mux.HandleFunc("GET /v1/events", h.events)
 }

@@ -142,6 +142,12 @@ func roundTripCases() []rtCase {
 		{"Sync", func(ctx context.Context, s api.Service) (any, error) {
 			return s.Sync(ctx, api.SyncRequest{Peers: []string{"a:1", "b:2"}, Timeout: api.Duration(90 * time.Second)})
 		}},
+		{"Search", func(ctx context.Context, s api.Service) (any, error) {
+			return s.Search(ctx, api.SearchQuery{Query: "crash is:open", Repo: "r", Limit: 5})
+		}},
+		{"Search/invalid", func(ctx context.Context, s api.Service) (any, error) {
+			return s.Search(ctx, api.SearchQuery{Query: "bad"})
+		}},
 		{"Sync/defaults", func(ctx context.Context, s api.Service) (any, error) { return s.Sync(ctx, api.SyncRequest{}) }},
 		{"Sync/offline", func(ctx context.Context, s api.Service) (any, error) {
 			return s.Sync(ctx, api.SyncRequest{Peers: []string{"offline"}})

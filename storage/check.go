@@ -43,6 +43,7 @@ var derivedTables = []struct {
 }{
 	{tagOp, "op metas"}, {tagHead, "heads"}, {tagRoles, "role states"}, {tagRepo, "repos"},
 	{tagObject, "objects"}, {tagComment, "comments"}, {tagSummary, "listing index"},
+	{tagPosting, "search index"}, {tagIndexed, "search index records"},
 }
 
 // Check reads the whole store and reports what is wrong with it: Pebble's

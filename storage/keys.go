@@ -29,6 +29,9 @@ import (
 //	                                           (^updated is the bitwise complement of its
 //	                                           update clock), ties by ID (format 3; format 2
 //	                                           had no ^updated)
+//	'x'  token ‖ 0 ‖ objectID ‖ where ‖         empty: full-text posting (search.go)
+//	     sourceID
+//	'X'  sourceID ‖ where                      tokens indexed for one text (search.go)
 //	'l'  name                                  local settings of this replica
 //
 // Tables 'o' and 'c' are the source of truth and are always written in the

@@ -107,7 +107,7 @@ func (s *Store) Rebuild() error {
 		return err
 	}
 	b := s.db.NewBatch()
-	for _, tag := range []byte{tagHead, tagRoles, tagRepo, tagObject, tagComment, tagSummary} {
+	for _, tag := range []byte{tagHead, tagRoles, tagRepo, tagObject, tagComment, tagSummary, tagPosting, tagIndexed} {
 		b.DeleteRange([]byte{tag}, []byte{tag + 1}, nil)
 	}
 	if err := s.fence.guard(func() error { return b.Commit(pebble.Sync) }); err != nil || s.fence.failure() != nil {

@@ -16,6 +16,8 @@ import (
 //	2 → 3  the listing index gains the update clock in its keys, so that a
 //	       first page reads only its own entries: migrateSummaries rewrites
 //	       every 's' key before the format key says 3.
+//	3 → 4  the full-text index ('x', 'X'; search.go) is built from the
+//	       materialized objects and comments by migrateSearch.
 
 // summaryKeyLenV2 is the length of a format-2 summary key:
 // 's' ‖ repo ‖ type ‖ state ‖ objectID.

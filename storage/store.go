@@ -36,8 +36,9 @@ import (
 // older store migrates it before anything else is written (migrate.go);
 // a newer one is refused with ErrUnknownFormat. Format 4 may store a role
 // state as a delta on another (roles.go), which format 3 readers would
-// misread; it needs no rewrite of a format-3 store.
-const FormatVersion = 4
+// misread; it needs no rewrite of a format-3 store. Format 5 adds the
+// full-text search index (search.go), built on opening an older store.
+const FormatVersion = 5
 
 // minFormatVersion is the oldest format this package reads.
 const minFormatVersion = 1
@@ -276,10 +277,13 @@ func Open(dir string, opts *Options) (*Store, error) {
 		return nil, failure
 	}
 	if writeFormat {
-		if ver < 3 { // format 3 to 4 rewrites nothing
+		if ver < 3 { // formats 3 and 4 have the summaries already
 			if err := s.migrateSummaries(); err != nil {
 				return nil, err
 			}
+		}
+		if err := s.migrateSearch(); err != nil {
+			return nil, err
 		}
 		if err := db.Set(formatKey, binary.AppendUvarint(nil, FormatVersion), pebble.Sync); err != nil {
 			return nil, fmt.Errorf("storage: write format version: %w", err)

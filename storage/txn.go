@@ -61,31 +61,34 @@ type objEntry struct {
 // txn accumulates one batch of writes and serves forge.Reader over the
 // store plus what the batch has written.
 type txn struct {
-	s          *Store
-	b          *pebble.Batch
-	metas      map[op.ID]forge.Meta
-	repos      map[op.ID]*forge.Repo
-	objects    map[op.ID]*objEntry
-	comments   map[op.ID]*forge.Comment // loaded or changed in this txn
-	dirty      map[op.ID]bool           // comments to write
-	dirtyRepos map[op.ID]bool           // repos to write
-	headsAdd   map[string]bool          // head keys to set at commit
-	headsDel   map[string]bool          // head keys to delete at commit
-	newRoles   map[forge.RolesID]*forge.Roles
-	pending    map[op.ID]*op.Op             // ops pended in this txn
-	pendFrom   map[op.ID]identity.PublicKey // peer that delivered each op pended in this txn
-	pendOrder  []op.ID                      // ops pended in this txn, in arrival order
-	waiters    map[op.ID][]op.ID            // dep → ops pended in this txn waiting for it
-	released   map[op.ID]bool               // pending ops applied in this txn
-	unparked   map[op.ID]bool               // parked ops taken out of the pool by Release in this txn
-	evicted    map[op.ID]bool               // pool ops evicted in this txn
-	evictPos   map[identity.PublicKey]int   // per peer, where to look for its next op to evict
-	peerDiff   map[identity.PublicKey]int   // change of each peer's pending count in this txn
-	authorDiff map[identity.PublicKey]int   // change of each author's pending count in this txn
-	applied    []Applied
-	scratch    bytes.Buffer // encoding buffer of set
-	pendDiff   int
-	committed  bool
+	s        *Store
+	b        *pebble.Batch
+	metas    map[op.ID]forge.Meta
+	repos    map[op.ID]*forge.Repo
+	objects  map[op.ID]*objEntry
+	comments map[op.ID]*forge.Comment // loaded or changed in this txn
+	dirty    map[op.ID]bool           // comments to write
+	// newComments are comments created in this txn: none has a search
+	// index record to read.
+	newComments map[op.ID]bool
+	dirtyRepos  map[op.ID]bool  // repos to write
+	headsAdd    map[string]bool // head keys to set at commit
+	headsDel    map[string]bool // head keys to delete at commit
+	newRoles    map[forge.RolesID]*forge.Roles
+	pending     map[op.ID]*op.Op             // ops pended in this txn
+	pendFrom    map[op.ID]identity.PublicKey // peer that delivered each op pended in this txn
+	pendOrder   []op.ID                      // ops pended in this txn, in arrival order
+	waiters     map[op.ID][]op.ID            // dep → ops pended in this txn waiting for it
+	released    map[op.ID]bool               // pending ops applied in this txn
+	unparked    map[op.ID]bool               // parked ops taken out of the pool by Release in this txn
+	evicted     map[op.ID]bool               // pool ops evicted in this txn
+	evictPos    map[identity.PublicKey]int   // per peer, where to look for its next op to evict
+	peerDiff    map[identity.PublicKey]int   // change of each peer's pending count in this txn
+	authorDiff  map[identity.PublicKey]int   // change of each author's pending count in this txn
+	applied     []Applied
+	scratch     bytes.Buffer // encoding buffer of set
+	pendDiff    int
+	committed   bool
 	// noSyncWait makes commit apply the batch without waiting for its
 	// sync; the caller waits with b.SyncWait after releasing Store.mu.
 	noSyncWait bool
@@ -104,27 +107,28 @@ const bytesPerOp = 2 << 10
 // newTxnFor makes a transaction sized for about n ops.
 func (s *Store) newTxnFor(n int) *txn {
 	return &txn{
-		s:          s,
-		b:          s.db.NewBatchWithSize(min(n, 1<<14) * bytesPerOp),
-		applied:    make([]Applied, 0, n),
-		metas:      make(map[op.ID]forge.Meta, n),
-		repos:      map[op.ID]*forge.Repo{},
-		objects:    map[op.ID]*objEntry{},
-		comments:   map[op.ID]*forge.Comment{},
-		dirty:      map[op.ID]bool{},
-		dirtyRepos: map[op.ID]bool{},
-		headsAdd:   map[string]bool{},
-		headsDel:   map[string]bool{},
-		newRoles:   map[forge.RolesID]*forge.Roles{},
-		pending:    map[op.ID]*op.Op{},
-		pendFrom:   map[op.ID]identity.PublicKey{},
-		waiters:    map[op.ID][]op.ID{},
-		released:   map[op.ID]bool{},
-		unparked:   map[op.ID]bool{},
-		evicted:    map[op.ID]bool{},
-		evictPos:   map[identity.PublicKey]int{},
-		peerDiff:   map[identity.PublicKey]int{},
-		authorDiff: map[identity.PublicKey]int{},
+		s:           s,
+		b:           s.db.NewBatchWithSize(min(n, 1<<14) * bytesPerOp),
+		applied:     make([]Applied, 0, n),
+		metas:       make(map[op.ID]forge.Meta, n),
+		repos:       map[op.ID]*forge.Repo{},
+		objects:     map[op.ID]*objEntry{},
+		comments:    map[op.ID]*forge.Comment{},
+		dirty:       map[op.ID]bool{},
+		newComments: map[op.ID]bool{},
+		dirtyRepos:  map[op.ID]bool{},
+		headsAdd:    map[string]bool{},
+		headsDel:    map[string]bool{},
+		newRoles:    map[forge.RolesID]*forge.Roles{},
+		pending:     map[op.ID]*op.Op{},
+		pendFrom:    map[op.ID]identity.PublicKey{},
+		waiters:     map[op.ID][]op.ID{},
+		released:    map[op.ID]bool{},
+		unparked:    map[op.ID]bool{},
+		evicted:     map[op.ID]bool{},
+		evictPos:    map[identity.PublicKey]int{},
+		peerDiff:    map[identity.PublicKey]int{},
+		authorDiff:  map[identity.PublicKey]int{},
 	}
 }
 
@@ -502,6 +506,9 @@ func (t *txn) write(o *op.Op, res forge.Result) error {
 	for _, c := range res.Comments {
 		t.comments[c.ID] = c
 		t.dirty[c.ID] = true
+		if c.ID == id {
+			t.newComments[id] = true
+		}
 	}
 	if res.Object != nil {
 		e, ok := t.objects[res.Object.ID]
@@ -570,11 +577,25 @@ func (t *txn) commit() error {
 		if err := t.set(sk, &sm); err != nil {
 			return fmt.Errorf("storage: encode summary: %w", err)
 		}
+		get := t.s.get
+		if e.storedKey == nil {
+			get = unindexed // created in this txn
+		}
+		if err := indexObject(t.b, get, e.obj, e.changed); err != nil {
+			return err
+		}
 	}
 	for id := range t.dirty {
 		c := t.comments[id]
 		if err := t.set(commentKey(c.Object, id), c); err != nil {
 			return fmt.Errorf("storage: encode comment: %w", err)
+		}
+		get := t.s.get
+		if t.newComments[id] {
+			get = unindexed
+		}
+		if err := indexText(t.b, get, c.Object, id, WhereComment, commentText(c)); err != nil {
+			return err
 		}
 	}
 	err := t.s.fence.guard(func() error {

@@ -36,6 +36,7 @@ type fakeService struct {
 	syncs     []api.SyncRequest
 	follows   []string
 	filters   []api.ListFilter
+	searches  []api.SearchQuery
 	diffs     map[int]api.Diff // by revision; 0 holds the change between revisions
 	diffAsks  []api.DiffQuery
 	events    chan api.Event
@@ -402,6 +403,54 @@ func (f *fakeService) EditPatch(ctx context.Context, repo, id string, e api.Edit
 		}
 	}
 	return api.Patch{}, api.Errorf(api.CodeNotFound, "patch %s not found", id)
+}
+
+// Search finds the repo's issues whose title, body and comments hold
+// every word of the query (qualifiers are ignored), title hits first.
+func (f *fakeService) Search(ctx context.Context, q api.SearchQuery) ([]api.SearchResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.searches = append(f.searches, q)
+	if err := f.fail("Search"); err != nil {
+		return nil, err
+	}
+	var words []string
+	for _, w := range strings.Fields(strings.ToLower(q.Query)) {
+		if !strings.Contains(w, ":") {
+			words = append(words, w)
+		}
+	}
+	var titled, others []api.SearchResult
+	for _, is := range f.issues[q.Repo] {
+		texts := []string{is.Title, is.Body}
+		for _, c := range is.Comments {
+			texts = append(texts, c.Body)
+		}
+		all := strings.ToLower(strings.Join(texts, " "))
+		found := len(words) > 0
+		for _, w := range words {
+			found = found && strings.Contains(all, w)
+		}
+		if !found {
+			continue
+		}
+		r := api.SearchResult{Repo: q.Repo, ID: is.ID, Type: "issue", Title: is.Title, State: is.State, Author: is.Author, Updated: is.Updated}
+		for i, text := range texts {
+			if strings.Contains(strings.ToLower(text), words[0]) {
+				r.Match, r.Snippet = []string{"title", "body"}[min(i, 1)], strings.Join(strings.Fields(text), " ")
+				if i >= 2 {
+					r.Match, r.Comment = "comment", is.Comments[i-2].ID
+				}
+				break
+			}
+		}
+		if r.Match == "title" {
+			titled = append(titled, r)
+		} else {
+			others = append(others, r)
+		}
+	}
+	return append(titled, others...), nil
 }
 
 func (f *fakeService) Sync(ctx context.Context, req api.SyncRequest) ([]api.SyncResult, error) {

@@ -20,6 +20,8 @@ func keyTable() string {
 		{"filtering", []key.Binding{filterKeys.Accept, filterKeys.Clear}},
 		{"repos", []key.Binding{reposKeys.New}},
 		{"repo", []key.Binding{tabKeys.Next, tabKeys.Prev, lists.State, repoKeys.New, repoKeys.NewPatch}},
+		{"issues & patches", []key.Binding{searchKeys.Start}},
+		{"search", []key.Binding{searchKeys.Results, searchKeys.Query, searchKeys.Open}},
 		{"new issue", []key.Binding{newIssueKeys.Submit, newIssueKeys.Next, newIssueKeys.Prev, newIssueKeys.Editor, newIssueKeys.Cancel}},
 		{"issue or patch", []key.Binding{objectKeys.Edit, objectKeys.Close, objectKeys.Label, objectKeys.Assign, objectKeys.React, objectKeys.Copy,
 			issueKeys.Reply, issueKeys.EditComment, issueKeys.Hide, issueKeys.Resolve, lockKey}},

@@ -127,8 +127,8 @@ func (s *repoScreen) KeyMap() keyMap {
 		if s.tab == tabPatches {
 			n = repoKeys.NewPatch
 		}
-		acts = append(acts, lists.Open, lists.State, n)
-		short = append(short, lists.Open, n, lists.State)
+		acts = append(acts[:2], searchKeys.Start, lists.Open, lists.State, n)
+		short = append(short[:1], searchKeys.Start, lists.Open, n, lists.State)
 	}
 	short = append(short, globals.Back, globals.Help)
 	return keyMap{short: short, full: [][]key.Binding{lists.moves(), acts, globals.list()}}
@@ -228,6 +228,9 @@ func (s *repoScreen) Update(msg tea.Msg) (tea.Cmd, bool) {
 	case tea.MouseWheelMsg:
 		return s.listUpdate(msg)
 	case tea.KeyPressMsg:
+		if (s.tab == tabIssues || s.tab == tabPatches) && !s.Capturing() && key.Matches(msg, searchKeys.Start) {
+			return push(newSearchScreen(s.c, s.repo)), true
+		}
 		if cmd, ok := s.listUpdate(msg); ok {
 			return cmd, true
 		}

@@ -276,7 +276,7 @@ func TestHelpView(t *testing.T) {
 	h.press("enter", "?")
 	s := h.screen()
 	golden(t, "help_repo", s)
-	for _, b := range []string{"next tab", "filter", "state: open/closed/all", "refresh", "quit", "back"} {
+	for _, b := range []string{"next tab", "search", "state: open/closed/all", "refresh", "quit", "back"} {
 		if !strings.Contains(s, b) {
 			t.Errorf("help lacks %q", b)
 		}
@@ -415,19 +415,21 @@ func TestFilters(t *testing.T) {
 		t.Errorf("after s the filter state = %q, want closed", got)
 	}
 	h.press("s", "s") // closed → all → open
-	h.press("/")
-	h.typeText("syncnat")
+	// The issues tab's / searches (search_test.go); lists such as the
+	// repos filter what they hold.
+	h.press("esc", "/")
+	h.typeText("dtf")
 	h.press("enter")
-	rs := h.m.top().(*repoScreen)
-	if rs.issues.Len() != 1 {
-		t.Errorf("fuzzy filter nat: %d issues, want 1", rs.issues.Len())
+	rs := h.m.top().(*reposScreen)
+	if rs.list.Len() != 1 {
+		t.Errorf("fuzzy filter dtf: %d repos, want 1", rs.list.Len())
 	}
-	if id, _ := rs.issues.SelectedID(); id != "i200000000002" {
-		t.Errorf("selected = %s, want the NAT issue", id)
+	if id, _ := rs.list.SelectedID(); id != "r2bbbbbbbbbb" {
+		t.Errorf("selected = %s, want dotfiles", id)
 	}
 	h.press("esc")
-	if rs.issues.Len() != 3 {
-		t.Errorf("after esc %d issues, want 3", rs.issues.Len())
+	if rs.list.Len() != 2 {
+		t.Errorf("after esc %d repos, want 2", rs.list.Len())
 	}
 }
 

@@ -63,6 +63,8 @@ type fakeService struct {
 	pushDir    string
 	pushErr    error // PushRefs fails with it when set
 	newRepo    api.NewRepo
+	search     api.SearchQuery
+	results    []api.SearchResult // Search's answer
 }
 
 // call records a call and returns f.err, except for the repo lookups
@@ -74,6 +76,11 @@ func (f *fakeService) call(name, repo string) error {
 	}
 	f.repoArg = repo
 	return f.err
+}
+
+func (f *fakeService) Search(ctx context.Context, q api.SearchQuery) ([]api.SearchResult, error) {
+	f.search = q
+	return f.results, f.call("Search", q.Repo)
 }
 
 func (f *fakeService) Identity(ctx context.Context) (api.Identity, error) {

@@ -15,20 +15,21 @@ var allowed = map[string][]string{
 	"murmur/crdt":              {},
 	"murmur/identity":          {},
 	"murmur/merkle":            {},
+	"murmur/search":            {},
 	"murmur/gitstore":          {},
 	"murmur/discovery":         {"murmur/identity"},
 	"murmur/internal/memlimit": {},
 	"murmur/internal/repogen":  {},
 	"murmur/op":                {"murmur/crdt", "murmur/identity"},
 	"murmur/forge":             {"murmur/crdt", "murmur/identity", "murmur/op"},
-	"murmur/storage":           {"murmur/crdt", "murmur/identity", "murmur/op", "murmur/forge"},
+	"murmur/storage":           {"murmur/crdt", "murmur/identity", "murmur/op", "murmur/forge", "murmur/search"},
 	"murmur/mesh":              {"murmur/identity", "murmur/merkle"},
 	"murmur/localapi":          {"murmur/api"},
 	"murmur/attach":            {"murmur/api", "murmur/localapi", "murmur/node"},
 	"murmur/gitremote":         {"murmur/api"},
 	"murmur/tui":               {"murmur/api"},
 	"murmur/node": {"murmur/api", "murmur/crdt", "murmur/identity", "murmur/op", "murmur/forge",
-		"murmur/storage", "murmur/merkle", "murmur/mesh", "murmur/gitstore", "murmur/discovery"},
+		"murmur/storage", "murmur/merkle", "murmur/mesh", "murmur/gitstore", "murmur/discovery", "murmur/search"},
 }
 
 func TestImportDirection(t *testing.T) {
