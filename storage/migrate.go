@@ -16,6 +16,8 @@ import (
 //	2 → 3  the listing index gains the update clock in its keys, so that a
 //	       first page reads only its own entries: migrateSummaries rewrites
 //	       every 's' key before the format key says 3.
+//	3 → 4  the inbox index (inbox.go) is built from the stored ops
+//	       (backfillInbox) before the format key says 4.
 
 // summaryKeyLenV2 is the length of a format-2 summary key:
 // 's' ‖ repo ‖ type ‖ state ‖ objectID.

@@ -35,7 +35,7 @@ import (
 // FormatVersion is the on-disk format this package writes. Opening an
 // older store migrates it before anything else is written (migrate.go);
 // a newer one is refused with ErrUnknownFormat.
-const FormatVersion = 3
+const FormatVersion = 4
 
 // minFormatVersion is the oldest format this package reads.
 const minFormatVersion = 1
@@ -140,8 +140,10 @@ type Store struct {
 	// last level). A hit is confirmed with a read.
 	known map[uint64]struct{}
 	// pool indexes the ops in the 'p' table.
-	pool   pendingPool
-	closed bool // Close has run (also under hmu)
+	pool pendingPool
+	// inboxSeq is the seq of the newest inbox entry (inbox.go).
+	inboxSeq uint64
+	closed   bool // Close has run (also under hmu)
 	// failure is the WriteError that stopped writes, nil while the store
 	// writes; lastReopen is when it last tried to write again.
 	failure    error
@@ -271,8 +273,14 @@ func Open(dir string, opts *Options) (*Store, error) {
 	if writeFormat && failure != nil {
 		return nil, failure
 	}
+	if err := s.loadInboxSeq(); err != nil {
+		return nil, err
+	}
 	if writeFormat {
 		if err := s.migrateSummaries(); err != nil {
+			return nil, err
+		}
+		if err := s.backfillInbox(); err != nil {
 			return nil, err
 		}
 		if err := db.Set(formatKey, binary.AppendUvarint(nil, FormatVersion), pebble.Sync); err != nil {
