@@ -68,6 +68,11 @@ type Service interface {
 	// issue, a patch or a comment.
 	React(ctx context.Context, repo, targetID, emoji string, remove bool) error
 
+	// Inbox lists what changed for the user across followed repos, newest
+	// first; MarkRead marks items read. Read markers are local.
+	Inbox(ctx context.Context, q InboxQuery) ([]InboxItem, error)
+	MarkRead(ctx context.Context, r MarkRead) (MarkReadResult, error)
+
 	// Events streams changes until ctx ends. The channel is closed then.
 	Events(ctx context.Context) (<-chan Event, error)
 
