@@ -28,8 +28,8 @@ const (
 
 // InboxItem is one op the user may want to hear about, newest first.
 type InboxItem struct {
-	ID       string    `json:"id"`     // the op's full ID
-	Repo     string    `json:"repo"`   // full repo ID
+	ID       string    `json:"id"`   // the op's full ID
+	Repo     string    `json:"repo"` // full repo ID
 	RepoName string    `json:"repo_name"`
 	Object   string    `json:"object"` // the issue's or patch's full ID
 	Type     string    `json:"type"`   // "issue" or "patch"

@@ -140,7 +140,9 @@ func roundTripCases() []rtCase {
 		{"Inbox/all", func(ctx context.Context, s api.Service) (any, error) {
 			return s.Inbox(ctx, api.InboxQuery{All: true, Limit: 7, Repo: "a/b ü"})
 		}},
-		{"Inbox/missing", func(ctx context.Context, s api.Service) (any, error) { return s.Inbox(ctx, api.InboxQuery{Repo: "missing"}) }},
+		{"Inbox/missing", func(ctx context.Context, s api.Service) (any, error) {
+			return s.Inbox(ctx, api.InboxQuery{Repo: "missing"})
+		}},
 		{"MarkRead", func(ctx context.Context, s api.Service) (any, error) {
 			return s.MarkRead(ctx, api.MarkRead{Objects: []string{"abcd", "ef01"}})
 		}},
