@@ -104,3 +104,45 @@ func TestE2EInbox(t *testing.T) {
 		t.Fatalf("alice's inbox after `inbox read --all` = %+v, want empty", none)
 	}
 }
+
+// TestE2ETUIInbox runs the TUI on alice's data directory, through her
+// daemon: bob's mention, written on another node, shows up in her inbox
+// screen and status bar without a keypress, and opening it marks it read.
+func TestE2ETUIInbox(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs two murmur serve processes and drives the binary in a pseudo-terminal")
+	}
+	t.Parallel()
+	ca, cb := newCLI(t, t.TempDir()), newCLI(t, t.TempDir())
+	da := newDaemon(t, ca)
+	da.start()
+	db := newDaemon(t, cb, da.addr)
+	db.start()
+	ca.ok("id", "alias", "alice")
+	cb.ok("id", "alias", "bob")
+	var repo api.Repo
+	ca.json(&repo, "repo", "create", "--name", "inboxed", "--description", "watched", "--json")
+	issue := ca.id("issue", "create", "-t", "Crash on start")
+	var fr api.FollowResult
+	cb.json(&fr, "repo", "follow", repo.ID, "--peer", da.addr, "--json")
+
+	s := startTUI(t, ca)
+	s.waitFor("watched")
+	s.send("I")
+	s.waitFor("Inbox (0 unread)")
+	cb.id("issue", "comment", issue, "-b", "@alice it crashes here too")
+	s.waitFor("Inbox (1 unread)")
+	s.waitFor("✉ 1")
+	s.waitFor("mention")
+	s.send("enter")
+	s.waitFor("it crashes here too")
+	s.send("\x1b")
+	s.waitFor("Inbox (0 unread)")
+	s.send("q")
+	s.wait()
+	var items []api.InboxItem
+	ca.json(&items, "inbox", "--json")
+	if len(items) != 0 {
+		t.Errorf("inbox after opening the item in the TUI = %+v, want empty", items)
+	}
+}
