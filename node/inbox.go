@@ -32,7 +32,7 @@ type inboxReader struct {
 	alias   string // lower case; "" when none
 	global  uint64
 	marks   map[op.ID]uint64
-	repos   map[op.ID]*forge.Repo
+	repos   map[op.ID]people
 	objects map[op.ID]*forge.Object
 	only    op.ID // zero: every followed repo
 }
@@ -45,7 +45,7 @@ func (n *Node) inboxReader(repo string) (*inboxReader, error) {
 		return nil, api.Errorf(api.CodeNoIdentity, "no identity yet, so no inbox; create one with `murmur id init --alias NAME`")
 	}
 	r := &inboxReader{n: n, me: key.Public(), alias: strings.ToLower(n.localAlias()),
-		marks: map[op.ID]uint64{}, repos: map[op.ID]*forge.Repo{}, objects: map[op.ID]*forge.Object{}}
+		marks: map[op.ID]uint64{}, repos: map[op.ID]people{}, objects: map[op.ID]*forge.Object{}}
 	r.did = r.me.DID()
 	if repo != "" {
 		id, err := n.resolveRepo(repo)
@@ -151,13 +151,14 @@ func (r *inboxReader) walk(all bool, f func(e *storage.InboxEntry, reason string
 
 // item converts an entry to the API's form.
 func (r *inboxReader) item(e *storage.InboxEntry, reason string, unread bool) (api.InboxItem, error) {
-	repo, ok := r.repos[e.Repo]
+	p, ok := r.repos[e.Repo]
 	if !ok {
-		var err error
-		if repo, err = r.n.store.Repo(e.Repo); err != nil {
+		repo, err := r.n.store.Repo(e.Repo)
+		if err != nil {
 			return api.InboxItem{}, internal(err)
 		}
-		r.repos[e.Repo] = repo
+		p = r.n.people(repo)
+		r.repos[e.Repo] = p
 	}
 	obj, ok := r.objects[e.Object]
 	if !ok {
@@ -167,12 +168,12 @@ func (r *inboxReader) item(e *storage.InboxEntry, reason string, unread bool) (a
 		}
 		r.objects[e.Object] = obj
 	}
-	name, _ := repo.Name.Get()
+	name, _ := p.repo.Name.Get()
 	title, _ := obj.Title.Get()
 	it := api.InboxItem{
 		ID: e.Op.String(), Repo: e.Repo.String(), RepoName: name, Object: e.Object.String(),
 		Type: string(obj.Type), Title: title, Kind: e.Kind, Reason: reason,
-		Actor: r.n.people(repo).person(e.Actor), At: e.At.Time(), Unread: unread,
+		Actor: p.person(e.Actor), At: e.At.Time(), Unread: unread,
 	}
 	switch e.Kind {
 	case forge.KindState:
