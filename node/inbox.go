@@ -126,7 +126,7 @@ func (r *inboxReader) unread(e *storage.InboxEntry) (bool, error) {
 // and read state, until f returns false. Without all, it stops at the
 // global marker, below which nothing is unread.
 func (r *inboxReader) walk(all bool, f func(e *storage.InboxEntry, reason string, unread bool) bool) error {
-	err := r.n.store.InboxEntries(0, func(e *storage.InboxEntry) (bool, error) {
+	err := r.n.store.InboxEntries(r.only, func(e *storage.InboxEntry) (bool, error) {
 		if !all && e.Seq <= r.global {
 			return false, nil
 		}

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -24,6 +25,7 @@ import (
 //	'n'  seq                      InboxEntry CBOR; seq is 8-byte big-endian,
 //	                              the order in which this replica stored the ops
 //	'N'  opID                     seq, uvarint: the entry of an op
+//	'Q'  repo ‖ seq                empty: the entries of one repo
 //	'P'  objectID ‖ author key    empty: author opened or commented on the object
 //
 // seq is local: it orders entries by arrival, so an op from a peer that was
@@ -34,6 +36,7 @@ const (
 	tagInbox       = 'n'
 	tagInboxOp     = 'N'
 	tagParticipant = 'P'
+	tagInboxRepo   = 'Q'
 )
 
 // Bounds of what one entry keeps of an op's text.
@@ -183,6 +186,10 @@ func inboxKey(seq uint64) []byte {
 	return binary.BigEndian.AppendUint64([]byte{tagInbox}, seq)
 }
 
+func inboxRepoKey(repo op.ID, seq uint64) []byte {
+	return binary.BigEndian.AppendUint64(key1(tagInboxRepo, repo[:]), seq)
+}
+
 // writeInbox adds the entries of a committed transaction's notable ops to
 // its batch, numbering them from s.inboxSeq. It runs under s.mu.
 func (t *txn) writeInbox() error {
@@ -192,6 +199,7 @@ func (t *txn) writeInbox() error {
 			return fmt.Errorf("storage: encode inbox entry: %w", err)
 		}
 		t.b.Set(key1(tagInboxOp, e.Op[:]), binary.AppendUvarint(nil, t.s.inboxSeq), nil)
+		t.b.Set(inboxRepoKey(e.Repo, t.s.inboxSeq), nil, nil)
 	}
 	return nil
 }
@@ -280,34 +288,45 @@ func (s *Store) backfillInbox() error {
 	return flush()
 }
 
-// InboxEntries calls f with the inbox index's entries, newest first, starting
-// below seq before (0: from the newest), until f returns false.
-func (s *Store) InboxEntries(before uint64, f func(e *InboxEntry) (bool, error)) error {
+// InboxEntries calls f with the inbox index's entries, newest first, until
+// f returns false. A non-zero repo keeps that repo's entries, read through
+// its own index, so that a repo's page does not decode the others'.
+func (s *Store) InboxEntries(repo op.ID, f func(e *InboxEntry) (bool, error)) error {
 	db, err := s.acquire()
 	if err != nil {
 		return err
 	}
 	defer s.release()
-	opts := &pebble.IterOptions{LowerBound: []byte{tagInbox}, UpperBound: []byte{tagInbox + 1}}
-	if before > 0 {
-		opts.UpperBound = inboxKey(before)
+	lower, seqAt := []byte{tagInbox}, 1
+	if !repo.IsZero() {
+		lower, seqAt = key1(tagInboxRepo, repo[:]), 33
 	}
-	it, err := db.NewIter(opts)
+	it, err := db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: prefixEnd(lower)})
 	if err != nil {
 		return s.damaged("read inbox index", err)
 	}
 	defer it.Close()
 	for valid := it.Last(); valid; valid = it.Prev() {
 		k := it.Key()
-		if len(k) != 9 {
+		if len(k) != seqAt+8 {
 			continue
 		}
-		e := &InboxEntry{Seq: binary.BigEndian.Uint64(k[1:])}
-		v, err := it.ValueAndErr()
+		e := &InboxEntry{Seq: binary.BigEndian.Uint64(k[seqAt:])}
+		var v []byte
+		var closer io.Closer
+		if repo.IsZero() {
+			v, err = it.ValueAndErr()
+		} else {
+			v, closer, err = db.Get(inboxKey(e.Seq))
+		}
 		if err != nil {
 			return s.damaged("read inbox index", err)
 		}
-		if err := decMode.Unmarshal(v, e); err != nil {
+		err = decMode.Unmarshal(v, e)
+		if closer != nil {
+			closer.Close()
+		}
+		if err != nil {
 			return fmt.Errorf("storage: inbox entry %d: %v: %w", e.Seq, err, ErrCorrupt)
 		}
 		if more, err := f(e); err != nil || !more {
