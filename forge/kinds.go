@@ -43,6 +43,9 @@ const (
 	KindReactionDel    = "reaction.remove" // target issue|patch|comment; body Remove
 	KindReview         = "review.submit"   // target patch; body Review
 	KindCheck          = "patch.check"     // target patch; body Check
+	// Requested reviewers of a patch: its author or a maintainer asks.
+	KindReviewerAdd = "reviewer.add"    // target patch; body Member
+	KindReviewerDel = "reviewer.remove" // target patch; body Remove
 )
 
 // kinds holds every kind above, for InternKind.
@@ -54,7 +57,7 @@ var kinds = func() map[string]string {
 		KindTitle, KindBody, KindState, KindLabelAdd, KindLabelDel, KindAssigneeAdd,
 		KindAssigneeDel, KindRevision, KindPatchBase, KindCommentAdd, KindCommentEdit,
 		KindCommentHide, KindCommentResolve, KindReactionAdd, KindReactionDel, KindReview,
-		KindCheck,
+		KindCheck, KindReviewerAdd, KindReviewerDel,
 	} {
 		m[k] = k
 	}
@@ -368,9 +371,9 @@ func newBody(kind string) any {
 		return new(SetBool)
 	case KindState:
 		return new(StateSet)
-	case KindMaintainerAdd, KindAssigneeAdd:
+	case KindMaintainerAdd, KindAssigneeAdd, KindReviewerAdd:
 		return new(Member)
-	case KindMaintainerDel, KindAssigneeDel, KindLabelDel, KindReactionDel:
+	case KindMaintainerDel, KindAssigneeDel, KindLabelDel, KindReactionDel, KindReviewerDel:
 		return new(Remove)
 	case KindLabelAdd:
 		return new(Label)
