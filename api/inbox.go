@@ -16,14 +16,15 @@ type InboxQuery struct {
 // Inbox reasons: why an item is in the user's inbox. The first that fits
 // is the item's reason.
 const (
-	ReasonMention     = "mention"      // the text names the user's alias or key
-	ReasonReply       = "reply"        // a reply to the user's comment
-	ReasonReview      = "review"       // a verdict on the user's patch
-	ReasonStateChange = "state_change" // what the user opened or commented on was closed, reopened, merged
-	ReasonAuthor      = "author"       // a comment on what the user opened
-	ReasonComment     = "comment"      // a comment where the user commented
-	ReasonNew         = "new"          // a new issue or patch in a followed repo
-	ReasonSubscribed  = "subscribed"   // a comment elsewhere in a followed repo
+	ReasonReviewRequested = "review_requested" // the user was asked to review a patch
+	ReasonMention         = "mention"          // the text names the user's alias or key
+	ReasonReply           = "reply"            // a reply to the user's comment
+	ReasonReview          = "review"           // a verdict on the user's patch
+	ReasonStateChange     = "state_change"     // what the user opened or commented on was closed, reopened, merged
+	ReasonAuthor          = "author"           // a comment on what the user opened
+	ReasonComment         = "comment"          // a comment where the user commented
+	ReasonNew             = "new"              // a new issue or patch in a followed repo
+	ReasonSubscribed      = "subscribed"       // a comment elsewhere in a followed repo
 )
 
 // InboxItem is one op the user may want to hear about, newest first.

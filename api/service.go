@@ -167,6 +167,9 @@ type Edit struct {
 	RemoveLabels    []string `json:"remove_labels,omitempty"`
 	AddAssignees    []string `json:"add_assignees,omitempty"`
 	RemoveAssignees []string `json:"remove_assignees,omitempty"`
+	// Requested reviewers of a patch (its author or a maintainer).
+	AddReviewers    []string `json:"add_reviewers,omitempty"`
+	RemoveReviewers []string `json:"remove_reviewers,omitempty"`
 	// State: issue open | closed; patch open | draft | closed | merged.
 	State  string `json:"state,omitempty"`
 	Reason string `json:"reason,omitempty"` // issue close: completed | not-planned

@@ -67,6 +67,12 @@ func (r *inboxReader) reason(e *storage.InboxEntry) (string, error) {
 	if e.Actor == r.me || (!r.only.IsZero() && e.Repo != r.only) || !r.n.rep.Follows(e.Repo) {
 		return "", nil
 	}
+	if e.Kind == forge.KindReviewerAdd {
+		if e.Reviewer == r.me {
+			return api.ReasonReviewRequested, nil
+		}
+		return "", nil
+	}
 	for _, m := range e.Mentions {
 		if m == r.did || (r.alias != "" && m == r.alias) {
 			return api.ReasonMention, nil

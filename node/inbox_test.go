@@ -6,6 +6,7 @@ import (
 
 	"murmur/api"
 	"murmur/crdt"
+	"murmur/forge"
 	"murmur/identity"
 	"murmur/op"
 )
@@ -161,4 +162,59 @@ func equal(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+// TestInboxReviewRequest: bob asks alice to review his patch; the request
+// reaches her inbox, and the patch lists her as a requested reviewer.
+func TestInboxReviewRequest(t *testing.T) {
+	ctx := context.Background()
+	a, b := openNode(t, t.TempDir()), openNode(t, t.TempDir())
+	for n, alias := range map[*Node]string{a: "alice", b: "bob"} {
+		if _, err := n.InitIdentity(ctx, alias, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	repo, err := a.CreateRepo(ctx, api.NewRepo{Name: "r"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice, err := a.Identity(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copyRepo(t, a, b, repo.ID)
+	rid, err := op.ParseID(repo.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	open, err := action(forge.KindPatchOpen, op.ID{}, forge.PatchOpen{Title: "p", Base: "main", Commit: "1111111111111111111111111111111111111111"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	applied, err := b.write(ctx, rid, open)
+	if err != nil {
+		t.Fatal(err)
+	}
+	patch := applied[len(applied)-1].ID.String()
+	p, err := b.EditPatch(ctx, repo.ID, patch, api.Edit{AddReviewers: []string{alice.ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Reviewers) != 1 || p.Reviewers[0].ID != alice.ID {
+		t.Errorf("patch reviewers = %+v, want alice", p.Reviewers)
+	}
+	if _, err := b.EditIssue(ctx, repo.ID, patch, api.Edit{AddReviewers: []string{alice.ID}}); err == nil {
+		t.Errorf("EditIssue with reviewers on a patch succeeded")
+	}
+	copyRepo(t, b, a, repo.ID)
+	if got := inboxReasons(t, a, api.InboxQuery{}); !equal(got, []string{"review_requested bob", "new bob"}) {
+		t.Errorf("alice's inbox = %q, want the review request first", got)
+	}
+	p, err = b.EditPatch(ctx, repo.ID, patch, api.Edit{RemoveReviewers: []string{alice.ID}})
+	if err != nil || len(p.Reviewers) != 0 {
+		t.Errorf("after removing alice: reviewers %+v, %v; want none", p.Reviewers, err)
+	}
+	if _, err := b.EditPatch(ctx, repo.ID, patch, api.Edit{RemoveReviewers: []string{alice.ID}}); code(err) != api.CodeNotFound {
+		t.Errorf("removing a reviewer twice = %v, want %s", err, api.CodeNotFound)
+	}
 }

@@ -17,7 +17,7 @@ import (
 
 // The inbox index records, in the order ops were stored here, the ops a
 // user may want to hear about: new issues and patches, comments, state
-// changes and review verdicts (the notable kinds). Who hears about which is
+// changes, review verdicts and review requests (the notable kinds). Who hears about which is
 // decided when the inbox is read (package node), from what each entry
 // carries; the index itself is the same for every user.
 //
@@ -62,12 +62,14 @@ type InboxEntry struct {
 	Mentions []string `cbor:"9,keyasint,omitempty"`
 	// Value is the new state of a state change or the verdict of a review.
 	Value string `cbor:"10,keyasint,omitempty"`
+	// Reviewer is the key a review request names.
+	Reviewer identity.PublicKey `cbor:"11,keyasint,omitempty"`
 }
 
 // notable reports whether ops of kind go into the inbox index.
 func notable(kind string) bool {
 	switch kind {
-	case forge.KindIssueOpen, forge.KindPatchOpen, forge.KindCommentAdd, forge.KindState, forge.KindReview:
+	case forge.KindIssueOpen, forge.KindPatchOpen, forge.KindCommentAdd, forge.KindState, forge.KindReview, forge.KindReviewerAdd:
 		return true
 	}
 	return false
@@ -95,20 +97,20 @@ func inboxEntry(o *op.Op, m forge.Meta, meta metaFunc) (*InboxEntry, error) {
 	switch m.Kind {
 	case forge.KindIssueOpen:
 		var b forge.IssueOpen
-		if err := decMode.Unmarshal(o.Body, &b); err != nil {
-			return nil, fmt.Errorf("storage: inbox: op %s: %v: %w", e.Op.Short(), err, ErrCorrupt)
+		if err := entryBody(o, &b); err != nil {
+			return nil, err
 		}
 		text = b.Title + "\n" + b.Body
 	case forge.KindPatchOpen:
 		var b forge.PatchOpen
-		if err := decMode.Unmarshal(o.Body, &b); err != nil {
-			return nil, fmt.Errorf("storage: inbox: op %s: %v: %w", e.Op.Short(), err, ErrCorrupt)
+		if err := entryBody(o, &b); err != nil {
+			return nil, err
 		}
 		text = b.Title + "\n" + b.Description
 	case forge.KindCommentAdd:
 		var b forge.CommentAdd
-		if err := decMode.Unmarshal(o.Body, &b); err != nil {
-			return nil, fmt.Errorf("storage: inbox: op %s: %v: %w", e.Op.Short(), err, ErrCorrupt)
+		if err := entryBody(o, &b); err != nil {
+			return nil, err
 		}
 		text = b.Body
 		if b.ReplyTo != nil {
@@ -120,20 +122,34 @@ func inboxEntry(o *op.Op, m forge.Meta, meta metaFunc) (*InboxEntry, error) {
 		}
 	case forge.KindState:
 		var b forge.StateSet
-		if err := decMode.Unmarshal(o.Body, &b); err != nil {
-			return nil, fmt.Errorf("storage: inbox: op %s: %v: %w", e.Op.Short(), err, ErrCorrupt)
+		if err := entryBody(o, &b); err != nil {
+			return nil, err
 		}
 		e.Value = b.State
 	case forge.KindReview:
 		var b forge.Review
-		if err := decMode.Unmarshal(o.Body, &b); err != nil {
-			return nil, fmt.Errorf("storage: inbox: op %s: %v: %w", e.Op.Short(), err, ErrCorrupt)
+		if err := entryBody(o, &b); err != nil {
+			return nil, err
 		}
 		e.Value = b.Verdict
 		text = b.Summary
+	case forge.KindReviewerAdd:
+		var b forge.Member
+		if err := entryBody(o, &b); err != nil {
+			return nil, err
+		}
+		e.Reviewer = b.Key
 	}
 	e.Mentions = Mentions(text)
 	return e, nil
+}
+
+// entryBody decodes the body of a stored op, which verified when it came.
+func entryBody(o *op.Op, v any) error {
+	if err := decMode.Unmarshal(o.Body, v); err != nil {
+		return fmt.Errorf("storage: inbox: op %s: %v: %w", o.ID().Short(), err, ErrCorrupt)
+	}
+	return nil
 }
 
 // Mentions returns the distinct "@name" words and "did:key:" strings of
