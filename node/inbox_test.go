@@ -62,15 +62,7 @@ func TestInbox(t *testing.T) {
 	if _, err := a.Inbox(ctx, api.InboxQuery{}); code(err) != api.CodeNoIdentity {
 		t.Fatalf("Inbox without identity = %v, want %s", err, api.CodeNoIdentity)
 	}
-	for n, alias := range map[*Node]string{a: "alice", b: "bob"} {
-		if _, err := n.InitIdentity(ctx, alias, nil); err != nil {
-			t.Fatal(err)
-		}
-	}
-	repo, err := a.CreateRepo(ctx, api.NewRepo{Name: "r"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	repo := aliceAndBob(t, a, b)
 	mine, err := a.CreateIssue(ctx, repo.ID, api.NewIssue{Title: "mine"})
 	if err != nil {
 		t.Fatal(err)
@@ -152,6 +144,23 @@ func TestInbox(t *testing.T) {
 	}
 }
 
+// aliceAndBob gives a and b the identities alice and bob, and alice a
+// repo "r", which it returns.
+func aliceAndBob(t *testing.T, a, b *Node) api.Repo {
+	t.Helper()
+	ctx := context.Background()
+	for n, alias := range map[*Node]string{a: "alice", b: "bob"} {
+		if _, err := n.InitIdentity(ctx, alias, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	repo, err := a.CreateRepo(ctx, api.NewRepo{Name: "r"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return repo
+}
+
 func equal(a, b []string) bool {
 	if len(a) != len(b) {
 		return false
@@ -169,15 +178,7 @@ func equal(a, b []string) bool {
 func TestInboxReviewRequest(t *testing.T) {
 	ctx := context.Background()
 	a, b := openNode(t, t.TempDir()), openNode(t, t.TempDir())
-	for n, alias := range map[*Node]string{a: "alice", b: "bob"} {
-		if _, err := n.InitIdentity(ctx, alias, nil); err != nil {
-			t.Fatal(err)
-		}
-	}
-	repo, err := a.CreateRepo(ctx, api.NewRepo{Name: "r"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	repo := aliceAndBob(t, a, b)
 	alice, err := a.Identity(ctx)
 	if err != nil {
 		t.Fatal(err)
