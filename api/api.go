@@ -264,6 +264,7 @@ type PatchSummary struct {
 type Patch struct {
 	PatchSummary
 	Description string     `json:"description"`
+	Reviewers   []Person   `json:"reviewers"` // requested reviewers
 	Revisions   []Revision `json:"revisions"` // shadows the count
 	Reviews     []Review   `json:"reviews"`
 	Comments    []Comment  `json:"comments"` // shadows the count

@@ -76,6 +76,11 @@ type Service interface {
 	// with an unknown is: value, fails with CodeInvalid.
 	Search(ctx context.Context, q SearchQuery) ([]SearchResult, error)
 
+	// Inbox lists what changed for the user across followed repos, newest
+	// first; MarkRead marks items read. Read markers are local.
+	Inbox(ctx context.Context, q InboxQuery) ([]InboxItem, error)
+	MarkRead(ctx context.Context, r MarkRead) (MarkReadResult, error)
+
 	// Events streams changes until ctx ends. The channel is closed then.
 	Events(ctx context.Context) (<-chan Event, error)
 
@@ -171,6 +176,9 @@ type Edit struct {
 	RemoveLabels    []string `json:"remove_labels,omitempty"`
 	AddAssignees    []string `json:"add_assignees,omitempty"`
 	RemoveAssignees []string `json:"remove_assignees,omitempty"`
+	// Requested reviewers of a patch (its author or a maintainer).
+	AddReviewers    []string `json:"add_reviewers,omitempty"`
+	RemoveReviewers []string `json:"remove_reviewers,omitempty"`
 	// State: issue open | closed; patch open | draft | closed | merged.
 	State  string `json:"state,omitempty"`
 	Reason string `json:"reason,omitempty"` // issue close: completed | not-planned

@@ -594,6 +594,23 @@ func (a *applier) effect(obj *Object, comment *Comment, body any, author, maint 
 		case *Remove:
 			set.Remove(prev(b.Tags)...)
 		}
+	case KindReviewerAdd, KindReviewerDel:
+		if err := wantTarget(false); err != nil {
+			return err
+		}
+		if obj.Type != TypePatch {
+			return rejectf(ErrRejected, "%s targets a patch, not an %s", o.Kind, obj.Type)
+		}
+		if err := need(author || maint, "the patch author or a maintainer"); err != nil {
+			return err
+		}
+		switch b := body.(type) {
+		case *Member:
+			obj.Reviewers.Add(crdt.ID(o.ID()), string(b.Key[:]))
+		case *Remove:
+			obj.Reviewers.Remove(prev(b.Tags)...)
+		}
+		a.res.Changed |= FieldReviewers
 	case KindRevision:
 		if err := wantTarget(false); err != nil {
 			return err

@@ -43,6 +43,9 @@ const (
 	KindReactionDel    = "reaction.remove" // target issue|patch|comment; body Remove
 	KindReview         = "review.submit"   // target patch; body Review
 	KindCheck          = "patch.check"     // target patch; body Check
+	// Requested reviewers of a patch: its author or a maintainer asks.
+	KindReviewerAdd = "reviewer.add"    // target patch; body Member
+	KindReviewerDel = "reviewer.remove" // target patch; body Remove
 )
 
 // kinds holds every kind above, for InternKind.
@@ -55,6 +58,7 @@ var kinds = func() map[string]string {
 		KindAssigneeDel, KindRevision, KindPatchBase, KindCommentAdd, KindCommentEdit,
 		KindCommentHide, KindCommentResolve, KindReactionAdd, KindReactionDel, KindReview,
 		KindCheck, KindBan, KindMember, KindWhoOpens, KindLock,
+		KindReviewerAdd, KindReviewerDel,
 	} {
 		m[k] = k
 	}
@@ -370,9 +374,9 @@ func newBody(kind string) any {
 		return new(SetBool)
 	case KindState:
 		return new(StateSet)
-	case KindMaintainerAdd, KindAssigneeAdd:
+	case KindMaintainerAdd, KindAssigneeAdd, KindReviewerAdd:
 		return new(Member)
-	case KindMaintainerDel, KindAssigneeDel, KindLabelDel, KindReactionDel:
+	case KindMaintainerDel, KindAssigneeDel, KindLabelDel, KindReactionDel, KindReviewerDel:
 		return new(Remove)
 	case KindLabelAdd:
 		return new(Label)

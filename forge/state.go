@@ -161,6 +161,7 @@ type Object struct {
 	Revisions    map[op.ID]*RevisionState `cbor:"15,keyasint"`
 	Reviews      map[string]*ReviewState  `cbor:"16,keyasint"`           // key: reviewKey(reviewer, revision)
 	Checks       map[string]*CheckState   `cbor:"18,keyasint,omitempty"` // key: checkKey(reporter, revision, name)
+	Reviewers    crdt.ORSet[string]       `cbor:"19,keyasint"`           // requested reviewers: raw 32-byte keys
 }
 
 // Fields names parts of an Object, so that storage rewrites only the parts
@@ -180,8 +181,9 @@ const (
 	FieldRevisions                    // Revisions
 	FieldReviews                      // Reviews
 	FieldChecks                       // Checks
+	FieldReviewers                    // Reviewers
 
-	AllFields = FieldChecks<<1 - 1
+	AllFields = FieldReviewers<<1 - 1
 )
 
 // ObjectHeader is the FieldHeader part of an Object.
@@ -229,6 +231,8 @@ func (o *Object) Field(f Fields) any {
 		return &o.Reviews
 	case FieldChecks:
 		return &o.Checks
+	case FieldReviewers:
+		return &o.Reviewers
 	}
 	return nil
 }
@@ -240,6 +244,9 @@ func (o *Object) CurrentState() State {
 	}
 	return State{State: StateOpen}
 }
+
+// ReviewerKeys returns the requested reviewers as keys, sorted.
+func (o *Object) ReviewerKeys() []identity.PublicKey { return keys(&o.Reviewers) }
 
 // AssigneeKeys returns the assignees as keys, sorted.
 func (o *Object) AssigneeKeys() []identity.PublicKey { return keys(&o.Assignees) }

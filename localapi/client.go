@@ -588,6 +588,30 @@ func (c *Client) Search(ctx context.Context, q api.SearchQuery) ([]api.SearchRes
 	return out, err
 }
 
+// Inbox implements api.Service.
+func (c *Client) Inbox(ctx context.Context, q api.InboxQuery) ([]api.InboxItem, error) {
+	v := url.Values{}
+	if q.All {
+		v.Set("all", "1")
+	}
+	if q.Limit != 0 {
+		v.Set("limit", strconv.Itoa(q.Limit))
+	}
+	if q.Repo != "" {
+		v.Set("repo", q.Repo)
+	}
+	var out []api.InboxItem
+	err := c.do(ctx, http.MethodGet, withQuery("v1/inbox", v), nil, &out)
+	return out, err
+}
+
+// MarkRead implements api.Service.
+func (c *Client) MarkRead(ctx context.Context, m api.MarkRead) (api.MarkReadResult, error) {
+	var out api.MarkReadResult
+	err := c.do(ctx, http.MethodPost, "v1/inbox/read", m, &out)
+	return out, err
+}
+
 // Events implements api.Service. It returns once the node accepted the
 // subscription; the channel is closed when ctx ends, the node ends the
 // stream (it shut down) or the stream breaks. A consumer that needs

@@ -44,6 +44,8 @@
 //	POST   /v1/repos/{repo}/reactions  {target, emoji, remove} → 204
 //	POST   /v1/follows                 {repo, peers}  → api.FollowResult
 //	DELETE /v1/follows/{repo}                         → api.FollowResult
+//	GET    /v1/inbox?all=1&limit=N&repo=R         → []api.InboxItem
+//	POST   /v1/inbox/read              api.MarkRead   → api.MarkReadResult
 //	POST   /v1/sync                    api.SyncRequest → []api.SyncResult
 //	GET    /v1/events                  text/event-stream of api.Event
 //

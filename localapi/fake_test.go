@@ -489,3 +489,23 @@ func (f *fakeService) subscribers() int {
 	defer f.mu.Unlock()
 	return len(f.subs)
 }
+
+func (f *fakeService) Inbox(ctx context.Context, q api.InboxQuery) ([]api.InboxItem, error) {
+	f.record("Inbox", q)
+	if err := errorFor(q.Repo); err != nil {
+		return nil, err
+	}
+	return []api.InboxItem{{
+		ID: "op1", Repo: "r1", RepoName: "one", Object: "obj1", Type: "issue", Title: "t",
+		Kind: "comment.add", Reason: api.ReasonMention, Actor: api.Person{ID: "did:key:z6Mkbob", Alias: "bob"},
+		At: time.Unix(1700000000, 0).UTC(), Unread: !q.All,
+	}}, nil
+}
+
+func (f *fakeService) MarkRead(ctx context.Context, m api.MarkRead) (api.MarkReadResult, error) {
+	f.record("MarkRead", m)
+	if err := errorFor(m.Objects...); err != nil {
+		return api.MarkReadResult{}, err
+	}
+	return api.MarkReadResult{Objects: m.Objects, Unread: 3}, nil
+}

@@ -319,6 +319,28 @@ func (h *handler) routes() {
 	h.handle("DELETE /v1/follows/{repo}", func(r *http.Request) (int, any, error) {
 		return ok(s.Unfollow(r.Context(), pathArg(r, "repo")))
 	})
+	h.handle("GET /v1/inbox", func(r *http.Request) (int, any, error) {
+		q, err := query(r, "all", "limit", "repo")
+		if err != nil {
+			return 0, nil, err
+		}
+		limit, err := intParam(q, "limit")
+		if err != nil {
+			return 0, nil, err
+		}
+		all := q.Get("all")
+		if all != "" && all != "1" {
+			return 0, nil, api.Errorf(api.CodeInvalid, "query parameter all=%q: use all=1 or leave it out", all)
+		}
+		return ok(s.Inbox(r.Context(), api.InboxQuery{All: all == "1", Limit: limit, Repo: q.Get("repo")}))
+	})
+	h.handle("POST /v1/inbox/read", func(r *http.Request) (int, any, error) {
+		var in api.MarkRead
+		if err := decode(r, &in); err != nil {
+			return 0, nil, err
+		}
+		return ok(s.MarkRead(r.Context(), in))
+	})
 	h.handle("POST /v1/sync", func(r *http.Request) (int, any, error) {
 		var in api.SyncRequest
 		if err := decode(r, &in); err != nil {

@@ -148,6 +148,20 @@ func roundTripCases() []rtCase {
 		{"Search/invalid", func(ctx context.Context, s api.Service) (any, error) {
 			return s.Search(ctx, api.SearchQuery{Query: "bad"})
 		}},
+		{"Inbox", func(ctx context.Context, s api.Service) (any, error) { return s.Inbox(ctx, api.InboxQuery{}) }},
+		{"Inbox/all", func(ctx context.Context, s api.Service) (any, error) {
+			return s.Inbox(ctx, api.InboxQuery{All: true, Limit: 7, Repo: "a/b ü"})
+		}},
+		{"Inbox/missing", func(ctx context.Context, s api.Service) (any, error) {
+			return s.Inbox(ctx, api.InboxQuery{Repo: "missing"})
+		}},
+		{"MarkRead", func(ctx context.Context, s api.Service) (any, error) {
+			return s.MarkRead(ctx, api.MarkRead{Objects: []string{"abcd", "ef01"}})
+		}},
+		{"MarkRead/all", func(ctx context.Context, s api.Service) (any, error) { return s.MarkRead(ctx, api.MarkRead{All: true}) }},
+		{"MarkRead/ambig", func(ctx context.Context, s api.Service) (any, error) {
+			return s.MarkRead(ctx, api.MarkRead{Objects: []string{"ambig"}})
+		}},
 		{"Sync/defaults", func(ctx context.Context, s api.Service) (any, error) { return s.Sync(ctx, api.SyncRequest{}) }},
 		{"Sync/offline", func(ctx context.Context, s api.Service) (any, error) {
 			return s.Sync(ctx, api.SyncRequest{Peers: []string{"offline"}})

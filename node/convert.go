@@ -245,6 +245,7 @@ func (n *Node) patchView(r *forge.Repo, o *forge.Object) api.Patch {
 	out := api.Patch{
 		PatchSummary: summaryPatch(p, o.Summary(), base),
 		Description:  body,
+		Reviewers:    p.persons(o.ReviewerKeys()),
 		Reactions:    reactions(p, &o.Reactions),
 		Comments:     n.commentsView(p, o),
 		Revisions:    []api.Revision{},

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"murmur/api"
+	"murmur/crdt"
 	"murmur/forge"
 	"murmur/identity"
 	"murmur/op"
@@ -331,27 +332,14 @@ func (n *Node) editActions(r *forge.Repo, o *forge.Object, e api.Edit) ([]forge.
 			return nil, err
 		}
 	}
-	for _, s := range e.AddAssignees {
-		k, err := n.parseKey(r, s)
-		if err != nil {
-			return nil, err
-		}
-		if err := add(forge.KindAssigneeAdd, forge.Member{Key: k}); err != nil {
-			return nil, err
-		}
+	if err := n.editMembers(r, o, add, forge.KindAssigneeAdd, forge.KindAssigneeDel, &o.Assignees, e.AddAssignees, e.RemoveAssignees, "assigned to"); err != nil {
+		return nil, err
 	}
-	for _, s := range e.RemoveAssignees {
-		k, err := n.parseKey(r, s)
-		if err != nil {
-			return nil, err
-		}
-		tags := ids(o.Assignees.Tags(string(k[:])))
-		if len(tags) == 0 {
-			return nil, api.Errorf(api.CodeNotFound, "%s is not assigned to this %s", k.Short(), o.Type)
-		}
-		if err := add(forge.KindAssigneeDel, forge.Remove{Value: k.DID(), Tags: tags}); err != nil {
-			return nil, err
-		}
+	if len(e.AddReviewers)+len(e.RemoveReviewers) > 0 && o.Type != forge.TypePatch {
+		return nil, api.Errorf(api.CodeInvalid, "only patches have reviewers")
+	}
+	if err := n.editMembers(r, o, add, forge.KindReviewerAdd, forge.KindReviewerDel, &o.Reviewers, e.AddReviewers, e.RemoveReviewers, "a requested reviewer of"); err != nil {
+		return nil, err
 	}
 	if e.Comment != "" {
 		if err := add(forge.KindCommentAdd, forge.CommentAdd{Body: e.Comment}); err != nil {
@@ -695,4 +683,34 @@ func (n *Node) AddCheck(ctx context.Context, repo, id string, c api.NewCheck) (a
 		return api.Patch{}, err
 	}
 	return n.reloadPatch(r, o.ID)
+}
+
+// editMembers adds the ops that add adds (DIDs or aliases) to a key set of
+// o and remove removes from it; what says how a key belongs to it, for
+// the error about one that does not.
+func (n *Node) editMembers(r *forge.Repo, o *forge.Object, add func(kind string, body any) error, addKind, delKind string,
+	set *crdt.ORSet[string], adds, removes []string, what string) error {
+	for _, s := range adds {
+		k, err := n.parseKey(r, s)
+		if err != nil {
+			return err
+		}
+		if err := add(addKind, forge.Member{Key: k}); err != nil {
+			return err
+		}
+	}
+	for _, s := range removes {
+		k, err := n.parseKey(r, s)
+		if err != nil {
+			return err
+		}
+		tags := ids(set.Tags(string(k[:])))
+		if len(tags) == 0 {
+			return api.Errorf(api.CodeNotFound, "%s is not %s this %s", k.Short(), what, o.Type)
+		}
+		if err := add(delKind, forge.Remove{Value: k.DID(), Tags: tags}); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -122,6 +122,7 @@ func (s *Store) Rebuild() error {
 
 	const batchOps = 5000
 	t := s.newTxn()
+	t.rebuild = true
 	n := 0
 	// 'c' keys are grouped by repo and ordered by (clock, ID): a
 	// topological order of each repo's DAG, since every stored op's clock
@@ -147,6 +148,7 @@ func (s *Store) Rebuild() error {
 			}
 			t.close()
 			t = s.newTxn()
+			t.rebuild = true
 		}
 		return nil
 	})
@@ -154,6 +156,9 @@ func (s *Store) Rebuild() error {
 		err = t.commit()
 	}
 	t.close()
+	if err == nil {
+		err = s.backfillInbox()
+	}
 	if err != nil {
 		return fmt.Errorf("storage: rebuild: %w", err)
 	}

@@ -16,8 +16,12 @@ import (
 //	2 → 3  the listing index gains the update clock in its keys, so that a
 //	       first page reads only its own entries: migrateSummaries rewrites
 //	       every 's' key before the format key says 3.
-//	3 → 4  the full-text index ('x', 'X'; search.go) is built from the
+//	3 → 4  role states may be stored as deltas on their parent (roles.go);
+//	       nothing is rewritten.
+//	4 → 5  the full-text index ('x', 'X'; search.go) is built from the
 //	       materialized objects and comments by migrateSearch.
+//	5 → 6  the inbox index (inbox.go) is built from the stored ops
+//	       (backfillInbox) before the format key says 6.
 
 // summaryKeyLenV2 is the length of a format-2 summary key:
 // 's' ‖ repo ‖ type ‖ state ‖ objectID.

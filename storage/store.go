@@ -37,8 +37,9 @@ import (
 // a newer one is refused with ErrUnknownFormat. Format 4 may store a role
 // state as a delta on another (roles.go), which format 3 readers would
 // misread; it needs no rewrite of a format-3 store. Format 5 adds the
-// full-text search index (search.go), built on opening an older store.
-const FormatVersion = 5
+// full-text search index (search.go) and format 6 the inbox index
+// (inbox.go), both built on opening an older store.
+const FormatVersion = 6
 
 // minFormatVersion is the oldest format this package reads.
 const minFormatVersion = 1
@@ -143,8 +144,10 @@ type Store struct {
 	// last level). A hit is confirmed with a read.
 	known map[uint64]struct{}
 	// pool indexes the ops in the 'p' table.
-	pool   pendingPool
-	closed bool // Close has run (also under hmu)
+	pool pendingPool
+	// inboxSeq is the seq of the newest inbox entry (inbox.go).
+	inboxSeq uint64
+	closed   bool // Close has run (also under hmu)
 	// failure is the WriteError that stopped writes, nil while the store
 	// writes; lastReopen is when it last tried to write again.
 	failure    error
@@ -276,6 +279,9 @@ func Open(dir string, opts *Options) (*Store, error) {
 	if writeFormat && failure != nil {
 		return nil, failure
 	}
+	if err := s.loadInboxSeq(); err != nil {
+		return nil, err
+	}
 	if writeFormat {
 		if ver < 3 { // formats 3 and 4 have the summaries already
 			if err := s.migrateSummaries(); err != nil {
@@ -283,6 +289,9 @@ func Open(dir string, opts *Options) (*Store, error) {
 			}
 		}
 		if err := s.migrateSearch(); err != nil {
+			return nil, err
+		}
+		if err := s.backfillInbox(); err != nil {
 			return nil, err
 		}
 		if err := db.Set(formatKey, binary.AppendUvarint(nil, FormatVersion), pebble.Sync); err != nil {

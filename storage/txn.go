@@ -86,9 +86,13 @@ type txn struct {
 	peerDiff    map[identity.PublicKey]int   // change of each peer's pending count in this txn
 	authorDiff  map[identity.PublicKey]int   // change of each author's pending count in this txn
 	applied     []Applied
-	scratch     bytes.Buffer // encoding buffer of set
-	pendDiff    int
-	committed   bool
+	inbox       []*InboxEntry // entries of notable ops, numbered at commit (inbox.go)
+	// rebuild leaves inbox entries to backfillInbox, which keeps the
+	// existing ones.
+	rebuild   bool
+	scratch   bytes.Buffer // encoding buffer of set
+	pendDiff  int
+	committed bool
 	// noSyncWait makes commit apply the batch without waiting for its
 	// sync; the caller waits with b.SyncWait after releasing Store.mu.
 	noSyncWait bool
@@ -518,6 +522,18 @@ func (t *txn) write(o *op.Op, res forge.Result) error {
 		}
 		e.changed |= res.Changed
 	}
+	if participant(res.Meta) {
+		t.b.Set(participantKey(res.Meta.Object, res.Meta.Author), nil, nil)
+	}
+	if !t.rebuild {
+		e, err := inboxEntry(o, res.Meta, t.Meta)
+		if err != nil {
+			return err
+		}
+		if e != nil {
+			t.inbox = append(t.inbox, e)
+		}
+	}
 	t.applied = append(t.applied, Applied{ID: id, Meta: res.Meta, Err: res.Err})
 	return nil
 }
@@ -598,6 +614,11 @@ func (t *txn) commit() error {
 			return err
 		}
 	}
+	seq := t.s.inboxSeq
+	if err := t.writeInbox(); err != nil {
+		t.s.inboxSeq = seq
+		return err
+	}
 	err := t.s.fence.guard(func() error {
 		if t.noSyncWait {
 			return t.s.db.ApplyNoSyncWait(t.b, pebble.Sync)
@@ -611,6 +632,7 @@ func (t *txn) commit() error {
 		if t.noSyncWait {
 			t.leak = true
 		}
+		t.s.inboxSeq = seq
 		return t.s.failedLocked(err)
 	}
 	t.committed = true

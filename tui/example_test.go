@@ -19,7 +19,8 @@ type oneRepo struct{ api.Service }
 func (oneRepo) Identity(context.Context) (api.Identity, error) {
 	return api.Identity{Person: api.Person{Alias: "alice"}}, nil
 }
-func (oneRepo) Status(context.Context) (api.Status, error) { return api.Status{}, nil }
+func (oneRepo) Status(context.Context) (api.Status, error)                     { return api.Status{}, nil }
+func (oneRepo) Inbox(context.Context, api.InboxQuery) ([]api.InboxItem, error) { return nil, nil }
 func (oneRepo) Repos(context.Context) ([]api.Repo, error) {
 	return []api.Repo{{ID: "r1", Name: "murmur", Description: "a peer-to-peer forge", OpenIssues: 3, Following: true}}, nil
 }

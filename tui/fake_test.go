@@ -41,6 +41,8 @@ type fakeService struct {
 	diffAsks  []api.DiffQuery
 	events    chan api.Event
 	seq       int
+	inbox     []api.InboxItem
+	marked    []api.MarkRead
 }
 
 type commentCall struct {
@@ -625,4 +627,45 @@ func (f *fakeService) PatchDiff(ctx context.Context, repo, id string, q api.Diff
 		}
 	}
 	return d, nil
+}
+
+// Inbox lists f.inbox, only the unread items unless q.All.
+func (f *fakeService) Inbox(ctx context.Context, q api.InboxQuery) ([]api.InboxItem, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.fail("Inbox"); err != nil {
+		return nil, err
+	}
+	out := []api.InboxItem{}
+	for _, it := range f.inbox {
+		if (q.All || it.Unread) && (q.Limit <= 0 || len(out) < q.Limit) {
+			out = append(out, it)
+		}
+	}
+	return out, nil
+}
+
+// MarkRead marks f.inbox's items of the objects named, or all of them.
+func (f *fakeService) MarkRead(ctx context.Context, m api.MarkRead) (api.MarkReadResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.fail("MarkRead"); err != nil {
+		return api.MarkReadResult{}, err
+	}
+	f.marked = append(f.marked, m)
+	res := api.MarkReadResult{Objects: m.Objects}
+	for i := range f.inbox {
+		for _, o := range m.Objects {
+			if f.inbox[i].Object == o {
+				f.inbox[i].Unread = false
+			}
+		}
+		if m.All {
+			f.inbox[i].Unread = false
+		}
+		if f.inbox[i].Unread {
+			res.Unread++
+		}
+	}
+	return res, nil
 }

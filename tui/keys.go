@@ -21,7 +21,7 @@ func bind(keys []string, helpKey, desc string) key.Binding {
 
 // globalKeys work on every screen that is not capturing text.
 type globalKeys struct {
-	Quit, Help, Back, Refresh, Peers key.Binding
+	Quit, Help, Back, Refresh, Peers, Inbox key.Binding
 }
 
 var globals = globalKeys{
@@ -30,10 +30,11 @@ var globals = globalKeys{
 	Back:    bind([]string{"esc"}, "esc", "back"),
 	Refresh: bind([]string{"r"}, "r", "refresh"),
 	Peers:   bind([]string{"p"}, "p", "peers & sync"),
+	Inbox:   bind([]string{"I"}, "I", "inbox"),
 }
 
 func (g globalKeys) list() []key.Binding {
-	return []key.Binding{g.Back, g.Refresh, g.Peers, g.Help, g.Quit}
+	return []key.Binding{g.Back, g.Refresh, g.Peers, g.Inbox, g.Help, g.Quit}
 }
 
 // listKeys move a cursor through a list.

@@ -15,7 +15,7 @@ func keyTable() string {
 		where string
 		keys  []key.Binding
 	}{
-		{"everywhere", []key.Binding{globals.Help, globals.Back, globals.Refresh, globals.Peers, globals.Quit}},
+		{"everywhere", []key.Binding{globals.Help, globals.Back, globals.Refresh, globals.Peers, globals.Inbox, globals.Quit}},
 		{"lists", append(lists.moves(), lists.Open, lists.Filter)},
 		{"filtering", []key.Binding{filterKeys.Accept, filterKeys.Clear}},
 		{"repos", []key.Binding{reposKeys.New}},
@@ -28,6 +28,7 @@ func keyTable() string {
 		{"issue", []key.Binding{objectKeys.Reopen, issueKeys.Comment}},
 		{"patch", []key.Binding{patchKeys.Diff, patchKeys.Approve, patchKeys.Reject, patchKeys.Comment, patchKeys.Inline, patchKeys.Merge, patchKeys.Draft}},
 		{"files & diff", []key.Binding{diffKeys.Focus, diffKeys.Open, diffKeys.Comment, diffKeys.PrevRev, diffKeys.NextRev, diffKeys.FromDown, diffKeys.FromUp}},
+		{"inbox", []key.Binding{inboxKeys.Read, inboxKeys.ReadAll}},
 		{"peers & sync", []key.Binding{peersKeys.Sync, peersKeys.Add, peersKeys.Follow, peersKeys.Unfollow}},
 		{"writing", []key.Binding{composeKeys.Submit, composeKeys.Cancel, composeKeys.Editor}},
 		{"questions", []key.Binding{confirmYes, choiceCancel}},

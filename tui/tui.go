@@ -71,6 +71,8 @@ type common struct {
 	blink bool
 	// md renders and caches markdown bodies.
 	md *markdown
+	// unread is the inbox's unread count (at most api.InboxUnreadCap).
+	unread int
 }
 
 // screen is one component of the stack.
@@ -103,6 +105,8 @@ type Model struct {
 	noteSeq int
 
 	events <-chan api.Event
+	// unread coalesces the fetches of the inbox's unread count.
+	unread refetch
 	width  int
 	height int
 
@@ -290,6 +294,15 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		if !msg.ev.Local {
 			cmds = append(cmds, fetchStatus(m.c))
 		}
+		if !msg.ev.Local || msg.ev.Kind == api.EventInboxRead {
+			cmds = append(cmds, m.unread.start(fetchUnread(m.c)))
+		}
+	case unreadMsg:
+		cmds = append(cmds, m.unread.done(fetchUnread(m.c)))
+		if msg.n >= 0 {
+			m.c.unread = msg.n
+		}
+		return tea.Batch(cmds...)
 	case repoMsg:
 		if msg.err == nil && m.state == stateReady {
 			cmds = append(cmds, m.pushScreen(newRepoScreen(m.c, msg.repo)))
@@ -312,6 +325,9 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	case writtenMsg:
 		if msg.err == nil && msg.what != "" {
 			cmds = append(cmds, m.setNote(msg.what, false))
+		}
+		if msg.err == nil {
+			cmds = append(cmds, m.unread.start(fetchUnread(m.c)))
 		}
 	case editorMsg:
 		if t := m.top(); t != nil {
@@ -348,7 +364,7 @@ func (m *Model) ready(created bool) tea.Cmd {
 	m.state = stateReady
 	exists := m.alias != nil && m.alias.exists
 	m.alias = nil
-	cmds := []tea.Cmd{m.pushScreen(newReposScreen(m.c))}
+	cmds := []tea.Cmd{m.pushScreen(newReposScreen(m.c)), m.unread.start(fetchUnread(m.c))}
 	if m.c.opts.Repo != "" {
 		cmds = append(cmds, fetchRepo(m.c, m.c.opts.Repo))
 	}
@@ -448,6 +464,10 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 		if _, ok := t.(*peersScreen); !ok {
 			return m.pushScreen(newPeersScreen(m.c))
 		}
+	case key.Matches(k, globals.Inbox):
+		if _, ok := t.(*inboxScreen); !ok {
+			return m.pushScreen(newInboxScreen(m.c))
+		}
 	}
 	return cmd
 }
@@ -534,6 +554,9 @@ func (m *Model) statusBar(w int) string {
 		left += " │ " + strings.Join(crumbs, " › ")
 	}
 	right := ind
+	if m.c.unread > 0 {
+		right = st.StatusInfo.Render(" ✉ "+unreadText(m.c.unread)+" ") + " " + right
+	}
 	if m.note != "" {
 		ns := st.StatusInfo
 		if m.noteErr {

@@ -544,7 +544,13 @@ func (a *app) resolveEditPeople(ctx context.Context, svc api.Service, e *api.Edi
 	if e.AddAssignees, err = a.resolveMe(ctx, svc, e.AddAssignees); err != nil {
 		return err
 	}
-	e.RemoveAssignees, err = a.resolveMe(ctx, svc, e.RemoveAssignees)
+	if e.RemoveAssignees, err = a.resolveMe(ctx, svc, e.RemoveAssignees); err != nil {
+		return err
+	}
+	if e.AddReviewers, err = a.resolveMe(ctx, svc, e.AddReviewers); err != nil {
+		return err
+	}
+	e.RemoveReviewers, err = a.resolveMe(ctx, svc, e.RemoveReviewers)
 	return err
 }
 

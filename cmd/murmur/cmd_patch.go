@@ -393,12 +393,14 @@ func (a *app) patchStateCmd(verb, state, short1, example string) *cobra.Command 
 func (a *app) patchEditCmd() *cobra.Command {
 	var ef editFlags
 	var base string
+	var addReviewer, removeReviewer []string
 	var asJSON bool
 	c := &cobra.Command{
-		Use:   "edit ID [-t TITLE] [-b BODY | -F FILE] [--base REF] [--add-label L] [--remove-label L] [--add-assignee DID] [--remove-assignee DID]",
-		Short: "Change a patch's title, description, base, labels or assignees",
+		Use:   "edit ID [-t TITLE] [-b BODY | -F FILE] [--base REF] [--add-label L] [--remove-label L] [--add-assignee DID] [--remove-assignee DID] [--add-reviewer WHO] [--remove-reviewer WHO]",
+		Short: "Change a patch's title, description, base, labels, assignees or requested reviewers",
 		Example: `  murmur patch edit 9c1e -t "Handle an empty config file"
-  murmur patch edit 9c1e --base refs/heads/release --add-label backport`,
+  murmur patch edit 9c1e --base refs/heads/release --add-label backport
+  murmur patch edit 9c1e --add-reviewer bob`,
 		Args: args("ID"),
 		RunE: func(cmd *cobra.Command, argv []string) error {
 			ctx := cmd.Context()
@@ -413,14 +415,17 @@ func (a *app) patchEditCmd() *cobra.Command {
 				}
 				e.Base = fullRefName(b)
 			}
-			if editIsEmpty(e) {
-				return usagef("nothing to change; pass -t, -b, -F, --base, --add-label, --remove-label, --add-assignee or --remove-assignee")
+			e.AddReviewers, e.RemoveReviewers = cleanList(addReviewer), cleanList(removeReviewer)
+			if editIsEmpty(e) && len(e.AddReviewers)+len(e.RemoveReviewers) == 0 {
+				return usagef("nothing to change; pass -t, -b, -F, --base, --add-label, --remove-label, --add-assignee, --remove-assignee, --add-reviewer or --remove-reviewer")
 			}
 			return runEdit(ctx, a, "patch", argv[0], e, asJSON, api.Service.EditPatch, func(p api.Patch) (string, string) { return p.ID, p.Title })
 		},
 	}
 	addEditFlags(c, &ef, "patch description")
 	c.Flags().StringVar(&base, "base", "", "the new base `REF`")
+	c.Flags().StringSliceVar(&addReviewer, "add-reviewer", nil, "ask `WHO` (DID or alias) to review (the patch author or maintainers)")
+	c.Flags().StringSliceVar(&removeReviewer, "remove-reviewer", nil, "withdraw the review request of `WHO` (DID or alias)")
 	a.addJSONFlags(c, &asJSON, "print the patch as JSON")
 	return c
 }
