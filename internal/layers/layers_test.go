@@ -18,6 +18,7 @@ var allowed = map[string][]string{
 	"murmur/search":            {},
 	"murmur/gitstore":          {},
 	"murmur/discovery":         {"murmur/identity"},
+	"murmur/policy":            {"murmur/identity"},
 	"murmur/internal/memlimit": {},
 	"murmur/internal/repogen":  {},
 	"murmur/op":                {"murmur/crdt", "murmur/identity"},
@@ -29,7 +30,8 @@ var allowed = map[string][]string{
 	"murmur/gitremote":         {"murmur/api"},
 	"murmur/tui":               {"murmur/api"},
 	"murmur/node": {"murmur/api", "murmur/crdt", "murmur/identity", "murmur/op", "murmur/forge",
-		"murmur/storage", "murmur/merkle", "murmur/mesh", "murmur/gitstore", "murmur/discovery", "murmur/search"},
+		"murmur/storage", "murmur/merkle", "murmur/mesh", "murmur/gitstore", "murmur/discovery", "murmur/search",
+		"murmur/policy"},
 }
 
 func TestImportDirection(t *testing.T) {
