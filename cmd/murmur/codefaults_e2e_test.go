@@ -76,7 +76,8 @@ func TestE2EGitPushNamespaceAndConcurrentRefusal(t *testing.T) {
 	// Bob becomes a maintainer. Alice commits on c1 and pushes; after git
 	// has listed trunk at c1 (so its own check passes), her pre-push hook
 	// has Bob push b1 to the canonical trunk from his replica and waits
-	// until it reaches hers. Her node then refuses her push.
+	// until it reaches hers (the canonical trunk, not Bob's namespaced
+	// trunk, which names b1 already). Her node then refuses her push.
 	ca.ok("repo", "maintainer", "add", bob.ID)
 	eventually(t, "Bob is a maintainer on B", 30*time.Second, func() error {
 		var r api.Repo
@@ -91,7 +92,7 @@ func TestE2EGitPushNamespaceAndConcurrentRefusal(t *testing.T) {
 unset GIT_DIR GIT_WORK_TREE GIT_INDEX_FILE
 MURMUR_HOME=%s HOME=%s git -C %s push -q origin trunk || exit 1
 i=0
-until murmur refs list -R %s --json | grep -q %s; do
+until murmur refs list -R %s --jq '.[] | select(.name == "refs/heads/trunk") | .commit' | grep -q %s; do
 	i=$((i+1)); [ $i -gt 300 ] && { echo "Bob's push did not reach Alice's node" >&2; exit 1; }
 	sleep 0.1
 done
