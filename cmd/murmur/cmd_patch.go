@@ -222,6 +222,7 @@ func (a *app) writePatch(p api.Patch) {
 			{"base", p.Base},
 			{"labels", strings.Join(p.Labels, ", ")},
 			{"assignees", people(p.Assignees)},
+			{"reviewers", people(p.Reviewers)},
 			{"revisions", strconv.Itoa(len(p.Revisions))},
 			{"reviews", strconv.Itoa(len(p.Reviews))},
 			{"comments", strconv.Itoa(len(p.Comments))},
@@ -260,6 +261,9 @@ func (a *app) writePatch(p api.Patch) {
 	}
 	if len(p.Assignees) > 0 {
 		fmt.Fprintf(&a.out, "%s %s\n", a.paint(styleDim, "Assignees:"), clean(people(p.Assignees)))
+	}
+	if len(p.Reviewers) > 0 {
+		fmt.Fprintf(&a.out, "%s %s\n", a.paint(styleDim, "Review requested from:"), clean(people(p.Reviewers)))
 	}
 	if r := reactions(p.Reactions); r != "" {
 		fmt.Fprintln(&a.out, clean(r))

@@ -217,6 +217,7 @@ func oneRepo() *fakeService {
 			PatchSummary: api.PatchSummary{ID: patch1, Repo: repoA, Title: "Handle empty config", State: "open", Author: alice,
 				Base: "refs/heads/main", Created: created, Updated: testNow.Add(-time.Minute)},
 			Description: "Fixes 1111.",
+			Reviewers:   []api.Person{bob},
 			Revisions: []api.Revision{
 				{ID: "r1", Number: 1, Commit: sha1, Author: alice, Created: created, Note: ""},
 				{ID: "r2", Number: 2, Commit: strings.Repeat("ab", 20), BaseCommit: sha1, Author: alice, Created: testNow.Add(-time.Hour), Note: "address review"},
