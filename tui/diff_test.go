@@ -351,3 +351,13 @@ func BenchmarkDiffLayout(b *testing.B) {
 		ds.layoutRows()
 	}
 }
+
+func TestPatchReviewRequested(t *testing.T) {
+	f := newFake()
+	f.patches["r1aaaaaaaaaa"][0].Reviewers = []api.Person{bob, alice}
+	h := newHarness(t, f, 160, 40)
+	h.press("enter", "tab", "enter")
+	if s := h.screen(); !strings.Contains(s, "review requested: "+displayName(bob)+", "+displayName(alice)) {
+		t.Errorf("the patch view does not name the reviewers requested:\n%s", s)
+	}
+}

@@ -266,7 +266,7 @@ func (s *patchScreen) render() {
 	add(" "+st.Title.Render(trunc(p.Title, w))+"  "+st.Subtle.Render(shortID(p.ID)),
 		" "+stateMarker(st, p.State)+" "+st.state(p.State).Render(p.State+lockedMark(p.Locked))+
 			st.Subtle.Render(fmt.Sprintf(" · %s wants to merge into %s · %s", displayName(p.Author), trunc(p.Base, 30), agoPhrase(p.Created, now))),
-		st.Label.Render(" labels: "+trunc(orNone(p.Labels), w)+" · assignees: "+orNone(names(p.Assignees))), "")
+		st.Label.Render(" labels: "+trunc(orNone(p.Labels), w)+" · assignees: "+orNone(names(p.Assignees))+reviewRequested(p.Reviewers)), "")
 	for _, l := range s.c.md.Lines(p.ID, p.Description, w-4) {
 		add("  " + l)
 	}
@@ -350,4 +350,13 @@ func (s *patchScreen) render() {
 		}
 	}
 	s.vp.SetContentLines(lines)
+}
+
+// reviewRequested names the reviewers a patch asks for, after the
+// assignees; nothing when it asks for none.
+func reviewRequested(ps []api.Person) string {
+	if len(ps) == 0 {
+		return ""
+	}
+	return " · review requested: " + orNone(names(ps))
 }
