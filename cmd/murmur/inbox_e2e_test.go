@@ -17,11 +17,7 @@ func TestE2EInbox(t *testing.T) {
 		t.Skip("runs two murmur serve processes")
 	}
 	t.Parallel()
-	ca, cb := newCLI(t, t.TempDir()), newCLI(t, t.TempDir())
-	da := newDaemon(t, ca)
-	da.start()
-	db := newDaemon(t, cb, da.addr)
-	db.start()
+	ca, cb, da, _ := joinedDaemons(t)
 
 	ca.ok("id", "alias", "alice")
 	cb.ok("id", "alias", "bob")
@@ -113,11 +109,7 @@ func TestE2ETUIInbox(t *testing.T) {
 		t.Skip("runs two murmur serve processes and drives the binary in a pseudo-terminal")
 	}
 	t.Parallel()
-	ca, cb := newCLI(t, t.TempDir()), newCLI(t, t.TempDir())
-	da := newDaemon(t, ca)
-	da.start()
-	db := newDaemon(t, cb, da.addr)
-	db.start()
+	ca, cb, da, _ := joinedDaemons(t)
 	ca.ok("id", "alias", "alice")
 	cb.ok("id", "alias", "bob")
 	var repo api.Repo

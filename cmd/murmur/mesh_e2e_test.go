@@ -67,6 +67,17 @@ func freeUDPAddr(t *testing.T) string {
 	return pc.LocalAddr().String()
 }
 
+// joinedDaemons starts two data directories' daemons, the second
+// joined to the first.
+func joinedDaemons(t *testing.T) (ca, cb *cli, da, db *daemon) {
+	ca, cb = newCLI(t, t.TempDir()), newCLI(t, t.TempDir())
+	da = newDaemon(t, ca)
+	da.start()
+	db = newDaemon(t, cb, da.addr)
+	db.start()
+	return ca, cb, da, db
+}
+
 func newDaemon(t *testing.T, c *cli, join ...string) *daemon {
 	d := &daemon{t: t, c: c, addr: freeUDPAddr(t), join: join}
 	t.Cleanup(func() { d.kill() })

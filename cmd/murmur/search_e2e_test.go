@@ -19,11 +19,7 @@ func TestE2ESearchFindsSyncedComment(t *testing.T) {
 		t.Skip("runs two murmur serve processes")
 	}
 	t.Parallel()
-	ca, cb := newCLI(t, t.TempDir()), newCLI(t, t.TempDir())
-	da := newDaemon(t, ca)
-	da.start()
-	db := newDaemon(t, cb, da.addr)
-	db.start()
+	ca, cb, da, db := joinedDaemons(t)
 
 	ca.ok("id", "alias", "alice")
 	var repo api.Repo
